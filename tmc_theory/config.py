@@ -1,0 +1,239 @@
+"""Typed configuration: dataclasses loaded from YAML with one clear error per problem.
+
+Every config in the project (theory and harness) is a dataclass whose fields carry
+``metadata={"help": "...", "choices": (...)}``. :func:`load_config` turns a YAML file
+(or a dict) into such a dataclass, recursing into nested dataclass fields, and raises
+:class:`ConfigError` naming the file, the dotted field path, what was wrong and the
+allowed values (field names for unknown keys, ``choices`` for enumerations).
+
+Convention: ``field(default=..., metadata=doc("help text", choices=(...)))``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any, Mapping, TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration problem: names the source, the field path and the allowed values."""
+
+
+def doc(help: str, choices: tuple | None = None, **extra: Any) -> dict:
+    """Field metadata: ``help`` text (with its paper citation where relevant) and optional ``choices``."""
+    meta = {"help": help}
+    if choices is not None:
+        meta["choices"] = tuple(choices)
+    meta.update(extra)
+    return meta
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Check/convert ``value`` against the annotation ``tp``; raise ConfigError naming ``where``."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _coerce(value, a, where)
+            except ConfigError as e:  # try the next member of the union
+                errors.append(str(e))
+        raise ConfigError(f"{where}: expected {' or '.join(_type_name(a) for a in args)}, got {value!r}")
+    if origin is typing.Literal:
+        if value not in args:
+            raise ConfigError(f"{where}: {value!r} is not allowed; allowed values: {', '.join(map(repr, args))}")
+        return value
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping for {tp.__name__}, got {value!r}")
+        return _build(tp, value, where)
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(args) != len(value):
+                raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
+            return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+        item = args[0] if args else Any
+        out = [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(out) if origin is tuple else out
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        kt, vt = args if args else (Any, Any)
+        return {_coerce(k, kt, f"{where}.<key>"): _coerce(v, vt, f"{where}.{k}") for k, v in value.items()}
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML reads "1e-5" as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if isinstance(tp, type):
+        if isinstance(value, tp):
+            return value
+        raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
+    return value
+
+
+def _build(cls: type[T], data: Mapping[str, Any], where: str) -> T:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = [k for k in data if k not in fields]
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field {unknown[0]!r} in {cls.__name__}; allowed fields: {', '.join(fields)}"
+        )
+    kwargs = {}
+    for name, value in data.items():
+        f = fields[name]
+        path = f"{where}.{name}" if where else name
+        v = _coerce(value, hints[name], path)
+        choices = f.metadata.get("choices")
+        if choices is not None:
+            items = v if isinstance(v, (list, tuple)) else [v]
+            for it in items:
+                if it not in choices:
+                    raise ConfigError(
+                        f"{path}: {it!r} is not allowed; allowed values: {', '.join(map(str, choices))}"
+                    )
+        kwargs[name] = v
+    missing = [
+        n for n, f in fields.items()
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{where}: missing required field {missing[0]!r} in {cls.__name__}")
+    try:
+        obj = cls(**kwargs)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return obj
+
+
+def from_dict(cls: type[T], data: Mapping[str, Any] | None, source: str = "<dict>") -> T:
+    """Build dataclass ``cls`` from a mapping; errors are prefixed with ``source``."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: the top level must be a mapping of fields, got {type(data).__name__}")
+    try:
+        return _build(cls, data, "")
+    except ConfigError as e:
+        msg = str(e)
+        msg = msg[2:] if msg.startswith(": ") else msg
+        raise ConfigError(f"{source}: {msg}") from None
+
+
+def load_config(cls: type[T], path: str | Path, overrides: Mapping[str, Any] | None = None) -> T:
+    """Load a YAML file into dataclass ``cls``. ``overrides`` use dotted keys (``a.b: 1``)."""
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return from_dict(cls, data, str(path))
+
+
+def apply_overrides(data: dict, overrides: Mapping[str, Any]) -> dict:
+    """Return a copy of ``data`` with dotted-key overrides applied (``{"train.lr": 0.1}``)."""
+    out = json.loads(json.dumps(data))
+    for key, value in overrides.items():
+        node = out
+        parts = key.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return out
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key=value`` from the command line; the value is read as YAML (``lr=1e-3``, ``tags=[a,b]``)."""
+    import yaml
+
+    if "=" not in text:
+        raise ConfigError(f"override {text!r}: expected KEY=VALUE")
+    k, v = text.split("=", 1)
+    return k.strip(), yaml.safe_load(v)
+
+
+def to_dict(obj: Any) -> Any:
+    """Dataclass → plain dict (tuples become lists), for YAML/JSON output."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    return obj
+
+
+def config_hash(obj: Any, exclude: tuple[str, ...] = ()) -> str:
+    """Stable short hash of a config (dataclass or dict), ignoring top-level keys in ``exclude``."""
+    d = to_dict(obj)
+    if isinstance(d, dict):
+        d = {k: v for k, v in d.items() if k not in exclude}
+    blob = json.dumps(d, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def describe(cls: type) -> str:
+    """Human-readable field documentation of a config dataclass (name, type, default, help, choices)."""
+    lines = [f"{cls.__name__}:"]
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default = repr(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            default = repr(f.default_factory())
+        else:
+            default = "(required)"
+        line = f"  {f.name}: {_type_name(hints[f.name])} = {default}"
+        if "help" in f.metadata:
+            line += f"  # {f.metadata['help']}"
+        if "choices" in f.metadata:
+            line += f" [choices: {', '.join(map(str, f.metadata['choices']))}]"
+        lines.append(line)
+    return "\n".join(lines)
