@@ -1,0 +1,34 @@
+"""The one normalised benchmark record, :class:`Problem`, and the data error type.
+
+Every loader (GSM8K, MATH; local JSONL or hub) returns ``Problem`` objects so that prompting,
+grading, the sample store and the metrics never look at a benchmark's raw field names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BENCHMARKS = ("gsm8k", "math")
+
+
+class DataError(ValueError):
+    """A data problem: names the file (or hub id), the line/record and what was expected."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark problem.
+
+    ``id`` is stable across runs ("gsm8k/test/17" = 0-based line 17 of GSM8K test; MATH uses the
+    record's ``unique_id``, e.g. "test/precalculus/807.json"). ``answer`` is the gold FINAL answer
+    (GSM8K: the text after the last ``####`` with thousands separators removed; MATH: the ``answer``
+    field, a LaTeX string). ``solution`` is the reference worked solution.
+    """
+
+    id: str
+    question: str
+    answer: str
+    solution: str
+    benchmark: str
+    level: int | None = None
+    subject: str | None = None

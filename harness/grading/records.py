@@ -1,0 +1,25 @@
+"""The grading result type shared by every grader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: "ok": graded; "no_answer": no final answer found (or it could not be parsed at all);
+#: "timeout": the checker ran past its deadline (ungraded); "error": the checker raised (ungraded).
+STATUSES = ("ok", "no_answer", "timeout", "error")
+
+
+@dataclass
+class Grade:
+    """One graded completion. ``rule`` names the extraction rule that fired (GSM8K: "strict" /
+    "boxed" / "flexible"; MATH: "boxed"), or None when nothing was extracted."""
+
+    extracted: str | None
+    correct: bool
+    status: str
+    rule: str | None = None
+
+    @property
+    def graded(self) -> bool:
+        """False for timeout/error: the sample has no trustworthy verdict."""
+        return self.status in ("ok", "no_answer")

@@ -1,0 +1,144 @@
+"""Data loaders and prompt templates on the real local files (../shared/data), hub path monkeypatched."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+
+from harness.data import DataError, Problem, build_prompt, load_problems
+from harness.data.math import last_boxed
+
+
+def test_gsm8k_local_ids_and_gold(shared_data):
+    ps = load_problems("gsm8k", "test", limit=5, offset=2)
+    assert [p.id for p in ps] == [f"gsm8k/test/{i}" for i in range(2, 7)]
+    raw = [json.loads(line) for line in (shared_data / "gsm8k/test.jsonl").read_text().splitlines()]
+    for p in ps:
+        i = int(p.id.rsplit("/", 1)[1])
+        assert p.question == raw[i]["question"]
+        assert p.answer == raw[i]["answer"].split("####")[-1].strip().replace(",", "")
+        assert p.benchmark == "gsm8k" and p.level is None
+
+
+def test_gsm8k_comma_answers_stripped(shared_data):
+    ps = load_problems("gsm8k", "test")
+    assert len(ps) == 1319
+    raw = [json.loads(line) for line in (shared_data / "gsm8k/test.jsonl").read_text().splitlines()]
+    with_commas = [i for i, r in enumerate(raw) if "," in r["answer"].split("####")[-1]]
+    assert len(with_commas) == 14  # as documented in the data README
+    for i in with_commas:
+        assert "," not in ps[i].answer and ps[i].answer.lstrip("-").isdigit()
+
+
+def test_math500_fields_and_boxed_agrees(shared_data):
+    ps = load_problems("math", "test")
+    assert len(ps) == 500 and len({p.id for p in ps}) == 500
+    assert ps[0].id == "test/precalculus/807.json" and ps[0].level == 2 and ps[0].subject == "Precalculus"
+    # the README: the last \boxed{} of every MATH-500 solution equals its answer field
+    assert all(last_boxed(p.solution) == p.answer for p in ps)
+
+
+def test_math_train_quirks(shared_data):
+    ps = load_problems("math", "train")
+    ids = [p.id for p in ps]
+    assert len(ids) == len(set(ids)) == 11998  # two empty answers skipped; the repeated id made unique
+    assert "test/precalculus/24307.json#2" in ids
+    assert len(load_problems("math", "train", skip_empty_answers=False)) == 12000
+
+
+def test_malformed_jsonl_names_file_and_line(tmp_path):
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"question": "q", "answer": "a\\n#### 1"}\n{"question": "q2", "answer": \n')
+    with pytest.raises(DataError, match=r"bad\.jsonl:2: malformed JSON"):
+        load_problems("gsm8k", source=str(f))
+    f.write_text('{"question": "q"}\n')
+    with pytest.raises(DataError, match=r"bad\.jsonl:1: .*'answer'"):
+        load_problems("gsm8k", source=str(f))
+
+
+def test_unknown_benchmark_and_missing_file(tmp_path, monkeypatch):
+    with pytest.raises(DataError, match="allowed: gsm8k, math"):
+        load_problems("mmlu")
+    monkeypatch.setenv("TMC_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match="no local gsm8k"):
+        load_problems("gsm8k")
+    (tmp_path / "gsm8k").mkdir()
+    (tmp_path / "gsm8k" / "test.jsonl").write_text('{"question": "q", "answer": "x\\n#### 1,000"}\n')
+    assert load_problems("gsm8k")[0].answer == "1000"
+
+
+def test_hub_path_uses_load_dataset(monkeypatch):
+    calls = []
+
+    def fake_load_dataset(name, config=None, split=None):
+        calls.append((name, config, split))
+        if name == "openai/gsm8k":
+            return [{"question": "What is 2+2?", "answer": "2+2=4\n#### 4"}]
+        return [{"problem": "p", "solution": "so \\boxed{\\frac12}", "answer": "\\frac12", "subject": "Algebra",
+                 "level": 3, "unique_id": "test/algebra/1.json"},
+                {"problem": "q", "solution": "\\boxed{7}", "type": "Algebra", "level": "Level 4"}]
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=fake_load_dataset))
+    g = load_problems("gsm8k", source="openai/gsm8k")
+    assert g == [Problem("gsm8k/test/0", "What is 2+2?", "4", "2+2=4\n#### 4", "gsm8k")]
+    m = load_problems("math", source="hub", split="test")
+    assert calls == [("openai/gsm8k", "main", "test"), ("HuggingFaceH4/MATH-500", None, "test")]
+    assert m[0].id == "test/algebra/1.json" and m[0].level == 3
+    assert m[1].answer == "7" and m[1].level == 4 and m[1].subject == "Algebra" and m[1].id == "math/test/1"
+
+
+def test_last_boxed_nested_and_unbalanced():
+    assert last_boxed(r"a \boxed{1} b \boxed{\frac{1}{\sqrt{2}}} c") == r"\frac{1}{\sqrt{2}}"
+    assert last_boxed(r"\boxed{2} then \boxed{unclosed") == "2"
+    assert last_boxed("no box") is None
+    assert last_boxed(r"\boxed 5.") == "5"
+
+
+class _Tok:
+    chat_template = "x"
+    name_or_path = "fake"
+
+    def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+        assert tokenize is False and add_generation_prompt is True
+        return "<user>" + messages[0]["content"] + "</user><assistant>"
+
+
+def test_prompts(shared_data):
+    g = load_problems("gsm8k", limit=1)[0]
+    m = load_problems("math", limit=1)[0]
+    comp = build_prompt(g, "completion")
+    assert g.question in comp and "####" in comp and comp.endswith("Answer:")
+    chat = build_prompt(m, "chat", _Tok())
+    assert chat.startswith("<user>") and m.question in chat and "\\boxed{}" in chat
+    with pytest.raises(DataError, match="needs a tokenizer"):
+        build_prompt(g, "chat")
+    with pytest.raises(DataError, match="allowed: chat, completion"):
+        build_prompt(g, "fewshot")
+    tok = _Tok()
+    tok.chat_template = None
+    with pytest.raises(DataError, match="no chat template"):
+        build_prompt(g, "chat", tok)
+
+
+def test_prompt_with_tiny_tokenizer(tmp_path, shared_data):
+    pytest.importorskip("tokenizers")
+    from harness.testing.tiny_model import CHATML_TEMPLATE, build_tokenizer
+
+    tok = build_tokenizer(["hello world 1 2 3"] * 20)
+    tok.chat_template = CHATML_TEMPLATE
+    g = load_problems("gsm8k", limit=1)[0]
+    out = build_prompt(g, "chat", tok)
+    assert out.startswith("<|im_start|>user\n") and out.endswith("<|im_start|>assistant\n") and g.question in out
+
+
+def test_templates_are_format_strings():
+    from harness.data.prompts import TEMPLATES
+
+    for template, by_bench in TEMPLATES.items():
+        for bench, text in by_bench.items():
+            out = text.format(question="Q{x}?")
+            assert "Q{x}?" in out
+            assert ("\\boxed{}" in out) == (bench == "math") and ("####" in out) == (bench == "gsm8k")
