@@ -1,0 +1,39 @@
+"""The "Base Model" row: the base sampler as is (spec section 5).
+
+The paper samples the TRUE TMC with a UNIFORM start state (about 70% invalid paths); set
+``InferenceConfig(start="uniform")`` for that convention. ``base_kernels`` replaces the true TMC (the
+pretrained model, or a transformer's kernels). Output distribution: ``start(o_0) prod_l P_l[o_l, o_{l+1}]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import exact
+from ..sampling import sample_paths
+from .common import InferenceConfig, as_task, draw_starts, iid_pass_at_k, start_dist
+
+
+def exact_distribution(tmc, task, cfg: InferenceConfig | None = None, base_kernels=None) -> np.ndarray:
+    cfg = cfg or InferenceConfig()
+    task = as_task(tmc, task)
+    ks = tmc.kernels if base_kernels is None else base_kernels
+    return exact.path_distribution(ks, start_dist(tmc, task, cfg))[1]
+
+
+def sample_batch(tmc, task, cfg: InferenceConfig | None, n_sets: int, k: int, rng, base_kernels=None) -> np.ndarray:
+    cfg = cfg or InferenceConfig()
+    task = as_task(tmc, task)
+    ks = tmc.kernels if base_kernels is None else base_kernels
+    paths = sample_paths(ks, draw_starts(tmc, task, cfg, n_sets * k, rng), rng)
+    return paths.reshape(n_sets, k, tmc.n_layers)
+
+
+def sample(tmc, task, cfg: InferenceConfig | None, k: int, rng, base_kernels=None) -> np.ndarray:
+    return sample_batch(tmc, task, cfg, 1, k, rng, base_kernels)[0]
+
+
+def exact_pass_at_k(tmc, task, cfg: InferenceConfig | None, k, base_kernels=None, instances=None):
+    """K i.i.d. base samples: ``1 - E_C[(1 - q(C))^K]`` (or the mean over fixed ``instances``)."""
+    task = as_task(tmc, task)
+    return iid_pass_at_k(tmc, task, exact_distribution(tmc, task, cfg, base_kernels), k, instances)
