@@ -1,0 +1,54 @@
+"""``tmc train --config configs/<x>.yaml [--set key=value ...]``: RLVR post-training of one method.
+
+``--describe`` prints every TrainConfig field with its default and help. Multi-GPU:
+``accelerate launch -m harness.cli train --config ...`` (the same config; TRL handles the processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+
+def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="RLVR post-training with LoRA on TRL "
+                                "(grpo, grpo_kl, reinforce, rl_rej, ppo, raft); see docs/training.md")
+    p.add_argument("--config", help="YAML TrainConfig (configs/train_*.yaml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field (value read as YAML), repeatable: --set method=grpo_kl --set beta=0.05")
+    p.add_argument("--describe", action="store_true", help="print every config field with its default and help")
+    return p
+
+
+def load_from_args(args):
+    from tmc_theory.config import ConfigError, parse_override
+
+    from .config import TrainConfig, load_train_config, train_config_from_dict
+
+    overrides = dict(parse_override(o) for o in args.overrides)
+    if args.config:
+        return load_train_config(args.config, overrides)
+    if not overrides:
+        raise ConfigError("--config: missing; allowed values: a YAML file such as configs/train_tiny.yaml")
+    return train_config_from_dict(overrides, "--set")
+
+
+def run(args) -> int:
+    if args.describe:
+        from tmc_theory.config import describe
+
+        from .config import TrainConfig
+
+        print(describe(TrainConfig))
+        return 0
+    cfg = load_from_args(args)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from .registry import run_training
+
+    res = run_training(cfg)
+    summary = {k: v for k, v in res.items() if k not in ("trainer", "model", "rounds")}
+    if "rounds" in res:
+        summary["rounds"] = [{k: v for k, v in r.items() if k != "kept"} for r in res["rounds"]]
+    print(json.dumps(summary, indent=2, default=str))
+    return 0

@@ -1,0 +1,157 @@
+"""``tmc eval-checkpoints <run>``: sample every saved checkpoint of a training run and plot pass@k over training.
+
+For the base model (step 0, no adapter) and every ``<run>/checkpoint-<step>/`` adapter, sample n completions
+per evaluation problem through H4's ``run_sampling`` with the SAME prompt template as training and the SAME
+decoding for every step (default T = 0.6, top-p 0.95, the Yue et al. 2025 protocol), into ONE sample run
+``<run>/eval/`` with ``step`` = the checkpoint's step (resumable: finished samples are skipped). Then
+``evaluate_run`` (H3) gives pass@k (k = 1..n, unbiased estimator, bootstrap CIs) per step, written to
+``<out>/checkpoints_metrics.json`` with two figures:
+
+* ``passk_vs_k.png``: pass@k against k (log axis), one curve per step, the base model dashed;
+* ``passk_vs_step.png``: pass@k against training step for k = 1, 2, 4, ..., n, base values as dotted lines
+  (the Yue et al. picture: RLVR raises pass@1 while large-k pass@k falls to or below the base).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Callable
+
+
+def checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """(step, path) of every ``checkpoint-<step>`` folder holding an adapter, sorted by step."""
+    out = []
+    for p in Path(run_dir).glob("checkpoint-*"):
+        m = re.fullmatch(r"checkpoint-(\d+)", p.name)
+        if m and p.is_dir() and ((p / "adapter_config.json").exists() or (p / "config.json").exists()):
+            out.append((int(m.group(1)), p))
+    return sorted(out)
+
+
+def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
+    p.add_argument("run", help="training run folder (output_dir of tmc train)")
+    p.add_argument("--split", default="test")
+    p.add_argument("--source", default=None, help="evaluation problems (JSONL / hub id); default ../shared/data")
+    p.add_argument("--limit", type=int, default=100, help="number of evaluation problems")
+    p.add_argument("--n", type=int, default=16, help="samples per problem (pass@k for k = 1..n)")
+    p.add_argument("--temperature", type=float, default=0.6)
+    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--max-new-tokens", type=int, default=None, help="default: the training max_completion_length")
+    p.add_argument("--backend", default="hf", choices=("hf", "vllm"))
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, nargs="*", default=None, help="only these checkpoint steps (0 = base)")
+    p.add_argument("--no-base", action="store_true", help="do not sample the base model (step 0)")
+    p.add_argument("--out", default=None, help="output folder for metrics/figures (default <run>/eval_report)")
+    return p
+
+
+def sample_config(train_meta: dict, args) -> object:
+    from harness.pipeline import SampleConfig
+
+    cfg = train_meta["config"]
+    return SampleConfig(model=train_meta.get("model_path") or cfg["model"], backend=args.backend,
+                        benchmark=cfg["benchmark"], split=args.split, source=args.source, limit=args.limit,
+                        template=cfg["template"], n=args.n, temperature=args.temperature, top_p=args.top_p,
+                        max_new_tokens=args.max_new_tokens or cfg["max_completion_length"], seed=args.seed,
+                        batch_size=args.batch_size)
+
+
+def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = None) -> dict:
+    """Sample base + checkpoints into ``<run>/eval`` and evaluate each step; returns the metrics dict."""
+    from harness.evaluate import evaluate_run
+
+    run_dir = Path(run_dir)
+    meta_path = run_dir / "train_run.json"
+    if not meta_path.exists():
+        from tmc_theory.config import ConfigError
+
+        raise ConfigError(f"{run_dir}: not a training run (no train_run.json); allowed values: an output_dir of `tmc train`")
+    meta = json.loads(meta_path.read_text())
+    eval_dir = run_dir / "eval"
+    todo: list[tuple[int, str | None]] = [] if args.no_base else [(0, None)]
+    todo += [(s, str(p)) for s, p in checkpoints(run_dir)]
+    if args.steps is not None:
+        todo = [(s, a) for s, a in todo if s in set(args.steps)]
+    if sampler is None:
+        from harness.pipeline import run_sampling
+
+        scfg = sample_config(meta, args)
+
+        def sampler(step, adapter):
+            return run_sampling(scfg, run_dir=eval_dir, step=step, adapter=adapter)
+    for step, adapter in todo:
+        sampler(step, adapter)
+    results = {}
+    for step, _ in todo:
+        r = evaluate_run(eval_dir, step=step)
+        results[step] = {"pass_at_k": r["pass_at_k"], "n": r["n"], "n_problems": r["n_problems"],
+                         "maj_at_k": r["maj_at_k"], "n_solved": r["n_solved"]}
+    out = Path(args.out) if args.out else run_dir / "eval_report"
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"run": str(run_dir), "method": meta.get("method"), "eval_dir": str(eval_dir), "steps": results}
+    (out / "checkpoints_metrics.json").write_text(json.dumps(report, indent=2))
+    plot(results, out, title=f"{meta.get('method')} — {run_dir.name}")
+    return report
+
+
+def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = sorted(results)
+    paths = []
+    fig, ax = plt.subplots(figsize=(6, 4))
+    cmap = plt.get_cmap("viridis")
+    for i, s in enumerate(steps):
+        pk = results[s]["pass_at_k"]
+        ks = sorted(int(k) for k in pk)
+        ax.plot(ks, [pk[str(k)]["mean"] for k in ks], "--" if s == 0 else "-", color="black" if s == 0 else
+                cmap(i / max(1, len(steps) - 1)), label="base" if s == 0 else f"step {s}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("k")
+    ax.set_ylabel("pass@k")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out / "passk_vs_k.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    n = min(results[s]["n"] for s in steps)
+    ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128, 256) if k <= n]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    trained = [s for s in steps if s != 0]
+    for j, k in enumerate(ks):
+        color = plt.get_cmap("plasma")(j / max(1, len(ks) - 1))
+        ax.plot(trained, [results[s]["pass_at_k"][str(k)]["mean"] for s in trained], "o-", color=color, label=f"pass@{k}")
+        if 0 in results:
+            ax.axhline(results[0]["pass_at_k"][str(k)]["mean"], color=color, ls=":", lw=1)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("pass@k (dotted: base)")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out / "passk_vs_step.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def run(args) -> int:
+    report = evaluate_checkpoints(args.run, args)
+    steps = sorted(report["steps"])
+    n = min(report["steps"][s]["n"] for s in steps)
+    ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128, 256) if k <= n]
+    print("step  " + "  ".join(f"pass@{k:<4d}" for k in ks))
+    for s in steps:
+        pk = report["steps"][s]["pass_at_k"]
+        print(f"{('base' if s == 0 else s)!s:5} " + "  ".join(f"{pk[str(k)]['mean']:.4f}   " for k in ks))
+    print(f"metrics and figures: {Path(args.out) if args.out else Path(args.run) / 'eval_report'}")
+    return 0

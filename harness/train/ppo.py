@@ -1,0 +1,157 @@
+"""PPO for RLVR (Schulman et al. 2017, arXiv 1707.06347) on TRL 1.16's GRPO machinery (TRL's own PPOTrainer
+was removed in 1.13).
+
+Critic: a separate small value head V_phi(s_t) = w^T h_t + b on the policy's last hidden state h_t of the
+prefix (x, y_<t), read WITHOUT gradient into the policy (stop-gradient trunk; the head has its own AdamW,
+lr ``value_lr``). Rewards are terminal: r_T = R(y) in {0, 1} on the last completion token, 0 elsewhere
+(no per-token KL shaping; use beta > 0 for a KL term in the loss as in GRPO-KL). Generalised advantage
+estimation (Schulman et al. 2016, arXiv 1506.02438) with V_{T+1} = 0:
+
+    delta_t = r_t + gamma V(s_{t+1}) - V(s_t),   A_t = sum_k (gamma lambda)^k delta_{t+k},   R_t = A_t + V(s_t)
+
+(``gae_lambda = 1`` gives Monte-Carlo returns R_t = gamma^{T-t} R(y)). Advantages are whitened over the
+batch's completion tokens (``whiten_advantages``). Per generated batch:
+
+* critic: ``ppo_epochs`` full-batch steps on the clipped value loss
+  0.5 * max((V - R)^2, (V_old + clip(V - V_old, -c, c) - R)^2), c = ``cliprange_value``; the advantages use
+  V_old (before this update);
+* policy: TRL's clipped surrogate with token-level advantages A_t, reusing the batch for ``ppo_epochs``
+  passes (TRL ``num_iterations``), ratio pi_theta / pi_old with pi_old frozen at generation.
+
+Departures from textbook PPO-RLHF: separate critic updated at generation time rather than jointly per
+minibatch; no per-token KL penalty in the reward. The critic (and its optimizer) are saved in every
+checkpoint as ``critic.pt`` and restored on resume.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .grpo import RLVRTrainer
+
+
+def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float):
+    """Token-level GAE. rewards [B] terminal, values/mask [B, T] -> (advantages, returns) [B, T], 0 off-mask."""
+    B, T = values.shape
+    mask = mask.float()
+    lengths = mask.sum(1).long()
+    r = torch.zeros_like(values)
+    last = (lengths - 1).clamp(min=0)
+    r[torch.arange(B), last] = torch.nan_to_num(rewards.float(), nan=0.0).to(values.dtype) * (lengths > 0).float()
+    v = values * mask
+    adv = torch.zeros_like(values)
+    running = torch.zeros(B, dtype=values.dtype, device=values.device)
+    for t in reversed(range(T)):
+        v_next = v[:, t + 1] if t + 1 < T else torch.zeros_like(running)
+        delta = r[:, t] + gamma * v_next - v[:, t]
+        running = delta + gamma * lam * running * (mask[:, t + 1] if t + 1 < T else 0.0)
+        adv[:, t] = running * mask[:, t]
+    returns = (adv + v) * mask
+    return adv, returns
+
+
+def whiten(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.float()
+    n = m.sum().clamp(min=1.0)
+    mean = (x * m).sum() / n
+    var = (((x - mean) * m) ** 2).sum() / n
+    return (x - mean) / torch.sqrt(var + 1e-8) * m
+
+
+class ValueHead(nn.Module):
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.linear = nn.Linear(hidden, 1)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.linear(h.float()).squeeze(-1)
+
+
+def value_loss(v: torch.Tensor, v_old: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor, clip: float) -> torch.Tensor:
+    v_clip = v_old + (v - v_old).clamp(-clip, clip)
+    per = 0.5 * torch.maximum((v - returns) ** 2, (v_clip - returns) ** 2)
+    m = mask.float()
+    return (per * m).sum() / m.sum().clamp(min=1.0)
+
+
+class PPOTrainer(RLVRTrainer):
+    """RLVRTrainer whose advantage is token-level GAE from a learned critic (see module docstring)."""
+
+    def __init__(self, *args, ppo_epochs: int = 4, gamma: float = 1.0, gae_lambda: float = 0.95,
+                 value_lr: float = 1e-3, cliprange_value: float = 0.2, whiten_advantages: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        hidden = self.accelerator.unwrap_model(self.model).config.get_text_config().hidden_size
+        self.critic = ValueHead(hidden).to(self.accelerator.device)
+        self.critic_opt = torch.optim.AdamW(self.critic.parameters(), lr=value_lr, weight_decay=0.0)
+        self.ppo_epochs, self.gamma, self.gae_lambda = ppo_epochs, gamma, gae_lambda
+        self.cliprange_value, self.whiten_advantages = cliprange_value, whiten_advantages
+
+    @torch.no_grad()
+    def features(self, out: dict) -> torch.Tensor:
+        """h_t of the prefix (x, y_<t) for every completion position t: [B, T, H] (no gradient)."""
+        ids = torch.cat([out["prompt_ids"], out["completion_ids"]], dim=1)
+        attn = torch.cat([out["prompt_mask"], out["completion_mask"]], dim=1)
+        P, T = out["prompt_ids"].size(1), out["completion_ids"].size(1)
+        h = self.model(input_ids=ids, attention_mask=attn, output_hidden_states=True).hidden_states[-1]
+        return h[:, P - 1:P + T - 1].detach()
+
+    def update_critic(self, feats: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor,
+                      v_old: torch.Tensor) -> list[float]:
+        """``ppo_epochs`` full-batch steps on the clipped value loss; returns the loss before each step."""
+        losses = []
+        for _ in range(self.ppo_epochs):
+            loss = value_loss(self.critic(feats), v_old, returns, mask, self.cliprange_value)
+            self.critic_opt.zero_grad()
+            loss.backward()
+            self.critic_opt.step()
+            losses.append(loss.item())
+        return losses
+
+    def score_batch(self, inputs):
+        out, rewards = super().score_batch(inputs)
+        mask = out["completion_mask"]
+        n = mask.size(0)
+        pi = self.accelerator.process_index
+        local_rewards = rewards[pi * n:(pi + 1) * n].to(mask.device)
+        feats = self.features(out)
+        with torch.no_grad():
+            v_old = self.critic(feats) * mask
+        adv, returns = gae(local_rewards, v_old, mask, self.gamma, self.gae_lambda)
+        if self.model.training:
+            losses = self.update_critic(feats, returns, mask, v_old)
+            self._metrics["train"]["ppo/value_loss"].append(losses[0])
+            self._metrics["train"]["ppo/value_loss_last"].append(losses[-1])
+        self._metrics["train" if self.model.training else "eval"]["ppo/value_mean"].append(
+            ((v_old * mask).sum() / mask.sum().clamp(min=1)).item())
+        out["advantages"] = whiten(adv, mask) if self.whiten_advantages else adv
+        return out, rewards
+
+    def _save_checkpoint(self, model, trial):
+        super()._save_checkpoint(model, trial)
+        if self.args.should_save:
+            from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+            d = Path(self._get_output_dir(trial=trial)) / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+            torch.save({"critic": self.critic.state_dict(), "opt": self.critic_opt.state_dict()}, d / "critic.pt")
+
+    def _load_optimizer_and_scheduler(self, checkpoint):
+        super()._load_optimizer_and_scheduler(checkpoint)
+        if checkpoint is not None and os.path.exists(os.path.join(checkpoint, "critic.pt")):
+            state = torch.load(os.path.join(checkpoint, "critic.pt"), map_location=self.accelerator.device)
+            self.critic.load_state_dict(state["critic"])
+            self.critic_opt.load_state_dict(state["opt"])
+
+
+def train_ppo(cfg, **kw) -> dict:
+    from .runner import train_policy_gradient
+
+    extra = dict(ppo_epochs=cfg.ppo_epochs, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, value_lr=cfg.value_lr,
+                 cliprange_value=cfg.cliprange_value, whiten_advantages=cfg.whiten_advantages)
+    return train_policy_gradient(cfg, None, trainer_cls=PPOTrainer, grpo_extra={"num_iterations": cfg.ppo_epochs},
+                                 trainer_extra=extra, **kw)

@@ -1,0 +1,54 @@
+"""Verifiable rewards for training: the benchmark grader (H3's ``harness.grading``) and the spurious control.
+
+``GraderReward(benchmark)`` is a TRL reward function ``f(prompts, completions, answer, **kw) -> list[float]``:
+r = 1 if the grader marks the completion's final answer equal to the gold ``answer`` column, else 0
+(the paper's 0/1 verifiable outcome reward). It keeps the last batch's ``Grade`` objects in
+``last_grades`` so the training-time sample store can record ``extracted``/``correct``/``grade_status``
+without grading twice.
+
+``spurious=True`` is the random-reward control (Shao et al. 2025, "Spurious Rewards", arXiv 2506.10947):
+the true 0/1 rewards of the generation batch are randomly PERMUTED across its completions, so the batch
+mean is exactly the true mean (same reward scale and sparsity) while the reward says nothing about the
+completion it is attached to. The permutation is seeded by (seed, global step): reproducible and the
+same after a resume.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _text(c) -> str:
+    if isinstance(c, str):
+        return c
+    if isinstance(c, list) and c and isinstance(c[-1], dict):  # chat message list
+        return str(c[-1].get("content", ""))
+    return str(c)
+
+
+class GraderReward:
+    def __init__(self, benchmark: str, timeout_s: float = 5.0, spurious: bool = False, seed: int = 0):
+        self.benchmark = benchmark
+        self.timeout_s = timeout_s
+        self.spurious = spurious
+        self.seed = seed
+        self.__name__ = "random_reward" if spurious else "correct"
+        self.last_grades: list = []
+
+    def __call__(self, prompts, completions, answer, trainer_state=None, **kwargs) -> list[float]:
+        from harness.grading import grade_many
+
+        texts = [_text(c) for c in completions]
+        grades = grade_many(self.benchmark, texts, list(answer), self.timeout_s)
+        self.last_grades = grades
+        rewards = np.array([1.0 if g.correct else 0.0 for g in grades])
+        if self.spurious:
+            step = getattr(trainer_state, "global_step", 0) if trainer_state is not None else 0
+            rng = np.random.default_rng([self.seed, int(step)])
+            rewards = rewards[rng.permutation(len(rewards))]
+        return rewards.tolist()
+
+
+def make_train_reward(cfg) -> GraderReward:
+    """The reward named by ``cfg.reward`` ("grader" | "random")."""
+    return GraderReward(cfg.benchmark, cfg.grading_timeout_s, spurious=(cfg.reward == "random"), seed=cfg.seed)

@@ -1,0 +1,116 @@
+"""RL-rej: REINFORCE that rejects easy instances (arXiv 2511.07368), two selectable mechanisms.
+
+* offline (``rej_mode: offline``): before training, drop every training prompt whose BASE-model pass rate
+  c/n in a ``tmc sample`` run (``rej_base_run``, read from H3's SampleStore) is > ``rej_threshold`` — the
+  theory's rule (skip instances the base model already solves), as open-r1 filters by pass rate.
+* in-loop (``rej_mode: in_loop``): after each generation, drop every group whose pass rate among its G
+  completions is > ``rej_threshold`` (default 0.99: all-correct groups) and REFILL the batch with groups of
+  fresh prompts (DAPO dynamic sampling, arXiv 2503.14476), for at most ``rej_max_refill`` extra generation
+  rounds; groups still missing are kept with advantage 0 (logged as ``rej/unfilled``).
+
+Departure from DAPO: DAPO also drops all-wrong groups (which have zero advantage under GRPO); under the
+REINFORCE rule an all-wrong group already has zero advantage, so only easy groups are rejected. Refill
+prompts are drawn uniformly from the training set with a generator seeded by (seed, step, attempt), so a
+resumed run refills identically. In-loop refill is single-process (under ``accelerate launch`` with
+several processes use the offline mode).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+_LEFT_PADDED = ("prompt_ids", "prompt_mask")
+
+
+def offline_rejected_ids(run_dir: str | Path, threshold: float) -> tuple[set[str], dict[str, float]]:
+    """Problem ids whose pass rate in the sample run ``run_dir`` is > ``threshold``, and all pass rates."""
+    from harness.store import SampleStore
+
+    df = SampleStore(run_dir).read()
+    if df.empty:
+        from tmc_theory.config import ConfigError
+
+        raise ConfigError(f"rej_base_run: {run_dir} holds no samples; allowed values: a finished `tmc sample` run")
+    rates = df.groupby("problem_id")["correct"].mean().astype(float).to_dict()
+    return {pid for pid, r in rates.items() if r > threshold}, rates
+
+
+def _pad_to(t: torch.Tensor, width: int, left: bool, value) -> torch.Tensor:
+    extra = width - t.size(1)
+    if extra <= 0:
+        return t
+    return F.pad(t, (extra, 0) if left else (0, extra), value=value)
+
+
+def select_and_concat(parts: list[tuple[dict, torch.Tensor]], pad_token_id: int) -> dict:
+    """Rows ``idx`` of each batch dict, concatenated (prompt tensors left-padded, completion tensors right-padded)."""
+    keys = [k for k, v in parts[0][0].items() if isinstance(v, torch.Tensor) and v.dim() >= 1]
+    out = {}
+    for k in keys:
+        pieces = [b[k][idx] for b, idx in parts]
+        if pieces[0].dim() == 2:
+            width = max(p.size(1) for p in pieces)
+            value = pad_token_id if k == "prompt_ids" else 0
+            pieces = [_pad_to(p, width, k in _LEFT_PADDED, value) for p in pieces]
+        out[k] = torch.cat(pieces, dim=0)
+    out["num_items_in_batch"] = out["completion_mask"].sum()
+    return out
+
+
+class InLoopRejector:
+    """Drop groups with pass rate > threshold and refill with fresh prompts (see module docstring)."""
+
+    def __init__(self, threshold: float, max_refill: int = 4, seed: int = 0):
+        self.threshold = threshold
+        self.max_refill = max_refill
+        self.seed = seed
+        self.last: dict = {}
+
+    def rejected_groups(self, rewards: torch.Tensor, group_size: int) -> torch.Tensor:
+        rate = torch.nanmean(rewards.float().view(-1, group_size), dim=1)
+        return rate > self.threshold
+
+    def apply(self, trainer, inputs: list[dict], out: dict, rewards: torch.Tensor) -> dict:
+        if trainer.accelerator.num_processes > 1:
+            raise RuntimeError("rl_rej in_loop refill is single-process; use rej_mode: offline under accelerate")
+        G = trainer.num_generations
+        rej = self.rejected_groups(rewards, G)
+        n_groups = rej.numel()
+        group_ids = [inputs[g * G].get("problem_id", str(g)) for g in range(n_groups)]
+        self.last = {"rejected_ids": [group_ids[g] for g in range(n_groups) if rej[g]],
+                     "pass_rates": torch.nanmean(rewards.float().view(-1, G), dim=1).tolist(), "refill_ids": []}
+        metrics = trainer._metrics["train"]
+        metrics["rej/frac_rejected"].append(rej.float().mean().item())
+        if not rej.any():
+            metrics["rej/unfilled"].append(0.0)
+            return out
+        keep_rows = torch.tensor([i for i in range(n_groups * G) if not rej[i // G]], dtype=torch.long)
+        parts = [(out, keep_rows)] if len(keep_rows) else []
+        need = int(rej.sum().item())
+        dataset = trainer.train_dataset
+        for attempt in range(self.max_refill):
+            if need == 0:
+                break
+            rng = random.Random(f"{self.seed}/{trainer.state.global_step}/{attempt}")
+            picks = [rng.randrange(len(dataset)) for _ in range(need)]
+            new_inputs = [dict(dataset[j]) for j in picks for _ in range(G)]
+            out2, rewards2 = trainer.score_batch(new_inputs)
+            rej2 = self.rejected_groups(rewards2, G)
+            ok = [g for g in range(need) if not rej2[g]]
+            if ok:
+                rows = torch.tensor([g * G + k for g in ok for k in range(G)], dtype=torch.long)
+                parts.append((out2, rows))
+                self.last["refill_ids"] += [new_inputs[g * G].get("problem_id", str(g)) for g in ok]
+                need -= len(ok)
+        if need:  # not enough fresh prompts: keep some rejected groups, with zero advantage
+            rej_groups = [g for g in range(n_groups) if rej[g]][:need]
+            rows = torch.tensor([g * G + k for g in rej_groups for k in range(G)], dtype=torch.long)
+            zeroed = dict(out)
+            zeroed["advantages"] = torch.zeros_like(out["advantages"])
+            parts.append((zeroed, rows))
+        metrics["rej/unfilled"].append(need / n_groups)
+        return select_and_concat(parts, trainer._tokenizer.pad_token_id)

@@ -1,0 +1,153 @@
+"""Shared machinery of every method: model + LoRA, data, reward, TRL config, callbacks, checkpoints, resume.
+
+``train_policy_gradient(cfg, advantage_rule, ...)`` runs the ``RLVRTrainer`` (grpo, grpo_kl, reinforce,
+rl_rej, and ppo through its subclass). Checkpoints: HF ``checkpoint-<step>/`` folders every ``save_steps``
+holding the LoRA adapter, optimizer, scheduler and RNG state. Resume: with ``resume: true`` a run whose
+output_dir has a checkpoint continues from the last one; the data order is the same (TRL's RepeatSampler
+is seeded by ``seed`` and the Trainer skips the batches already consumed), and the sample store and
+metrics.jsonl are not duplicated (see callbacks.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from tmc_theory.config import config_hash, to_dict
+
+from .config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+def torch_dtype(cfg: TrainConfig):
+    import torch
+
+    if cfg.dtype == "auto":
+        return torch.bfloat16 if torch.cuda.is_available() else torch.float32
+    return getattr(torch, cfg.dtype)
+
+
+def load_policy(cfg: TrainConfig):
+    """(model, tokenizer) of ``cfg.model`` (resolved by H4's resolve_model: aliases, local dirs, hub ids)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from harness.models import resolve_model
+
+    path = resolve_model(cfg.model)
+    tok = AutoTokenizer.from_pretrained(path)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(cfg))
+    return model, tok, path
+
+
+def lora_config(cfg: TrainConfig):
+    if not cfg.use_lora:
+        return None
+    from peft import LoraConfig
+
+    targets = cfg.lora_target_modules
+    return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, task_type="CAUSAL_LM",
+                      target_modules=targets[0] if targets == ["all-linear"] else list(targets))
+
+
+def report_to(cfg: TrainConfig) -> list[str] | str:
+    r = [x for x in cfg.report_to if x != "none"]
+    return r or "none"
+
+
+def common_args(cfg: TrainConfig) -> dict[str, Any]:
+    """TrainingArguments shared by GRPOConfig and SFTConfig."""
+    import torch
+
+    return dict(
+        output_dir=cfg.output_dir, max_steps=cfg.max_steps, learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler_type, warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm, seed=cfg.seed, data_seed=cfg.seed, logging_steps=cfg.logging_steps,
+        save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit,
+        report_to=report_to(cfg), gradient_checkpointing=cfg.gradient_checkpointing,
+        bf16=(cfg.dtype in ("auto", "bfloat16") and torch.cuda.is_available()),
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps, disable_tqdm=True,
+    )
+
+
+def grpo_args(cfg: TrainConfig, **extra):
+    from trl import GRPOConfig
+
+    kw = common_args(cfg)
+    kw.update(
+        num_generations=cfg.num_generations, max_completion_length=cfg.max_completion_length,
+        temperature=cfg.temperature, top_p=cfg.top_p, beta=cfg.beta, loss_type=cfg.loss_type,
+        scale_rewards=cfg.scale_rewards, epsilon=cfg.epsilon, num_iterations=cfg.num_iterations,
+        use_vllm=cfg.use_vllm, vllm_mode=cfg.vllm_mode, vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+        log_completions=False, remove_unused_columns=False,
+    )
+    kw.update(extra)
+    kw.update(cfg.trl_overrides)
+    return GRPOConfig(**kw)
+
+
+def last_checkpoint(output_dir: str | Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    d = Path(output_dir)
+    return get_last_checkpoint(str(d)) if d.is_dir() else None
+
+
+def write_run_json(cfg: TrainConfig, model_path: str) -> str:
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    h = config_hash(cfg, exclude=("max_steps", "resume", "save_steps", "report_to", "logging_steps", "output_dir"))
+    meta = {"method": cfg.method, "model_path": model_path, "config": to_dict(cfg), "config_hash": h}
+    (out / "train_run.json").write_text(json.dumps(meta, indent=2, default=str))
+    return h
+
+
+def make_recorder(cfg: TrainConfig, reward_fn, model_path: str, h: str):
+    if not cfg.store_completions:
+        return None
+    from .callbacks import CompletionRecorder
+
+    return CompletionRecorder(Path(cfg.output_dir) / "train_samples", to_dict(cfg), h, reward_fn, model_path,
+                              cfg.temperature, cfg.top_p, cfg.max_completion_length, cfg.seed)
+
+
+def train_policy_gradient(cfg: TrainConfig, advantage_rule, trainer_cls=None, rejector=None,
+                          exclude_ids: set[str] | None = None, grpo_extra: dict | None = None,
+                          trainer_extra: dict | None = None, model=None, tokenizer=None,
+                          extra_callbacks: list | None = None) -> dict:
+    """Run one RLVRTrainer training job described by ``cfg``; returns a summary dict."""
+    from .callbacks import MetricsJSONL
+    from .data import build_train_dataset
+    from .grpo import RLVRTrainer
+    from .rewards import make_train_reward
+
+    trainer_cls = trainer_cls or RLVRTrainer
+    if model is None:
+        model, tokenizer, model_path = load_policy(cfg)
+    else:
+        model_path = getattr(model.config, "_name_or_path", "")
+    h = write_run_json(cfg, model_path)
+    dataset = build_train_dataset(cfg, tokenizer, exclude_ids=exclude_ids)
+    reward_fn = make_train_reward(cfg)
+    recorder = make_recorder(cfg, reward_fn, model_path, h)
+    metrics_cb = MetricsJSONL(Path(cfg.output_dir) / "metrics.jsonl")
+    trainer = trainer_cls(
+        model=model, reward_funcs=[reward_fn], args=grpo_args(cfg, **(grpo_extra or {})), train_dataset=dataset,
+        processing_class=tokenizer, peft_config=lora_config(cfg), callbacks=[metrics_cb, *(extra_callbacks or [])],
+        advantage_rule=advantage_rule, kl_estimator=cfg.kl_estimator, rejector=rejector, recorder=recorder,
+        method=cfg.method, **(trainer_extra or {}),
+    )
+    ckpt = last_checkpoint(cfg.output_dir) if cfg.resume else None
+    if ckpt:
+        log.info("resuming from %s", ckpt)
+    result = trainer.train(resume_from_checkpoint=ckpt)
+    trainer.save_model(str(Path(cfg.output_dir) / "final"))
+    return {"method": cfg.method, "output_dir": cfg.output_dir, "global_step": trainer.state.global_step,
+            "resumed_from": ckpt, "train_loss": float(result.training_loss), "n_train_prompts": len(dataset),
+            "trainer": trainer}

@@ -1,0 +1,250 @@
+"""RLVR methods on a tiny warmed-up model: each runs, changes its LoRA weights, and obeys its defining rule."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("trl")
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def rl_tiny(tmp_path_factory):
+    from harness.train.testing import prepare_rl_tiny
+
+    return prepare_rl_tiny(tmp_path_factory.getbasetemp() / "h5_rl_tiny")
+
+
+def make_cfg(rl_tiny, tmp_path, method, **kw):
+    from harness.train.config import train_config_from_dict
+
+    base = dict(method=method, model=str(rl_tiny / "model"), source=str(rl_tiny / "train.jsonl"), num_generations=4,
+                per_device_train_batch_size=8, max_completion_length=20, max_steps=2, learning_rate=2e-2, lora_r=4,
+                lora_alpha=8, output_dir=str(tmp_path / method), save_steps=100, report_to=["none"], temperature=1.0,
+                seed=0)
+    base.update(kw)
+    return train_config_from_dict(base)
+
+
+def lora_tensors(model) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
+
+
+def initial_lora(cfg):
+    """The LoRA weights the trainer starts from (same seed, same init)."""
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM, set_seed
+
+    from harness.train.runner import lora_config
+
+    set_seed(cfg.seed)
+    m = get_peft_model(AutoModelForCausalLM.from_pretrained(cfg.model), lora_config(cfg))
+    return lora_tensors(m)
+
+
+def changed(before: dict, after: dict) -> bool:
+    return any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def metrics(cfg):
+    from harness.train.callbacks import read_metrics
+
+    return [m for m in read_metrics(f"{cfg.output_dir}/metrics.jsonl") if "loss" in m and "train_runtime" not in m]
+
+
+# ---------------------------------------------------------------- advantage rules (pure functions)
+def test_grpo_equal_rewards_in_group_give_zero_advantage():
+    from harness.train.grpo import group_normalised_advantage
+
+    r = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0])
+    a = group_normalised_advantage(r, 4)
+    assert torch.equal(a[:8], torch.zeros(8))
+    g = a[8:]
+    assert abs(g.sum().item()) < 1e-5 and g[0] > 0 and g[1] < 0
+    assert torch.allclose(g, (r[8:] - 0.5) / (r[8:].std() + 1e-4))  # TRL's formula (Bessel std, 1e-4)
+
+
+def test_reinforce_advantage_is_reward_and_kl_estimators():
+    from harness.train.grpo import kl_per_token
+    from harness.train.reinforce import reinforce_advantage
+
+    r = torch.tensor([0.0, 1.0, float("nan"), 1.0])
+    assert torch.equal(reinforce_advantage(r, 2), torch.tensor([0.0, 1.0, 0.0, 1.0]))
+    ref = torch.tensor([-1.0, -2.0, -0.5])
+    for est in ("k3", "k2", "forward"):
+        lp = torch.tensor([-1.5, -1.0, -0.5], requires_grad=True)
+        term, value = kl_per_token(est, lp, ref)
+        assert (value >= -1e-7).all() and value[2].abs() < 1e-7
+        term.sum().backward()
+        r_ = torch.exp(ref - lp.detach())
+        expect = {"k3": 1 - r_, "k2": lp.detach() - ref, "forward": -r_}[est]
+        assert torch.allclose(lp.grad, expect, atol=1e-6), est
+
+
+def test_ppo_gae_and_value_loss_decreases_on_fixed_batch():
+    from harness.train.ppo import PPOTrainer, ValueHead, gae
+
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
+    adv, ret = gae(torch.tensor([1.0, 0.0]), torch.zeros(2, 4), mask, gamma=1.0, lam=1.0)
+    assert torch.equal(ret, mask.float() * torch.tensor([[1.0], [0.0]]))  # MC returns = terminal reward
+    torch.manual_seed(0)
+    feats = torch.randn(8, 6, 16)
+    m = torch.ones(8, 6, dtype=torch.long)
+    returns = torch.randn(8, 6)
+    critic = ValueHead(16)
+    fake = types.SimpleNamespace(critic=critic, critic_opt=torch.optim.AdamW(critic.parameters(), lr=1e-2),
+                                 ppo_epochs=20, cliprange_value=10.0)
+    losses = PPOTrainer.update_critic(fake, feats, returns, m, torch.zeros(8, 6))
+    assert losses[-1] < 0.9 * losses[0]
+
+
+def test_rl_rej_in_loop_drops_exactly_groups_above_threshold_and_refills():
+    from harness.train.rl_rej import InLoopRejector
+
+    G = 2
+
+    def batch(rewards, tag):
+        n = len(rewards)
+        return {"prompt_ids": torch.full((n, 3), tag), "prompt_mask": torch.ones(n, 3, dtype=torch.long),
+                "completion_ids": torch.full((n, 2 + tag), tag), "completion_mask": torch.ones(n, 2 + tag, dtype=torch.long),
+                "advantages": torch.tensor(rewards), "num_items_in_batch": torch.tensor(0)}, torch.tensor(rewards)
+
+    refills = [[1.0, 1.0, 0.0, 1.0], [1.0, 1.0]]  # refill 1: one easy (rejected) + one kept; refill 2: easy
+
+    class FakeTrainer:
+        num_generations = G
+        accelerator = types.SimpleNamespace(num_processes=1)
+        state = types.SimpleNamespace(global_step=3)
+        train_dataset = [{"problem_id": f"p{i}"} for i in range(10)]
+        _metrics = {"train": __import__("collections").defaultdict(list)}
+        _tokenizer = types.SimpleNamespace(pad_token_id=0)
+
+        def score_batch(self, inputs):
+            r = refills.pop(0)
+            assert len(inputs) == len(r)
+            return batch(r, 1)
+
+    inputs = [{"problem_id": pid} for pid in ("a", "a", "b", "b", "c", "c")]
+    out, rewards = batch([1.0, 1.0, 0.0, 1.0, 1.0, 1.0], 0)  # groups a (rate 1), b (0.5), c (1)
+    rej = InLoopRejector(threshold=0.6, max_refill=2, seed=0)
+    t = FakeTrainer()
+    new = rej.apply(t, inputs, out, rewards)
+    assert rej.last["rejected_ids"] == ["a", "c"]
+    assert len(rej.last["refill_ids"]) == 1  # one refill group was easy too, so a second round was needed
+    assert new["advantages"].shape[0] == 6 and new["completion_ids"].shape == (6, 3)  # size kept, padded to width
+    assert new["advantages"][:2].tolist() == [0.0, 1.0]  # group b kept
+    assert new["advantages"][2:4].tolist() == [0.0, 1.0]  # the kept refill group
+    assert t._metrics["train"]["rej/frac_rejected"] == [pytest.approx(2 / 3)]
+    # a second refill returned nothing usable -> the remaining slot is a rejected group with zero advantage
+    assert new["advantages"][4:].tolist() == [0.0, 0.0]
+
+
+def test_rl_rej_offline_drops_exactly_prompts_above_threshold(rl_tiny, tmp_path):
+    from transformers import AutoTokenizer
+
+    from harness.store import SampleStore
+    from harness.train.data import build_train_dataset
+    from harness.train.rl_rej import offline_rejected_ids
+
+    store = SampleStore.open(tmp_path / "base", {"x": 1}, "h")
+    rates = {"gsm8k/train/0": [1, 1, 1, 1], "gsm8k/train/1": [1, 1, 1, 0], "gsm8k/train/2": [0, 0, 0, 0]}
+    store.write_batch([{"problem_id": p, "sample_idx": i, "correct": bool(c)} for p, cs in rates.items() for i, c in enumerate(cs)])
+    ids, got = offline_rejected_ids(tmp_path / "base", 0.75)
+    assert ids == {"gsm8k/train/0"} and got["gsm8k/train/1"] == 0.75
+    cfg = make_cfg(rl_tiny, tmp_path, "rl_rej", rej_mode="offline", rej_base_run=str(tmp_path / "base"), rej_threshold=0.75)
+    ds = build_train_dataset(cfg, AutoTokenizer.from_pretrained(cfg.model), exclude_ids=ids)
+    assert "gsm8k/train/0" not in ds["problem_id"] and "gsm8k/train/1" in ds["problem_id"] and len(ds) == 63
+
+
+# ---------------------------------------------------------------- every method trains
+def test_grpo_trains_and_stores_completions(rl_tiny, tmp_path):
+    from harness.store import SampleStore
+    from harness.train.registry import run_training
+
+    cfg = make_cfg(rl_tiny, tmp_path, "grpo")
+    res = run_training(cfg)
+    assert res["global_step"] == 2
+    assert changed(initial_lora(cfg), lora_tensors(res["trainer"].model))
+    df = SampleStore(f"{cfg.output_dir}/train_samples").read()
+    assert sorted(df["step"].unique()) == [0, 1] and len(df) == 16
+    assert set(df.groupby(["step", "problem_id"]).size()) == {4}
+    m = metrics(cfg)
+    assert {"reward", "entropy", "frac_reward_zero_std", "tokens_per_s"} <= set(m[0])
+
+
+def test_reinforce_with_all_zero_rewards_changes_nothing(rl_tiny, tmp_path):
+    from harness.train.registry import run_training
+
+    cfg = make_cfg(rl_tiny, tmp_path, "reinforce", source=str(rl_tiny / "wrong.jsonl"))
+    res = run_training(cfg)
+    after = lora_tensors(res["trainer"].model)
+    assert not changed(initial_lora(cfg), after)
+    assert all(m["reward"] == 0.0 and m["grad_norm"] == 0.0 for m in metrics(cfg))
+
+
+def test_reinforce_trains(rl_tiny, tmp_path):
+    from harness.train.registry import run_training
+
+    cfg = make_cfg(rl_tiny, tmp_path, "reinforce")
+    res = run_training(cfg)
+    assert changed(initial_lora(cfg), lora_tensors(res["trainer"].model))
+    assert any(m["reward"] > 0 for m in metrics(cfg))
+
+
+def test_grpo_kl_logs_positive_kl_after_a_step(rl_tiny, tmp_path):
+    from harness.train.registry import run_training
+
+    for est in ("k3", "forward"):
+        cfg = make_cfg(rl_tiny, tmp_path / est, "grpo_kl", beta=0.1, kl_estimator=est, max_steps=3)
+        res = run_training(cfg)
+        kls = [m["kl"] for m in metrics(cfg)]
+        assert kls[0] == pytest.approx(0.0, abs=1e-6)  # LoRA B = 0 at step 0: policy == base
+        assert max(kls[1:]) > 0, (est, kls)
+        assert changed(initial_lora(cfg), lora_tensors(res["trainer"].model))
+
+
+def test_rl_rej_in_loop_trains(rl_tiny, tmp_path):
+    from harness.train.registry import run_training
+
+    cfg = make_cfg(rl_tiny, tmp_path, "rl_rej", rej_threshold=0.3, rej_max_refill=1, max_steps=3)
+    res = run_training(cfg)
+    assert changed(initial_lora(cfg), lora_tensors(res["trainer"].model))
+    m = metrics(cfg)
+    assert all("rej/frac_rejected" in x for x in m)
+
+
+def test_ppo_trains_and_its_critic_learns(rl_tiny, tmp_path):
+    from harness.train.registry import run_training
+
+    cfg = make_cfg(rl_tiny, tmp_path, "ppo", ppo_epochs=2, value_lr=1e-2, max_steps=2)
+    res = run_training(cfg)
+    assert changed(initial_lora(cfg), lora_tensors(res["trainer"].model))
+    assert any(p.abs().sum() > 0 for p in res["trainer"].critic.parameters())
+    m = metrics(cfg)
+    assert any("ppo/value_loss" in x for x in m)  # logged at generation steps (batch reused ppo_epochs times)
+
+
+def test_raft_trains_only_on_correct_samples(rl_tiny, tmp_path):
+    from harness.data import load_problems
+    from harness.grading import grade
+    from harness.store import SampleStore
+    from harness.train.registry import run_training
+
+    cfg = make_cfg(rl_tiny, tmp_path, "raft", raft_rounds=2, raft_prompts_per_round=8, max_steps=50)
+    res = run_training(cfg)
+    gold = {p.id: p.answer for p in load_problems("gsm8k", "train", source=cfg.source)}
+    df = SampleStore(f"{cfg.output_dir}/train_samples").read()
+    gen_step = 0
+    for rnd in res["rounds"]:
+        assert rnd["n_sampled"] == 8 * 4
+        sampled = df[df["step"] == gen_step]
+        assert len(sampled) == 32
+        # exactly the correct samples are kept, and each kept one is correct under the grader
+        assert rnd["n_kept"] == int(sampled["correct"].sum())
+        assert all(grade("gsm8k", x["completion"], gold[x["problem_id"]]).correct for x in rnd["kept"])
+        gen_step = rnd["global_step"]
+    assert sum(r["n_kept"] for r in res["rounds"]) > 0
+    assert changed(initial_lora(cfg), lora_tensors(res["model"]))
