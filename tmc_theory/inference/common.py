@@ -266,3 +266,36 @@ def iid_pass_at_k(tmc: TMC, task: Task, probs: np.ndarray, k, instances=None):
     np.add.at(qv, j[valid], probs[valid])
     res = exact.pass_at_k_given_instances(qv, instances.in_C, k)
     return float(res[0]) if np.ndim(k) == 0 else res
+
+
+def walker_selector(kind: str, rule: Callable[[InferenceConfig], str]):
+    """The four entry points of a step-wise selector (PRM-BoN, DPRM-BoN, DPRM-AS), which differ only in the
+    score ``kind`` ("V" = PRM potential, "h" = Doob transform) and the per-layer ``rule`` (argmax or
+    proportional). Returns ``(exact_distribution, sample_batch, sample, exact_pass_at_k)``."""
+
+    def exact_distribution(tmc, task, cfg: InferenceConfig | None = None, base_kernels=None) -> np.ndarray:
+        """Probability of each path of tmc.enumerate_paths() with exact reward-model values."""
+        cfg = cfg or InferenceConfig()
+        task = as_task(tmc, task)
+        score = walker_score(tmc, task, cfg, kind, None, estimator="exact")
+        return walk_distribution(tmc, start_dist(tmc, task, cfg), score, rule(cfg), base_kernels)
+
+    def sample_batch(tmc, task, cfg: InferenceConfig | None, n_sets: int, k: int, rng,
+                     base_kernels=None) -> np.ndarray:
+        """(n_sets, k, L): n_sets * k independent walks, vectorised (fresh estimates for each)."""
+        cfg = cfg or InferenceConfig()
+        task = as_task(tmc, task)
+        score = walker_score(tmc, task, cfg, kind, rng)
+        paths = walk_sample(tmc, draw_starts(tmc, task, cfg, n_sets * k, rng), score, rule(cfg), rng, base_kernels)
+        return paths.reshape(n_sets, k, tmc.n_layers)
+
+    def sample(tmc, task, cfg: InferenceConfig | None, k: int, rng, base_kernels=None) -> np.ndarray:
+        """(k, L) independent walks."""
+        return sample_batch(tmc, task, cfg, 1, k, rng, base_kernels)[0]
+
+    def exact_pass_at_k(tmc, task, cfg: InferenceConfig | None, k, base_kernels=None, instances=None):
+        """Walks are i.i.d., so 1 - E_C[(1 - q(C))^K] with q = exact_distribution."""
+        task = as_task(tmc, task)
+        return iid_pass_at_k(tmc, task, exact_distribution(tmc, task, cfg, base_kernels), k, instances)
+
+    return exact_distribution, sample_batch, sample, exact_pass_at_k
