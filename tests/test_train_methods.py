@@ -248,3 +248,39 @@ def test_raft_trains_only_on_correct_samples(rl_tiny, tmp_path):
         gen_step = rnd["global_step"]
     assert sum(r["n_kept"] for r in res["rounds"]) > 0
     assert changed(initial_lora(cfg), lora_tensors(res["model"]))
+
+
+# ---------------------------------------------------------------- spurious-reward control
+def test_spurious_reward_is_a_seeded_permutation_of_the_true_rewards():
+    from harness.train.rewards import GraderReward
+
+    answers = ["#### 3"] * 6
+    completions = ["#### 3", "#### 1", "#### 3", "#### 2", "#### 3", "#### 0"]
+    true = GraderReward("gsm8k")(None, completions, answers)
+    assert true == [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    step = type("S", (), {"global_step": 7})
+    a = GraderReward("gsm8k", spurious=True, seed=1)(None, completions, answers, trainer_state=step)
+    b = GraderReward("gsm8k", spurious=True, seed=1)(None, completions, answers, trainer_state=step)
+    assert a == b and sorted(a) == sorted(true)  # reproducible, same mean
+    perms = {tuple(GraderReward("gsm8k", spurious=True, seed=s)(None, completions, answers, trainer_state=step))
+             for s in range(20)}
+    assert len(perms) > 1  # the permutation depends on the seed
+
+
+def test_spurious_control_trains_with_true_mean_but_uninformative_reward(rl_tiny, tmp_path):
+    """End to end: the stored training completions carry the grader's verdict (`correct`) and the reward the
+    policy was trained on (`reward`); per generation batch the rewards are a permutation of the verdicts."""
+    from harness.store import SampleStore
+    from harness.train.registry import run_training
+
+    cfg = make_cfg(rl_tiny, tmp_path, "grpo", reward="random", max_steps=3)
+    res = run_training(cfg)
+    assert changed(initial_lora(cfg), lora_tensors(res["trainer"].model))
+    df = SampleStore(f"{cfg.output_dir}/train_samples").read()
+    assert sorted(df["step"].unique()) == [0, 1, 2]
+    assert df["correct"].any() and not df["correct"].all()  # the verdicts vary, so the check below means something
+    for _, g in df.groupby("step"):
+        assert g["reward"].sum() == g["correct"].sum()  # same batch mean as the true reward
+    assert (df["reward"] != df["correct"].astype(float)).any()  # ... attached to other completions
+    m = metrics(cfg)
+    assert all("rewards/random_reward/mean" in x for x in m)

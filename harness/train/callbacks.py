@@ -11,8 +11,15 @@ e.g. by RL-rej refill). Resume: steps already in the store when the process star
 first drops the lines logged after the checkpoint step, so nothing is duplicated. The logged keys include
 TRL's ``reward``, ``kl``, ``entropy``, ``frac_reward_zero_std`` (fraction of zero-variance groups),
 ``num_tokens`` and ours: ``tokens_per_s`` (completion tokens / generation+scoring time), ``rej/frac_rejected``,
-``rej/unfilled`` (rl_rej) and ``ppo/value_loss`` (ppo). TensorBoard / W&B get the same dict through HF's
-``report_to`` callbacks.
+``rej/unfilled`` (rl_rej) and ``ppo/value_loss`` (ppo). W&B gets the same dict through HF's
+``WandbCallback`` (``report_to: [wandb]``).
+
+``RunTensorBoard`` replaces HF's ``TensorBoardCallback``: HF writes each (re)start to a new
+``runs/<timestamp>`` folder, so a resumed run appears as a second TensorBoard run whose first steps repeat
+the killed run's last ones. Ours writes every start of one training run to ``<output_dir>/tensorboard`` and
+opens the writer with ``purge_step`` = the step it resumes from + 1, so TensorBoard hides the events the
+killed process logged after its last checkpoint: each step appears once. ``step_offset`` lets RAFT's per-round
+SFT trainers log on the run's global step axis.
 """
 
 from __future__ import annotations
@@ -37,24 +44,35 @@ class CompletionRecorder:
         self._counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.rows_written = 0
 
-    def record(self, step: int, inputs: list[dict], completions: list, completion_ids: list, rewards: list[float]):
-        counts = self._counts[step]
+    def record(self, step: int, inputs: list[dict], completions: list, completion_ids: list, rewards: list[float],
+               accelerator=None):
+        """Store this process's completions of one generation batch. Under several processes (accelerate /
+        torchrun) every process calls this with its own slice; the rows are gathered to rank 0 in rank order
+        (= TRL's global batch order, so a group split across processes keeps sample_idx 0..G-1) and written once."""
         grades = list(getattr(self.reward_fn, "last_grades", []) or [])
         rows = []
         for i, (x, c) in enumerate(zip(inputs, completions)):
             pid = str(x.get("problem_id", f"row{i}"))
-            idx = counts[pid]
-            counts[pid] += 1
             g = grades[i] if i < len(grades) else None
             text = c if isinstance(c, str) else str(c[-1].get("content", "")) if isinstance(c, list) and c else str(c)
             rows.append({
-                "problem_id": pid, "sample_idx": idx, "step": int(step), "prompt": x.get("prompt"),
+                "problem_id": pid, "sample_idx": -1, "step": int(step), "prompt": x.get("prompt"),
                 "completion": text, "extracted": getattr(g, "extracted", None),
                 "correct": bool(g.correct) if g is not None else bool(rewards[i] >= 1.0),
                 "grade_status": getattr(g, "status", None), "n_tokens": len(completion_ids[i]),
                 "benchmark": x.get("benchmark"), "level": x.get("level") if x.get("level", -1) != -1 else None,
                 "subject": x.get("subject") or None, "reward": float(rewards[i]), **self.meta,
             })
+        if accelerator is not None and accelerator.num_processes > 1:
+            from accelerate.utils import gather_object
+
+            rows = gather_object(rows)
+            if not accelerator.is_main_process:
+                return
+        counts = self._counts[step]
+        for r in rows:
+            r["sample_idx"] = counts[r["problem_id"]]
+            counts[r["problem_id"]] += 1
         if step in self.preexisting:
             return
         self.store.write_batch(rows)
@@ -81,6 +99,63 @@ class MetricsJSONL(TrainerCallback):
             return
         with self.path.open("a") as fh:
             fh.write(json.dumps({"step": state.global_step, **logs}, default=float) + "\n")
+
+
+class RunTensorBoard(TrainerCallback):
+    """TensorBoard scalars of one training run in ``log_dir``, de-duplicated across resumes (see module doc)."""
+
+    def __init__(self, log_dir: str | Path, step_offset: int = 0):
+        self.log_dir = Path(log_dir)
+        self.step_offset = step_offset
+        self.writer = None
+
+    def open(self, start_step: int) -> None:
+        """Open the writer for a run (re)starting after ``start_step``: events at steps > ``start_step`` that
+        an earlier (killed) process logged are purged (TensorBoard's purge_step is inclusive, hence +1)."""
+        if self.writer is not None:
+            return
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.writer = SummaryWriter(str(self.log_dir), purge_step=start_step + 1)
+
+    def write(self, step: int, logs: dict) -> None:
+        from transformers.integrations.integration_utils import rewrite_logs
+
+        if self.writer is None:
+            self.open(step)
+        for k, v in rewrite_logs(dict(logs)).items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                self.writer.add_scalar(k, v, step)
+        self.writer.flush()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.open(state.global_step + self.step_offset)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and state.is_world_process_zero:
+            self.write(state.global_step + self.step_offset, logs)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.writer is not None:
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def read_tensorboard_scalars(log_dir: str | Path, tag: str) -> list[tuple[int, float]]:
+    """(step, value) of scalar ``tag`` as TensorBoard shows it (purged events removed), in step order."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(log_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    if tag not in acc.Tags().get("scalars", []):
+        return []
+    return [(e.step, e.value) for e in acc.Scalars(tag)]
 
 
 def read_metrics(path: str | Path) -> list[dict]:

@@ -138,7 +138,12 @@ class TrainConfig:
     save_total_limit: int | None = field(default=None, metadata=doc("keep at most this many checkpoints (null = all)"))
     logging_steps: int = field(default=1, metadata=doc("log every this many steps"))
     report_to: list[str] = field(default_factory=lambda: ["tensorboard"], metadata=doc(
-        "logging back-ends", choices=("tensorboard", "wandb", "none")))
+        "logging back-ends: tensorboard (<output_dir>/tensorboard, one run across resumes), wandb (HF's "
+        "WandbCallback; offline with WANDB_MODE=offline), none", choices=("tensorboard", "wandb", "none")))
+    run_name: str | None = field(default=None, metadata=doc(
+        "run name shown by W&B / TRL (null = '<method>-<output_dir name>')"))
+    wandb_project: str = field(default="tmc-reweighting", metadata=doc(
+        "W&B project when report_to has wandb (the WANDB_PROJECT environment variable wins)"))
     store_completions: bool = field(default=True, metadata=doc(
         "write every training-time completion with its step to the sample store (output_dir/store)"))
     resume: bool = field(default=True, metadata=doc("resume from the last checkpoint in output_dir if there is one"))

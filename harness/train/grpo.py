@@ -87,8 +87,8 @@ class RLVRTrainer(GRPOTrainer):
       advantage_rule: see ``AdvantageRule``; None keeps TRL's own GRPO advantage.
       kl_estimator: "k3" (TRL's), "k2" or "forward"; used when ``args.beta > 0``.
       rejector: an object with ``apply(trainer, inputs, out, rewards) -> out`` (rl_rej in-loop), or None.
-      recorder: an object with ``record(step, inputs, completions, completion_ids, rewards, extra)``
-        (training-time completions into the sample store), or None.
+      recorder: an object with ``record(step, inputs, completions, completion_ids, rewards, accelerator)``
+        (training-time completions into the sample store; this process's rows, gathered to rank 0), or None.
       method: the method key, for logs.
     """
 
@@ -136,8 +136,9 @@ class RLVRTrainer(GRPOTrainer):
         self._metrics[mode]["tokens_per_s"].append(n_tok / max(elapsed, 1e-9))
         if self.recorder is not None and mode == "train":
             s = self._last_scored
+            pi = self.accelerator.process_index
             self.recorder.record(self.state.global_step, s["inputs"], s["completions"], s["completion_ids"],
-                                 rewards[: n_local].tolist())
+                                 rewards[pi * n_local:(pi + 1) * n_local].tolist(), accelerator=self.accelerator)
         return out, rewards
 
     def _generate_and_score_completions(self, inputs):

@@ -63,7 +63,7 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
     from .callbacks import MetricsJSONL
     from .data import build_train_dataset
     from .rewards import make_train_reward
-    from .runner import common_args, load_policy, lora_config, make_recorder, write_run_json
+    from .runner import common_args, load_policy, logging_callbacks, lora_config, make_recorder, write_run_json
 
     if model is None:
         model, tokenizer, model_path = load_policy(cfg)
@@ -82,6 +82,9 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
     if cfg.resume and ckpts:
         state = json.loads(ckpts[-1].read_text())
     metrics.truncate_after(state["global_step"])
+    tb = logging_callbacks(cfg)  # [RunTensorBoard] or []: one TensorBoard run on the global step axis
+    for cb in tb:
+        cb.open(state["global_step"])
     if cfg.use_lora:
         if state["round"] > 0:
             model = PeftModel.from_pretrained(model, str(ckpts[-1].parent), is_trainable=True)
@@ -119,8 +122,11 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
                         num_train_epochs=cfg.raft_epochs, max_steps=-1, gradient_checkpointing=cfg.gradient_checkpointing,
                         completion_only_loss=True, seed=cfg.seed + k)
             args.update(cfg.trl_overrides)
+            for cb in tb:
+                cb.step_offset = gs
             trainer = SFTTrainer(model=model, args=SFTConfig(**args), train_dataset=Dataset.from_list(
-                [{"prompt": x["prompt"], "completion": x["completion"]} for x in kept]), processing_class=tokenizer)
+                [{"prompt": x["prompt"], "completion": x["completion"]} for x in kept]), processing_class=tokenizer,
+                callbacks=tb)
             need = cfg.max_steps - gs
             trainer.args.max_steps = min(need, int(np.ceil(len(kept) / (cfg.per_device_train_batch_size *
                                                                          cfg.gradient_accumulation_steps))) * cfg.raft_epochs)
@@ -135,9 +141,13 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
         ck.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(str(ck))
         (ck / "raft_state.json").write_text(json.dumps({"round": k + 1, "global_step": gs}))
-        metrics.on_log(None, type("S", (), {"global_step": gs, "is_world_process_zero": True})(), None,
-                       logs={"raft/round": k + 1, "raft/n_kept": len(kept), "raft/n_sampled": len(texts),
-                             "reward": info["reward_mean"], "loss": info.get("sft_loss", float("nan"))})
+        round_logs = {"raft/round": k + 1, "raft/n_kept": len(kept), "raft/n_sampled": len(texts),
+                      "reward": info["reward_mean"], "loss": info.get("sft_loss", float("nan"))}
+        metrics.on_log(None, type("S", (), {"global_step": gs, "is_world_process_zero": True})(), None, logs=round_logs)
+        for cb in tb:
+            cb.write(gs, round_logs)
+    for cb in tb:
+        cb.close()
     model.save_pretrained(str(out / "final"))
     return {"method": "raft", "output_dir": str(out), "global_step": gs, "rounds": rounds,
             "resumed_from_round": state["round"], "model": model}

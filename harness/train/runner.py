@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,57 @@ def lora_config(cfg: TrainConfig):
 
 
 def report_to(cfg: TrainConfig) -> list[str] | str:
-    r = [x for x in cfg.report_to if x != "none"]
+    """HF ``report_to``: the back-ends HF's own callbacks handle. TensorBoard is ours (``RunTensorBoard``,
+    de-duplicated across resumes), so it is not passed to HF."""
+    r = [x for x in cfg.report_to if x not in ("none", "tensorboard")]
     return r or "none"
+
+
+def run_name(cfg: TrainConfig) -> str:
+    return cfg.run_name or f"{cfg.method}-{Path(cfg.output_dir).name}"
+
+
+def logging_callbacks(cfg: TrainConfig, step_offset: int = 0) -> list:
+    """Our logging callbacks for ``cfg.report_to`` (TensorBoard at <output_dir>/tensorboard); sets up W&B's env."""
+    if "wandb" in cfg.report_to:
+        wandb_env(cfg)
+    if "tensorboard" in cfg.report_to:
+        from .callbacks import RunTensorBoard
+
+        return [RunTensorBoard(Path(cfg.output_dir) / "tensorboard", step_offset)]
+    return []
+
+
+def wandb_env(cfg: TrainConfig) -> dict[str, str]:
+    """Environment read by HF's ``WandbCallback`` / ``wandb.init``: project (``wandb_project``, unless
+    WANDB_PROJECT is set) and a run id kept in ``<output_dir>/wandb_run_id`` with WANDB_RESUME=allow, so a
+    resumed training continues the same W&B run instead of starting a second one. User-set WANDB_RUN_ID wins."""
+    import os
+    import secrets
+
+    if int(os.environ.get("RANK", "0")) != 0:  # only rank 0 logs to W&B (HF's WandbCallback)
+        return {}
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    id_file = out / "wandb_run_id"
+    if not id_file.exists():
+        id_file.write_text(secrets.token_hex(4))
+    env = {"WANDB_PROJECT": os.environ.get("WANDB_PROJECT") or cfg.wandb_project,
+           "WANDB_RUN_ID": os.environ.get("WANDB_RUN_ID") or id_file.read_text().strip(),
+           "WANDB_RESUME": os.environ.get("WANDB_RESUME") or "allow"}
+    os.environ.update(env)
+    return env
+
+
+def multi_process_cpu() -> bool:
+    """True when launched with several processes (accelerate launch / torchrun set WORLD_SIZE) on a machine
+    without CUDA: HF then needs ``use_cpu=True`` to build a gloo process group (otherwise every process
+    silently trains alone)."""
+    import os
+
+    import torch
+
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
 
 
 def common_args(cfg: TrainConfig) -> dict[str, Any]:
@@ -72,7 +122,8 @@ def common_args(cfg: TrainConfig) -> dict[str, Any]:
         report_to=report_to(cfg), gradient_checkpointing=cfg.gradient_checkpointing,
         bf16=(cfg.dtype in ("auto", "bfloat16") and torch.cuda.is_available()),
         per_device_train_batch_size=cfg.per_device_train_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps, disable_tqdm=True,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps, disable_tqdm=True, run_name=run_name(cfg),
+        **({"use_cpu": True} if multi_process_cpu() else {}),
     )
 
 
@@ -102,9 +153,12 @@ def last_checkpoint(output_dir: str | Path) -> str | None:
 def write_run_json(cfg: TrainConfig, model_path: str) -> str:
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    h = config_hash(cfg, exclude=("max_steps", "resume", "save_steps", "report_to", "logging_steps", "output_dir"))
+    h = config_hash(cfg, exclude=("max_steps", "resume", "save_steps", "report_to", "logging_steps", "output_dir",
+                                  "run_name", "wandb_project"))
     meta = {"method": cfg.method, "model_path": model_path, "config": to_dict(cfg), "config_hash": h}
-    (out / "train_run.json").write_text(json.dumps(meta, indent=2, default=str))
+    tmp = out / f".train_run.json.tmp-{os.getpid()}"  # atomic: every process of a multi-process run writes it
+    tmp.write_text(json.dumps(meta, indent=2, default=str))
+    os.replace(tmp, out / "train_run.json")
     return h
 
 
@@ -139,7 +193,8 @@ def train_policy_gradient(cfg: TrainConfig, advantage_rule, trainer_cls=None, re
     metrics_cb = MetricsJSONL(Path(cfg.output_dir) / "metrics.jsonl")
     trainer = trainer_cls(
         model=model, reward_funcs=[reward_fn], args=grpo_args(cfg, **(grpo_extra or {})), train_dataset=dataset,
-        processing_class=tokenizer, peft_config=lora_config(cfg), callbacks=[metrics_cb, *(extra_callbacks or [])],
+        processing_class=tokenizer, peft_config=lora_config(cfg),
+        callbacks=[metrics_cb, *logging_callbacks(cfg), *(extra_callbacks or [])],
         advantage_rule=advantage_rule, kl_estimator=cfg.kl_estimator, rejector=rejector, recorder=recorder,
         method=cfg.method, **(trainer_extra or {}),
     )
