@@ -90,6 +90,34 @@ def test_hub_path_uses_load_dataset(monkeypatch):
     assert m[1].answer == "7" and m[1].level == 4 and m[1].subject == "Algebra" and m[1].id == "math/test/1"
 
 
+def test_math_lighteval_layout_through_real_load_dataset(shared_data, tmp_path, monkeypatch):
+    """The MATH train config users name (`DigitalLearningGmbH/MATH-lighteval`, default config: columns problem,
+    level "Level N", type, solution; no answer column) read by the REAL `datasets.load_dataset` from a local
+    folder laid out like that hub repo (data/<split>-00000-of-00001.parquet), built from the real MATH file."""
+    datasets = pytest.importorskip("datasets")
+    pa = pytest.importorskip("pyarrow")
+    import json
+
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    raw = [json.loads(ln) for ln in (shared_data / "math" / "train.jsonl").read_text().splitlines()[:300]]
+    repo = tmp_path / "MATH-lighteval"
+    (repo / "data").mkdir(parents=True)
+    table = pa.table({"problem": [r["problem"] for r in raw], "level": [f"Level {r['level']}" for r in raw],
+                      "solution": [r["solution"] for r in raw], "type": [r["subject"] for r in raw]})
+    pq.write_table(table, repo / "data" / "train-00000-of-00001.parquet")
+    probs = load_problems("math", split="train", source=str(repo))
+    assert len(probs) == 300 and [p.id for p in probs[:2]] == ["math/train/0", "math/train/1"]
+    assert [p.level for p in probs] == [r["level"] for r in raw]
+    assert [p.subject for p in probs] == [r["subject"] for r in raw]
+    # gold answers come from the last \boxed{} of the solution; they agree with the file's own answer field
+    same = sum(p.answer == r["answer"] for p, r in zip(probs, raw))
+    assert same >= 0.99 * len(raw), same
+    with pytest.raises(DataError, match="could not be loaded"):
+        load_problems("math", split="validation", source=str(repo))  # no such split: one clear error
+
+
 def test_last_boxed_nested_and_unbalanced():
     assert last_boxed(r"a \boxed{1} b \boxed{\frac{1}{\sqrt{2}}} c") == r"\frac{1}{\sqrt{2}}"
     assert last_boxed(r"\boxed{2} then \boxed{unclosed") == "2"

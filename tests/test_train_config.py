@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
     ({"kl_estimator": "k9"}, "kl_estimator", "forward"),
     ({"method": "rl_rej", "rej_mode": "offline"}, "rej_base_run", "tmc sample"),
     ({"lora_rank": 8}, "lora_rank", "lora_r"),
+    ({"rej_mode": "dapo"}, "rej_mode", "leave_out"),
+    ({"method": "rl_rej", "rej_mode": "leave_out", "num_generations": 4, "rej_tries": 5}, "rej_tries",
+     "[1, num_generations - 1 = 3]"),
 ])
 def test_bad_config_gives_one_clear_error(data, field_, allowed):
     with pytest.raises(ConfigError) as e:

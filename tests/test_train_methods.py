@@ -142,6 +142,24 @@ def test_rl_rej_in_loop_drops_exactly_groups_above_threshold_and_refills():
     assert new["advantages"][4:].tolist() == [0.0, 0.0]
 
 
+def test_rl_rej_leave_out_rule_and_its_expectation():
+    """The paper's RL-rej rule in leave-T-out form: exact on a hand-made batch, and unbiased: with i.i.d.
+    success probability q per completion, E[A_i] = q (1 - q)^T (the weight the theory's expected update uses)."""
+    from harness.train.rl_rej import leave_out_advantage
+
+    rw = torch.tensor([1., 0, 0, 0, 1, 0] + [1., 1, 0, 0, 0, 0])
+    a = leave_out_advantage(rw, 6, tries=3)
+    assert a[:6].tolist() == [1, 0, 0, 0, 0, 0]  # sample 4's checks (5, 0, 1) include sample 0: rejected
+    assert a[6:].tolist() == [0, 1, 0, 0, 0, 0]  # sample 0 sees sample 1 among its checks
+    with pytest.raises(ValueError, match="num_generations > rej_tries"):
+        leave_out_advantage(rw, 6, tries=6)
+    g = torch.Generator().manual_seed(0)
+    for q in (0.1, 0.5, 0.8):
+        r = (torch.rand(200_000 * 8, generator=g) < q).float()
+        mean = leave_out_advantage(r, 8, tries=5).mean().item()
+        assert mean == pytest.approx(q * (1 - q) ** 5, abs=3e-3), q
+
+
 def test_rl_rej_offline_drops_exactly_prompts_above_threshold(rl_tiny, tmp_path):
     from transformers import AutoTokenizer
 
@@ -214,6 +232,23 @@ def test_rl_rej_in_loop_trains(rl_tiny, tmp_path):
     assert changed(initial_lora(cfg), lora_tensors(res["trainer"].model))
     m = metrics(cfg)
     assert all("rej/frac_rejected" in x for x in m)
+
+
+def test_rl_rej_leave_out_trains(rl_tiny, tmp_path):
+    from harness.store import SampleStore
+    from harness.train.registry import run_training
+    from harness.train.rl_rej import leave_out_advantage
+
+    cfg = make_cfg(rl_tiny, tmp_path, "rl_rej", rej_mode="leave_out", rej_tries=2, max_steps=3)
+    res = run_training(cfg)
+    rule = res["trainer"].advantage_rule
+    assert rule.func is leave_out_advantage and rule.keywords == {"tries": 2} and res["trainer"].rejector is None
+    assert changed(initial_lora(cfg), lora_tensors(res["trainer"].model))
+    df = SampleStore(f"{cfg.output_dir}/train_samples").read().sort_values(["step", "problem_id", "sample_idx"])
+    assert len(df) == 3 * 8 and not any("rej/frac_rejected" in x for x in metrics(cfg))  # nothing dropped
+    # the advantages the rule gives these stored rewards are what drove the update: some are non-zero
+    adv = leave_out_advantage(torch.tensor(df["reward"].to_numpy()), 4, tries=2)
+    assert adv.abs().sum() > 0
 
 
 def test_ppo_trains_and_its_critic_learns(rl_tiny, tmp_path):

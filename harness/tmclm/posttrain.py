@@ -22,8 +22,8 @@ ppo        token-level GAE from a learned critic, clipped, ppo_epochs        har
 
 Departures from harness.train (and why):
 
-* ``rl_rej``: harness.train's in-loop rejector drops groups whose pass rate exceeds a threshold and refills (DAPO
-  dynamic sampling). With a 0/1 reward, rejecting "any success" there would leave only all-zero groups, i.e. no
+* ``rl_rej``: the leave-T-out rule, harness.train's ``rej_mode: leave_out`` (harness.train's default in-loop rejector
+  drops groups whose pass rate exceeds a threshold and refills: DAPO dynamic sampling). With a 0/1 reward, rejecting "any success" there would leave only all-zero groups, i.e. no
   gradient at all, whereas the paper (spec section 4) draws T checks and then a FRESH path. The leave-T-out rule is
   an unbiased estimate of the paper's expected update ``sum_o q(o) E_C[1{o in C} (1 - q(C))^T] grad log q(o)``
   (the T checks are independent of o_i given C), which is what tmc_theory's ``rl_rej`` "expected" variant computes.
@@ -56,15 +56,10 @@ REJ_TRIES = 5
 
 
 def rejection_advantage(rewards, group_size: int, tries: int = REJ_TRIES):
-    """``A_i = r_i prod_{k=1..T} (1 - r_{(i + k) mod G})`` within each group (needs ``G > T``)."""
-    import torch
+    """``A_i = r_i prod_{k=1..T} (1 - r_{(i + k) mod G})``: harness.train's ``rej_mode: leave_out`` rule."""
+    from harness.train.rl_rej import leave_out_advantage
 
-    r = torch.nan_to_num(rewards.float(), nan=0.0).view(-1, group_size)
-    t = min(tries, group_size - 1)
-    keep = torch.ones_like(r)
-    for k in range(1, t + 1):
-        keep = keep * (1.0 - torch.roll(r, shifts=-k, dims=1))
-    return (r * keep).view(-1)
+    return leave_out_advantage(rewards, group_size, min(tries, group_size - 1))
 
 
 def raft_advantage(rewards, group_size: int):

@@ -21,7 +21,7 @@ LOSS_TYPES = ("dr_grpo", "grpo", "bnpo", "dapo")
 #: KL estimators (see harness/train/grpo.py for the equations).
 KL_ESTIMATORS = ("k3", "k2", "forward")
 REWARDS = ("grader", "random")
-REJ_MODES = ("in_loop", "offline", "both")
+REJ_MODES = ("in_loop", "offline", "both", "leave_out")
 
 
 @dataclass
@@ -108,7 +108,11 @@ class TrainConfig:
     rej_mode: str = field(default="in_loop", metadata=doc(
         "rl_rej: 'offline' drops training prompts whose base-model pass rate in rej_base_run exceeds rej_threshold "
         "(open-r1 style); 'in_loop' drops groups whose pass rate exceeds it and refills the batch with fresh prompts "
-        "(DAPO dynamic sampling, arXiv 2503.14476); 'both'", choices=REJ_MODES))
+        "(DAPO dynamic sampling, arXiv 2503.14476); 'both'; 'leave_out' = the paper's rule (arXiv 2511.07368 "
+        "RL-rej: skip an instance if any of rej_tries checks solves it) as the unbiased leave-T-out advantage "
+        "A_i = r_i prod_{k=1..T}(1 - r_{i+k mod G}) (harness/train/rl_rej.py)", choices=REJ_MODES))
+    rej_tries: int = field(default=5, metadata=doc(
+        "rl_rej leave_out: T, the checks per instance (the paper's rej_tries = 5); needs num_generations > T"))
     rej_threshold: float = field(default=0.99, metadata=doc(
         "rl_rej: a prompt is rejected when its pass rate is > this (default: only all-correct groups)"))
     rej_base_run: str | None = field(default=None, metadata=doc(
@@ -188,6 +192,11 @@ def validate(cfg: TrainConfig) -> None:
         raise _bad("per_device_train_batch_size", cfg.per_device_train_batch_size, "an integer >= 1")
     if not 0.0 <= cfg.rej_threshold <= 1.0:
         raise _bad("rej_threshold", cfg.rej_threshold, "a pass rate in [0, 1]")
+    if cfg.rej_mode not in REJ_MODES:
+        raise _bad("rej_mode", cfg.rej_mode, ", ".join(REJ_MODES))
+    if cfg.method == "rl_rej" and cfg.rej_mode == "leave_out" and not 1 <= cfg.rej_tries < cfg.num_generations:
+        raise _bad("rej_tries", cfg.rej_tries, f"an integer in [1, num_generations - 1 = {cfg.num_generations - 1}] "
+                   "for rej_mode leave_out")
     if cfg.method == "rl_rej" and cfg.rej_mode in ("offline", "both") and not cfg.rej_base_run:
         raise ConfigError(f"rej_base_run: missing for rej_mode={cfg.rej_mode!r}; allowed values: a `tmc sample` run directory")
     for name in ("max_steps", "save_steps", "logging_steps", "max_completion_length", "ppo_epochs", "raft_rounds",

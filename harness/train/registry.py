@@ -10,7 +10,8 @@ grpo       (r - mean_g) / (std_g + 1e-4), beta = 0      RLVRTrainer + group_norm
 grpo_kl    same, + beta * KL(estimator) to the base     RLVRTrainer + group_normalised_advantage
 reinforce  A = r (no baseline)                          RLVRTrainer + reinforce_advantage
 rl_rej     A = r, easy prompts rejected (offline and/   RLVRTrainer + reinforce_advantage +
-           or in-loop with refill)                      rl_rej.offline_rejected_ids / InLoopRejector
+           or in-loop with refill), or the paper's      rl_rej.offline_rejected_ids / InLoopRejector,
+           leave-T-out rule A_i = r_i prod(1 - r_j)     or rl_rej.leave_out_advantage
 ppo        token-level GAE with a learned critic,       ppo.PPOTrainer (RLVRTrainer subclass)
            clipped objective over ppo_epochs passes
 raft       keep correct samples, SFT on them, R rounds  raft.train_raft (SFTTrainer loop)
@@ -44,9 +45,11 @@ def _run_reinforce(cfg: TrainConfig, **kw) -> dict:
 
 def _run_rl_rej(cfg: TrainConfig, **kw) -> dict:
     from .reinforce import reinforce_advantage
-    from .rl_rej import InLoopRejector, offline_rejected_ids
+    from .rl_rej import InLoopRejector, leave_out_advantage, offline_rejected_ids
     from .runner import train_policy_gradient
 
+    if cfg.rej_mode == "leave_out":
+        return train_policy_gradient(cfg, partial(leave_out_advantage, tries=cfg.rej_tries), **kw)
     exclude = None
     if cfg.rej_mode in ("offline", "both"):
         exclude, _ = offline_rejected_ids(cfg.rej_base_run, cfg.rej_threshold)

@@ -1,4 +1,4 @@
-"""RL-rej: REINFORCE that rejects easy instances (arXiv 2511.07368), two selectable mechanisms.
+"""RL-rej: REINFORCE that rejects easy instances (arXiv 2511.07368), three selectable mechanisms.
 
 * offline (``rej_mode: offline``): before training, drop every training prompt whose BASE-model pass rate
   c/n in a ``tmc sample`` run (``rej_base_run``, read from H3's SampleStore) is > ``rej_threshold`` — the
@@ -7,6 +7,18 @@
   completions is > ``rej_threshold`` (default 0.99: all-correct groups) and REFILL the batch with groups of
   fresh prompts (DAPO dynamic sampling, arXiv 2503.14476), for at most ``rej_max_refill`` extra generation
   rounds; groups still missing are kept with advantage 0 (logged as ``rej/unfilled``).
+
+* leave-T-out (``rej_mode: leave_out``): the paper's own rule (spec section 4: draw an instance C, draw
+  T = ``rej_tries`` checks from the current model, skip C if any check is correct, else update on a FRESH
+  sample). Within a group of G > T completions, the other completions serve as the checks:
+
+      A_i = r_i * prod_{k=1..T} (1 - r_{(i+k) mod G})
+
+  Given C the checks are independent of completion i, so E[A_i grad log pi(y_i)] = sum_o pi(o) E_C[1{o in C}
+  (1 - pi(C))^T] grad log pi(o): an unbiased estimate of the expected RL-rej update that tmc_theory's
+  ``rl_rej`` "expected" variant computes (no prompt is dropped; an easy prompt just gets A ~ 0).
+  With a 0/1 reward, in-loop rejection of "any success" would instead keep only all-wrong groups (no signal);
+  this is why the theory's rule needs the leave-out form.
 
 Departure from DAPO: DAPO also drops all-wrong groups (which have zero advantage under GRPO); under the
 REINFORCE rule an all-wrong group already has zero advantage, so only easy groups are rejected. Refill
@@ -24,6 +36,18 @@ import torch
 import torch.nn.functional as F
 
 _LEFT_PADDED = ("prompt_ids", "prompt_mask")
+
+
+def leave_out_advantage(rewards: torch.Tensor, group_size: int, tries: int = 5) -> torch.Tensor:
+    """``A_i = r_i prod_{k=1..T} (1 - r_{(i + k) mod G})`` within each group (module docstring; needs ``G > T``).
+    Unscorable completions (NaN reward) count as incorrect."""
+    if group_size <= tries:
+        raise ValueError(f"rej_tries: {tries} needs num_generations > rej_tries, got num_generations={group_size}")
+    r = torch.nan_to_num(rewards.float(), nan=0.0).view(-1, group_size)
+    keep = torch.ones_like(r)
+    for k in range(1, tries + 1):
+        keep = keep * (1.0 - torch.roll(r, shifts=-k, dims=1))
+    return (r * keep).view(-1)
 
 
 def offline_rejected_ids(run_dir: str | Path, threshold: float) -> tuple[set[str], dict[str, float]]:
