@@ -93,3 +93,13 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     assert pk[0]["4"]["mean"] == pytest.approx(1.0) and pk[20]["4"]["mean"] == pytest.approx(0.5)  # squeezing
     assert (run / "eval_report" / "passk_vs_step.png").stat().st_size > 1000
     assert (run / "eval_report" / "passk_vs_k.png").exists()
+
+
+@pytest.mark.parametrize("method", ["ppo", "raft"])
+def test_single_process_methods_refuse_several_processes(method, monkeypatch):
+    from harness.train.registry import run_training
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    cfg = train_config_from_dict({"method": method, "model": "/nonexistent"})
+    with pytest.raises(ConfigError, match="runs in one process only.*WORLD_SIZE=2"):
+        run_training(cfg)

@@ -149,7 +149,9 @@ class PPOTrainer(RLVRTrainer):
 
 
 def train_ppo(cfg, **kw) -> dict:
-    from .runner import train_policy_gradient
+    from .runner import require_single_process, train_policy_gradient
+
+    require_single_process(cfg, "the critic is not wrapped in DDP, so each rank would train its own")
 
     extra = dict(ppo_epochs=cfg.ppo_epochs, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, value_lr=cfg.value_lr,
                  cliprange_value=cfg.cliprange_value, whiten_advantages=cfg.whiten_advantages)

@@ -63,7 +63,10 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
     from .callbacks import MetricsJSONL
     from .data import build_train_dataset
     from .rewards import make_train_reward
-    from .runner import common_args, load_policy, logging_callbacks, lora_config, make_recorder, write_run_json
+    from .runner import (common_args, load_policy, logging_callbacks, lora_config, make_recorder,
+                         require_single_process, write_run_json)
+
+    require_single_process(cfg, "its sampling rounds use model.generate in every process")
 
     if model is None:
         model, tokenizer, model_path = load_policy(cfg)

@@ -99,6 +99,21 @@ def wandb_env(cfg: TrainConfig) -> dict[str, str]:
     return env
 
 
+def world_size() -> int:
+    """Processes of this run (``WORLD_SIZE``, set by accelerate launch / torchrun; 1 otherwise)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def require_single_process(cfg: TrainConfig, why: str) -> None:
+    """Raise a clear ConfigError when ``cfg.method`` cannot run under several processes."""
+    if world_size() > 1:
+        from tmc_theory.config import ConfigError
+
+        raise ConfigError(f"method: {cfg.method!r} runs in one process only ({why}); launched with WORLD_SIZE="
+                          f"{world_size()}; allowed values under several processes: grpo, grpo_kl, reinforce, "
+                          "rl_rej (rej_mode offline or leave_out)")
+
+
 def multi_process_cpu() -> bool:
     """True when launched with several processes (accelerate launch / torchrun set WORLD_SIZE) on a machine
     without CUDA: HF then needs ``use_cpu=True`` to build a gloo process group (otherwise every process
@@ -107,7 +122,7 @@ def multi_process_cpu() -> bool:
 
     import torch
 
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
+    return world_size() > 1 and not torch.cuda.is_available()
 
 
 def common_args(cfg: TrainConfig) -> dict[str, Any]:
