@@ -4,7 +4,7 @@ The README's main job, on a fresh machine and offline:
 
 1. the exact-TMC theory reproduction of the paper's table (``tmc theory reproduce --config
    configs/theory_paper.yaml --seeds 5 --out <out>/theory``), numpy only;
-2. a small real-model evaluation: 50 GSM8K test problems x 8 samples from the offline default model
+2. a small real-model evaluation: 25 GSM8K test problems x 4 samples (256 new tokens) from the offline default model
    (SmolLM2-135M-Instruct, prepared from its PyPI GGUF on first use) at T = 0.7, graded, stored in the
    resumable sample store ``<out>/gsm8k_smollm2``, and summarised as unbiased pass@k (k = 1..8) with
    bootstrap CIs and maj@k;
@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _main_sample() -> SampleConfig:
-    return SampleConfig(model="smollm2", backend="hf", benchmark="gsm8k", split="test", limit=50, n=8,
-                        temperature=0.7, top_p=1.0, max_new_tokens=80, seed=0, batch_size=16,
+    return SampleConfig(model="smollm2", backend="hf", benchmark="gsm8k", split="test", limit=25, n=4,
+                        temperature=0.7, top_p=1.0, max_new_tokens=256, seed=0, batch_size=16,
                         out="outputs/main/gsm8k_smollm2")
 
 

@@ -75,6 +75,10 @@ class SampleConfig:
     grading_timeout_s: float = field(default=5.0, metadata=doc(
         "per-answer grading time limit (MATH / math-verify); over it the sample is stored as 'timeout'"))
     grading_workers: int = field(default=1, metadata=doc("MATH grading worker processes"))
+    flexible_on_truncated: bool = field(default=False, metadata=doc(
+        "GSM8K: let the flexible last-number fallback grade completions cut at max_new_tokens too (lm-eval "
+        "flexible-extract does). Default false: a cut completion has not stated its answer, so only an explicit "
+        "'#### N' or \\boxed{} in it counts; otherwise grade_status 'truncated' (harness.grading.truncation_rule)"))
     backend_options: dict[str, Any] = field(default_factory=dict, metadata=doc(
         "extra keyword arguments for the backend (vllm: max_model_len, gpu_memory_utilization, "
         "enforce_eager, max_lora_rank ...)"))
@@ -162,7 +166,9 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
             t1 = time.perf_counter()
             texts = [c[0].text for c in comps]
             grades = grade_many(cfg.benchmark, texts, [problems[i].answer for i, _ in chunk],
-                                timeout_s=cfg.grading_timeout_s, workers=cfg.grading_workers)
+                                timeout_s=cfg.grading_timeout_s, workers=cfg.grading_workers,
+                                truncated=[c[0].finish_reason == "length" for c in comps],
+                                flexible_on_truncated=cfg.flexible_on_truncated)
             t2 = time.perf_counter()
             rows = []
             for (i, j), s, c, g in zip(chunk, seeds, comps, grades):
@@ -170,7 +176,7 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
                 rows.append({
                     "problem_id": p.id, "sample_idx": j, "prompt": prompts[i], "completion": c.text,
                     "extracted": g.extracted, "correct": bool(g.correct), "grade_status": g.status,
-                    "n_tokens": c.n_tokens, "logprob_sum": c.logprob_sum, "finish_reason": c.finish_reason,
+                    "grade_rule": g.rule, "n_tokens": c.n_tokens, "logprob_sum": c.logprob_sum, "finish_reason": c.finish_reason,
                     "model": cfg.model, "temperature": cfg.temperature, "top_p": cfg.top_p,
                     "max_new_tokens": cfg.max_new_tokens, "seed": s, "config_hash": chash, "step": step,
                     "benchmark": p.benchmark, "level": p.level, "subject": p.subject, "adapter": adapter,

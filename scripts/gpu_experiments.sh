@@ -11,7 +11,8 @@
 #
 # Knobs (environment): MODEL (smollm2), BASE_LIMIT (all 1319 test problems), EVAL_N (64), EVAL_LIMIT for checkpoints (200), BATCH (1024 rows),
 # MAXTOK (256), TEMP (0.7), TRAIN_STEPS (150), SAVE_STEPS (50), LR (5e-5), BETA_KL (0.05), METHODS
-# ("grpo grpo_kl rl_rej"), TMC (command prefix, default `python3 -m harness.cli`).
+# ("grpo grpo_kl rl_rej"), REJ_MODE (leave_out: the paper's RL-rej rule; or in_loop, the DAPO-style refill used in
+# the first GPU run), TMC (command prefix, default `python3 -m harness.cli`).
 set -uo pipefail
 stage=${1:?stage: launch|status|evalckpt|report}
 ROOT=${2:?ROOT output folder}
@@ -26,6 +27,7 @@ SAVE_STEPS=${SAVE_STEPS:-50}
 LR=${LR:-5e-5}
 BETA_KL=${BETA_KL:-0.05}
 METHODS=${METHODS:-grpo grpo_kl rl_rej}
+REJ_MODE=${REJ_MODE:-leave_out}
 TMC=${TMC:-python3 -m harness.cli}
 mkdir -p "$ROOT"
 
@@ -42,7 +44,7 @@ launch)
   for m in $METHODS; do
     extra=""
     [ "$m" = grpo_kl ] && extra="--set beta=$BETA_KL"
-    [ "$m" = rl_rej ] && extra="--set rej_mode=in_loop"
+    [ "$m" = rl_rej ] && extra="--set rej_mode=$REJ_MODE"
     bg "train_$m" $TMC train --config configs/train_grpo_gsm8k_smollm2.yaml --set method=$m --set model=$MODEL \
         --set max_steps=$TRAIN_STEPS --set save_steps=$SAVE_STEPS --set learning_rate=$LR \
         --set max_completion_length=$MAXTOK --set temperature=$TEMP --set output_dir="$ROOT/train_$m" $extra

@@ -43,3 +43,16 @@ def test_method_lookup():
     assert names.lookup("GRPO-KL").key == "grpo_kl"
     with pytest.raises(KeyError, match="allowed"):
         names.lookup("dpo")
+
+
+def test_main_yaml_mirrors_the_builtin_main_defaults():
+    """`tmc main` without the repo's configs/main.yaml (e.g. an installed package) runs the same job."""
+    import dataclasses
+    from pathlib import Path
+
+    from harness.main_job import MainConfig, load_main_config
+
+    f = load_main_config(str(Path(__file__).resolve().parents[1] / "configs" / "main.yaml"), [])
+    b = MainConfig()
+    assert f.sample.hash() == b.sample.hash()  # every sampling field that changes the samples
+    assert dataclasses.replace(f, sample=None) == dataclasses.replace(b, sample=None)

@@ -113,6 +113,27 @@ def test_unknown_benchmark_and_length_mismatch():
         grade_many("gsm8k", ["a", "b"], ["1"])
 
 
+def test_truncated_completions_need_an_explicit_answer():
+    """Cut at the token limit: the last number of unfinished text is not an answer (real SmolLM2 examples)."""
+    from harness.grading import truncation_rule
+
+    cut = "Step 4: 3 x 6 = 18\n\nStep 5: 3 x 7 ="  # gold 7: flexible would call it correct
+    g = grade("gsm8k", cut, "7")
+    assert (g.correct, g.rule) == (True, "flexible")
+    t = truncation_rule(g, truncated=True)
+    assert (t.correct, t.status, t.extracted, t.graded) == (False, "truncated", "7", True)
+    assert truncation_rule(g, truncated=True, flexible_on_truncated=True).correct  # lm-eval behaviour on request
+    assert truncation_rule(g, truncated=False).correct  # a finished completion keeps the fallback
+    for explicit in ("so the answer is\n#### 7\nand then", "the total is \\boxed{7} apples, and"):
+        assert truncation_rule(grade("gsm8k", explicit, "7"), truncated=True).correct
+    gs = grade_many("gsm8k", [cut, cut, "#### 7"], ["7"] * 3, truncated=[True, False, True])
+    assert [x.correct for x in gs] == [False, True, True] and gs[0].status == "truncated"
+    with pytest.raises(GradingError, match="truncated flags"):
+        grade_many("gsm8k", [cut], ["7"], truncated=[True, False])
+    f = make_reward_fn("gsm8k", max_tokens=3)
+    assert f(completions=[cut, cut], answer=["7", "7"], completion_ids=[[1, 2, 3], [1, 2]]) == [0.0, 1.0]
+
+
 def test_reward_fn_trl_signature(gsm):
     f = make_reward_fn("gsm8k")
     p = gsm[0]

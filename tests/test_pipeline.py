@@ -40,7 +40,7 @@ def cli_run(tiny_model_dir, tmp_path_factory, shared_data):
 
 def test_cli_writes_every_sample_graded(cli_run):
     from harness.data import load_problems
-    from harness.grading import grade
+    from harness.grading import grade, truncation_rule
     from harness.store import SAMPLE_COLUMNS, SampleStore
 
     out, proc = cli_run
@@ -54,8 +54,10 @@ def test_cli_writes_every_sample_graded(cli_run):
     gold = {p.id: p.answer for p in load_problems("gsm8k", "test", limit=6)}
     assert set(df["problem_id"]) == set(gold)
     for r in df.itertuples():
-        g = grade("gsm8k", r.completion, gold[r.problem_id])
-        assert (g.correct, g.extracted, g.status) == (bool(r.correct), r.extracted, r.grade_status)
+        g = truncation_rule(grade("gsm8k", r.completion, gold[r.problem_id]), r.finish_reason == "length")
+        assert (g.correct, g.extracted, g.status, g.rule) == (bool(r.correct), r.extracted, r.grade_status, r.grade_rule)
+        if r.grade_status == "truncated":  # a cut completion: its last number does not count
+            assert r.finish_reason == "length" and r.grade_rule == "flexible" and not r.correct
         assert 1 <= r.n_tokens <= 24 and r.finish_reason in ("stop", "length")
         assert (r.n_tokens < 24) <= (r.finish_reason == "stop")
         assert r.prompt.startswith("<|im_start|>user") and r.temperature == 1.0 and r.step == 0

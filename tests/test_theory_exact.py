@@ -94,6 +94,23 @@ def test_expected_pass_at_k_against_subset_enumeration(ti):
         assert exact.expected_pass_at_k(tmc, task, q, 5) == pytest.approx(got[1] * 0 + brute_pass(tmc, task, q, 5))
 
 
+def test_expected_pass_at_k_unnormalised_keeps_missing_mass_as_a_miss():
+    """normalise=False: q sums to s < 1 and the rest is an outcome that is never correct. Brute force: append
+    that outcome as an extra (never valid) path and enumerate every instance set."""
+    tmc = paper_tmc()
+    rng = np.random.default_rng(3)
+    q = rng.dirichlet(np.ones(len(tmc.enumerate_paths()))) * 0.7
+    for task in tmc.tasks:
+        got = exact.expected_pass_at_k(tmc, task, q, [1, 4, 16], normalise=False)
+        ref = [brute_pass(tmc, task, q, K) for K in (1, 4, 16)]  # brute_pass never renormalises
+        np.testing.assert_allclose(got, ref, rtol=1e-11)
+        norm = exact.expected_pass_at_k(tmc, task, q, [1, 4, 16])
+        np.testing.assert_allclose(norm, [brute_pass(tmc, task, q / q.sum(), K) for K in (1, 4, 16)], rtol=1e-11)
+        assert np.all(got < norm)  # the missing 30 % only ever misses
+    with pytest.raises(exact.TMCError, match="sum to <= 1"):
+        exact.expected_pass_at_k(tmc, tmc.tasks[0], q / 0.5, 2, normalise=False)
+
+
 def test_expected_pass_at_k_monte_carlo_and_large_k():
     tmc = paper_tmc()
     task = tmc.task("TASK1")

@@ -266,12 +266,16 @@ def miss_moments(q: np.ndarray, r: np.ndarray, k: int) -> np.ndarray:
 
 
 def expected_pass_at_k(tmc: TMC, task: Task | str | int, path_probs: np.ndarray, k: int | Sequence[int],
-                       paths: np.ndarray | None = None):
+                       paths: np.ndarray | None = None, normalise: bool = True):
     """Exact ``E_C[pass@K] = 1 - E_C[(1 - q(C))^K]`` for K i.i.d. draws from ``q`` (spec section 2).
 
     ``path_probs`` is ``q`` over ``paths`` (default every path of ``tmc.enumerate_paths()``); ``C`` holds each
     valid path of ``task`` independently with probability ``R_out``. Computed by :func:`miss_moments` (exact, no
     Monte Carlo). ``k`` an int gives a float; a sequence gives an array (all K from one recursion).
+
+    ``normalise=True`` (default) divides ``q`` by its sum (a distribution given up to a constant).
+    ``normalise=False`` takes ``q`` as absolute probabilities: the missing mass ``1 - sum q`` is an outcome
+    outside ``paths`` that is never correct (e.g. a language model's malformed outputs); ``sum q`` must be <= 1.
     """
     task = _as_task(tmc, task)
     paths = tmc.enumerate_paths() if paths is None else np.asarray(paths)
@@ -279,7 +283,12 @@ def expected_pass_at_k(tmc: TMC, task: Task | str | int, path_probs: np.ndarray,
     if q.shape[0] != paths.shape[0]:
         raise TMCError(f"path_probs has {q.shape[0]} entries but there are {paths.shape[0]} paths")
     valid = (paths[:, 0] == task.start) & (paths[:, -1] == task.target)
-    qv = q[valid] / max(q.sum(), 1e-300)
+    if normalise:
+        qv = q[valid] / max(q.sum(), 1e-300)
+    else:
+        if np.any(q < 0) or q.sum() > 1.0 + 1e-9:
+            raise TMCError(f"path_probs must be >= 0 and sum to <= 1 with normalise=False; sum is {q.sum():.12g}")
+        qv = q[valid]
     rv = r_out(tmc, task, paths[valid])
     ks = np.atleast_1d(np.asarray(k, dtype=int))
     if np.any(ks < 0):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: "ok": graded; "no_answer": no final answer found (or it could not be parsed at all);
+#: "truncated": cut at the token limit and its only answer was a GSM8K last-number (flexible) match, which does
+#: not count (graded wrong; see ``harness.grading.truncation_rule``);
 #: "timeout": the checker ran past its deadline (ungraded); "error": the checker raised (ungraded).
-STATUSES = ("ok", "no_answer", "timeout", "error")
+STATUSES = ("ok", "no_answer", "truncated", "timeout", "error")
 
 
 @dataclass
@@ -22,4 +24,4 @@ class Grade:
     @property
     def graded(self) -> bool:
         """False for timeout/error: the sample has no trustworthy verdict."""
-        return self.status in ("ok", "no_answer")
+        return self.status in ("ok", "no_answer", "truncated")

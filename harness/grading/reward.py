@@ -33,17 +33,24 @@ def completion_text(c: Any) -> str:
     return "" if c is None else str(c)
 
 
-def make_reward_fn(benchmark: str, timeout_s: float = 5.0) -> Callable[..., list[float | None]]:
-    """A TRL-compatible reward ``f(prompts, completions, answer, **kwargs) -> list[float | None]``."""
+def make_reward_fn(benchmark: str, timeout_s: float = 5.0, max_tokens: int | None = None,
+                   flexible_on_truncated: bool = False) -> Callable[..., list[float | None]]:
+    """A TRL-compatible reward ``f(prompts, completions, answer, **kwargs) -> list[float | None]``.
 
-    def reward(prompts=None, completions=None, answer=None, **kwargs) -> list[float | None]:
+    ``max_tokens`` (your ``max_completion_length``): a completion with that many ``completion_ids`` was cut at the
+    limit and gets :func:`harness.grading.truncation_rule` (its GSM8K last-number match does not count)."""
+    from . import truncation_rule
+
+    def reward(prompts=None, completions=None, answer=None, completion_ids=None, **kwargs) -> list[float | None]:
         if completions is None or answer is None:
             raise ValueError("reward function needs `completions` and the dataset column `answer`")
         if len(completions) != len(answer):
             raise ValueError(f"{len(completions)} completions but {len(answer)} answers")
         out: list[float | None] = []
-        for c, gold in zip(completions, answer):
+        for i, (c, gold) in enumerate(zip(completions, answer)):
             g = grade(benchmark, completion_text(c), str(gold), timeout_s=timeout_s)
+            if max_tokens is not None and completion_ids is not None:
+                g = truncation_rule(g, len(completion_ids[i]) >= max_tokens, flexible_on_truncated)
             out.append(None if g.status in ("timeout", "error") else float(g.correct))
         return out
 

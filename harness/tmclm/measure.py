@@ -18,8 +18,8 @@ is ~1e-4; RL can only lower it (it is never rewarded).
 
 All metrics go through ``tmc_theory``'s code: ``TMC.classify`` (easy/hard/invalid), ``exact.expected_pass_at_k``
 (exact ``E_C[pass@K] = 1 - E_C[(1 - q(C))^K]`` over the instance distribution, no Monte Carlo) and
-``exact.r_out``. ``expected_pass_at_k`` divides ``q`` by its sum, so the malformed mass is passed to it as one extra
-pseudo-path ``(-1, ..., -1)``, which is invalid for every task (so never in ``C``) — exact, not renormalised away.
+``exact.r_out``. ``expected_pass_at_k`` is called with ``normalise=False``: the malformed mass ``1 - sum q`` is an
+outcome outside the path set that is never correct (never in ``C``) — exact, not renormalised away.
 
 Markov projection (:func:`markov_kernels`): the transformer conditions on the whole prefix, so its path distribution
 need not be Markov. The Markov kernels with the same one-step pair marginals,
@@ -107,14 +107,6 @@ def kl_divergence(p: np.ndarray, q: np.ndarray, q_malformed: float = 0.0) -> flo
 # ----------------------------------------------------------------------------------------------------------
 # metrics of one distribution for one task
 # ----------------------------------------------------------------------------------------------------------
-def with_malformed(tmc, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(paths + one pseudo-path (-1,..,-1), probs + its malformed mass)`` for tmc_theory's functions."""
-    paths = tmc.enumerate_paths()
-    mal = max(0.0, 1.0 - float(np.sum(probs)))
-    return (np.vstack([paths, np.full((1, paths.shape[1]), -1)]),
-            np.concatenate([np.asarray(probs, float), [mal]]))
-
-
 def path_entropy_of(probs: np.ndarray) -> float:
     """Shannon entropy (nats) of ``probs`` plus the malformed mass as one extra outcome."""
     p = np.concatenate([np.asarray(probs, float), [max(0.0, 1.0 - float(np.sum(probs)))]])
@@ -135,8 +127,8 @@ def task_metrics(tmc, task, probs: np.ndarray, k: int) -> dict:
     easy = float(probs[cls == 0].sum())
     hard = float(probs[cls == 1].sum())
     malformed = max(0.0, 1.0 - float(probs.sum()))
-    ext_paths, ext_probs = with_malformed(tmc, probs)
-    pk = expected_pass_at_k(tmc, task, ext_probs, [1, k], paths=ext_paths)
+    pk = expected_pass_at_k(tmc, task, np.minimum(probs, 1.0) / max(1.0, float(probs.sum())), [1, k], paths=paths,
+                            normalise=False)
     start_ok = float(probs[paths[:, 0] == task.start].sum())
     return {
         "easy": easy, "hard": hard, "invalid": max(0.0, 1.0 - easy - hard), "malformed": malformed,

@@ -59,7 +59,8 @@ class CompletionRecorder:
                 "problem_id": pid, "sample_idx": -1, "step": int(step), "prompt": x.get("prompt"),
                 "completion": text, "extracted": getattr(g, "extracted", None),
                 "correct": bool(g.correct) if g is not None else bool(rewards[i] >= 1.0),
-                "grade_status": getattr(g, "status", None), "n_tokens": len(completion_ids[i]),
+                "grade_status": getattr(g, "status", None), "grade_rule": getattr(g, "rule", None),
+                "n_tokens": len(completion_ids[i]),
                 "benchmark": x.get("benchmark"), "level": x.get("level") if x.get("level", -1) != -1 else None,
                 "subject": x.get("subject") or None, "reward": float(rewards[i]), **self.meta,
             })

@@ -51,6 +51,9 @@ class TrainConfig:
         "within each generation batch, so the batch mean is exactly the true mean but the reward carries no "
         "information about the completion", choices=REWARDS))
     grading_timeout_s: float = field(default=5.0, metadata=doc("per-completion grading timeout (seconds)"))
+    flexible_on_truncated: bool = field(default=False, metadata=doc(
+        "GSM8K: let the last-number fallback reward completions cut at max_completion_length (default false, as "
+        "in evaluation: only an explicit '#### N' / \\boxed{} in a cut completion counts)"))
 
     # ---------------------------------------------------------------- sampling during training
     num_generations: int = field(default=8, metadata=doc(

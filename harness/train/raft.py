@@ -110,7 +110,7 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
         class _State:  # the spurious reward seeds its permutation by step
             global_step = gs
         rewards = reward_fn(prompts=[r["prompt"] for r in expanded], completions=texts,
-                            answer=[r["answer"] for r in expanded], trainer_state=_State)
+                            answer=[r["answer"] for r in expanded], trainer_state=_State, completion_ids=ids)
         if recorder is not None:
             recorder.record(gs, expanded, texts, ids, rewards)
         kept = [{"prompt": r["prompt"], "completion": t, "problem_id": r["problem_id"]}

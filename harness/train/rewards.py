@@ -2,7 +2,9 @@
 
 ``GraderReward(benchmark)`` is a TRL reward function ``f(prompts, completions, answer, **kw) -> list[float]``:
 r = 1 if the grader marks the completion's final answer equal to the gold ``answer`` column, else 0
-(the paper's 0/1 verifiable outcome reward). It keeps the last batch's ``Grade`` objects in
+(the paper's 0/1 verifiable outcome reward). A completion of ``max_completion_length`` tokens was cut at the
+limit: as in evaluation, its GSM8K last-number fallback does not count (``harness.grading.truncation_rule``)
+unless ``flexible_on_truncated`` — otherwise RL would reward stopping mid-sentence after the right number. It keeps the last batch's ``Grade`` objects in
 ``last_grades`` so the training-time sample store can record ``extracted``/``correct``/``grade_status``
 without grading twice.
 
@@ -27,7 +29,10 @@ def _text(c) -> str:
 
 
 class GraderReward:
-    def __init__(self, benchmark: str, timeout_s: float = 5.0, spurious: bool = False, seed: int = 0):
+    def __init__(self, benchmark: str, timeout_s: float = 5.0, spurious: bool = False, seed: int = 0,
+                 max_tokens: int | None = None, flexible_on_truncated: bool = False):
+        self.max_tokens = max_tokens
+        self.flexible_on_truncated = flexible_on_truncated
         self.benchmark = benchmark
         self.timeout_s = timeout_s
         self.spurious = spurious
@@ -35,11 +40,15 @@ class GraderReward:
         self.__name__ = "random_reward" if spurious else "correct"
         self.last_grades: list = []
 
-    def __call__(self, prompts, completions, answer, trainer_state=None, **kwargs) -> list[float]:
+    def __call__(self, prompts, completions, answer, trainer_state=None, completion_ids=None, **kwargs) -> list[float]:
         from harness.grading import grade_many
 
         texts = [_text(c) for c in completions]
-        grades = grade_many(self.benchmark, texts, list(answer), self.timeout_s)
+        truncated = None
+        if self.max_tokens is not None and completion_ids is not None:  # cut at the limit (TRL passes the ids)
+            truncated = [len(ids) >= self.max_tokens for ids in completion_ids]
+        grades = grade_many(self.benchmark, texts, list(answer), self.timeout_s, truncated=truncated,
+                            flexible_on_truncated=self.flexible_on_truncated)
         self.last_grades = grades
         rewards = np.array([1.0 if g.correct else 0.0 for g in grades])
         if self.spurious:
@@ -51,4 +60,5 @@ class GraderReward:
 
 def make_train_reward(cfg) -> GraderReward:
     """The reward named by ``cfg.reward`` ("grader" | "random")."""
-    return GraderReward(cfg.benchmark, cfg.grading_timeout_s, spurious=(cfg.reward == "random"), seed=cfg.seed)
+    return GraderReward(cfg.benchmark, cfg.grading_timeout_s, spurious=(cfg.reward == "random"), seed=cfg.seed,
+                        max_tokens=cfg.max_completion_length, flexible_on_truncated=cfg.flexible_on_truncated)
