@@ -6,7 +6,7 @@ The README's main job, on a fresh machine and offline:
    configs/theory_paper.yaml --seeds 5 --out <out>/theory``), numpy only;
 2. a small real-model evaluation: 25 GSM8K test problems x 4 samples (256 new tokens) from the offline default model
    (SmolLM2-135M-Instruct, prepared from its PyPI GGUF on first use) at T = 0.7, graded, stored in the
-   resumable sample store ``<out>/gsm8k_smollm2``, and summarised as unbiased pass@k (k = 1..8) with
+   resumable sample store ``<out>/<benchmark>_<model>_<config hash>``, and summarised as unbiased pass@k (k = 1..n) with
    bootstrap CIs and maj@k;
 3. prints the theory table next to the real-model pass@k table and writes ``<out>/summary.md`` and
    ``<out>/real_metrics.json``.
@@ -51,7 +51,8 @@ class MainConfig:
     theory_seeds: int = field(default=5, metadata=doc("Monte-Carlo seeds of the theory table (mean ± sd)"))
     real: bool = field(default=True, metadata=doc("run the real-model sampling + pass@k step"))
     sample: SampleConfig = field(default_factory=_main_sample, metadata=doc(
-        "SampleConfig of the real-model step (its `out` is ignored: samples go to <out>/gsm8k_smollm2)"))
+        "SampleConfig of the real-model step (its `out` is ignored: samples go to "
+        "<out>/<benchmark>_<model>_<first 8 hex of its config hash>, so a changed sampling setting gets its own run)"))
     n_boot: int = field(default=1000, metadata=doc("bootstrap resamples of the pass@k CIs"))
 
 
@@ -120,8 +121,9 @@ def _run_real(cfg: MainConfig, out: Path, progress: bool) -> tuple[dict, dict]:
     from harness.evaluate import evaluate_run
     from harness.pipeline import run_sampling
 
-    run_dir = out / "gsm8k_smollm2"
     s = cfg.sample
+    # one run folder per sampling config: a changed --set sample.* starts its own run instead of refusing to mix
+    run_dir = out / f"{s.benchmark}_{Path(str(s.model)).name}_{s.hash()[:8]}"
     print(f"[main] real model: {s.limit} {s.benchmark} {s.split} problems x {s.n} samples, model={s.model}, "
           f"backend={s.backend}, T={s.temperature}, max_new_tokens={s.max_new_tokens} -> {run_dir}", flush=True)
     summary = run_sampling(s, run_dir=run_dir, progress=progress)
