@@ -93,7 +93,8 @@ class MetricsJSONL(TrainerCallback):
         tmp.replace(self.path)
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.truncate_after(state.global_step)
+        if state.is_world_process_zero:  # one writer under several processes
+            self.truncate_after(state.global_step)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or not state.is_world_process_zero:
@@ -115,7 +116,10 @@ class RunTensorBoard(TrainerCallback):
         an earlier (killed) process logged are purged (TensorBoard's purge_step is inclusive, hence +1)."""
         if self.writer is not None:
             return
-        from torch.utils.tensorboard import SummaryWriter
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # as HF's TensorBoardCallback: tensorboardX where the tensorboard package is missing
+            from tensorboardX import SummaryWriter
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.writer = SummaryWriter(str(self.log_dir), purge_step=start_step + 1)

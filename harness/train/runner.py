@@ -82,7 +82,6 @@ def wandb_env(cfg: TrainConfig) -> dict[str, str]:
     """Environment read by HF's ``WandbCallback`` / ``wandb.init``: project (``wandb_project``, unless
     WANDB_PROJECT is set) and a run id kept in ``<output_dir>/wandb_run_id`` with WANDB_RESUME=allow, so a
     resumed training continues the same W&B run instead of starting a second one. User-set WANDB_RUN_ID wins."""
-    import os
     import secrets
 
     if int(os.environ.get("RANK", "0")) != 0:  # only rank 0 logs to W&B (HF's WandbCallback)
@@ -118,8 +117,6 @@ def multi_process_cpu() -> bool:
     """True when launched with several processes (accelerate launch / torchrun set WORLD_SIZE) on a machine
     without CUDA: HF then needs ``use_cpu=True`` to build a gloo process group (otherwise every process
     silently trains alone)."""
-    import os
-
     import torch
 
     return world_size() > 1 and not torch.cuda.is_available()
