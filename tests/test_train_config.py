@@ -95,7 +95,7 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     assert (run / "eval_report" / "passk_vs_k.png").exists()
 
 
-@pytest.mark.parametrize("method", ["ppo", "raft"])
+@pytest.mark.parametrize("method", ["raft"])
 def test_single_process_methods_refuse_several_processes(method, monkeypatch):
     from harness.train.registry import run_training
 

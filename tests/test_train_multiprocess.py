@@ -54,3 +54,43 @@ def test_accelerate_launch_two_processes(rl_tiny, tmp_path):
     assert df["correct"].any() and not df["correct"].all()  # verdicts vary, so the next check means something
     assert (df["reward"] == df["correct"].astype(float)).all()  # each row carries its own completion's reward
     assert (out / "final" / "adapter_model.safetensors").exists()
+
+
+PPO_SCRIPT = r'''
+import sys, torch
+torch.set_num_threads(1)
+from harness.train.config import train_config_from_dict
+from harness.train.registry import run_training
+tiny, out = sys.argv[1], sys.argv[2]
+cfg = train_config_from_dict(dict(method="ppo", model=tiny + "/model", source=tiny + "/train.jsonl", num_generations=4,
+    per_device_train_batch_size=4, max_completion_length=24, max_steps=2, learning_rate=2e-2, lora_r=4, lora_alpha=8,
+    output_dir=out, save_steps=100, report_to=["none"], temperature=1.0, seed=0, ppo_epochs=2, value_lr=1e-2))
+res = run_training(cfg)
+t = res["trainer"]
+torch.save({k: v.detach().cpu() for k, v in t.critic.state_dict().items()}, f"{out}/critic_rank{t.accelerator.process_index}.pt")
+'''
+
+
+@pytest.mark.slow  # ~30 s
+def test_ppo_under_two_processes_keeps_one_critic(rl_tiny, tmp_path):
+    """PPO's hand-made data-parallel critic: after training, both ranks hold the same (non-zero) value head."""
+    import torch
+
+    from harness.train.callbacks import read_metrics
+
+    out = tmp_path / "ppo"
+    out.mkdir()
+    script = tmp_path / "ppo_run.py"
+    script.write_text(PPO_SCRIPT)
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "--main_process_port", "29518", str(script), str(rl_tiny), str(out)]
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-4000:]
+    c0, c1 = torch.load(out / "critic_rank0.pt"), torch.load(out / "critic_rank1.pt")
+    assert c0.keys() == c1.keys() and all(torch.equal(c0[k], c1[k]) for k in c0)
+    assert any(v.abs().sum() > 0 for v in c0.values())  # it learned something (zero init)
+    m = [x for x in read_metrics(out / "metrics.jsonl") if "loss" in x and "train_runtime" not in x]
+    assert [x["step"] for x in m] == [1, 2]  # logged once per step (rank 0)
+    assert "ppo/value_loss" in m[0]  # the critic trains at generation steps (batch reused ppo_epochs = 2 times)

@@ -19,7 +19,9 @@ batch's completion tokens (``whiten_advantages``). Per generated batch:
   passes (TRL ``num_iterations``), ratio pi_theta / pi_old with pi_old frozen at generation.
 
 Departures from textbook PPO-RLHF: separate critic updated at generation time rather than jointly per
-minibatch; no per-token KL penalty in the reward. The critic (and its optimizer) are saved in every
+minibatch; no per-token KL penalty in the reward. Several processes (accelerate launch / torchrun): the critic
+is data-parallel by hand (same zero init on every rank, gradients averaged over processes before each step, so
+the replicas stay identical) and the whitening statistics are those of the global batch. The critic (and its optimizer) are saved in every
 checkpoint as ``critic.pt`` and restored on resume.
 """
 
@@ -54,11 +56,16 @@ def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: 
     return adv, returns
 
 
-def whiten(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def whiten(x: torch.Tensor, mask: torch.Tensor, reduce_sum=None) -> torch.Tensor:
+    """``(x - mean) / std`` over the masked entries. ``reduce_sum`` (e.g. an all-reduce over processes) makes the
+    mean and variance those of the GLOBAL batch, as for a single process holding all of it."""
     m = mask.float()
-    n = m.sum().clamp(min=1.0)
-    mean = (x * m).sum() / n
-    var = (((x - mean) * m) ** 2).sum() / n
+    stats = torch.stack([m.sum(), (x * m).sum(), (x * x * m).sum()])
+    if reduce_sum is not None:
+        stats = reduce_sum(stats)
+    n = stats[0].clamp(min=1.0)
+    mean = stats[1] / n
+    var = (stats[2] / n - mean ** 2).clamp(min=0.0)
     return (x - mean) / torch.sqrt(var + 1e-8) * m
 
 
@@ -109,6 +116,9 @@ class PPOTrainer(RLVRTrainer):
             loss = value_loss(self.critic(feats), v_old, returns, mask, self.cliprange_value)
             self.critic_opt.zero_grad()
             loss.backward()
+            if self.accelerator.num_processes > 1:  # data-parallel critic: average its gradients over processes
+                for p in self.critic.parameters():
+                    p.grad = self.accelerator.reduce(p.grad, reduction="mean")
             self.critic_opt.step()
             losses.append(loss.item())
         return losses
@@ -129,7 +139,8 @@ class PPOTrainer(RLVRTrainer):
             self._metrics["train"]["ppo/value_loss_last"].append(losses[-1])
         self._metrics["train" if self.model.training else "eval"]["ppo/value_mean"].append(
             ((v_old * mask).sum() / mask.sum().clamp(min=1)).item())
-        out["advantages"] = whiten(adv, mask) if self.whiten_advantages else adv
+        reduce_sum = (lambda t: self.accelerator.reduce(t, reduction="sum")) if self.accelerator.num_processes > 1 else None
+        out["advantages"] = whiten(adv, mask, reduce_sum) if self.whiten_advantages else adv
         return out, rewards
 
     def _save_checkpoint(self, model, trial):
@@ -149,9 +160,8 @@ class PPOTrainer(RLVRTrainer):
 
 
 def train_ppo(cfg, **kw) -> dict:
-    from .runner import require_single_process, train_policy_gradient
+    from .runner import train_policy_gradient
 
-    require_single_process(cfg, "the critic is not wrapped in DDP, so each rank would train its own")
 
     extra = dict(ppo_epochs=cfg.ppo_epochs, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, value_lr=cfg.value_lr,
                  cliprange_value=cfg.cliprange_value, whiten_advantages=cfg.whiten_advantages)

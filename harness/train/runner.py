@@ -109,7 +109,7 @@ def require_single_process(cfg: TrainConfig, why: str) -> None:
         from tmc_theory.config import ConfigError
 
         raise ConfigError(f"method: {cfg.method!r} runs in one process only ({why}); launched with WORLD_SIZE="
-                          f"{world_size()}; allowed values under several processes: grpo, grpo_kl, reinforce, "
+                          f"{world_size()}; allowed values under several processes: grpo, grpo_kl, reinforce, ppo, "
                           "rl_rej (rej_mode offline or leave_out)")
 
 
