@@ -96,7 +96,8 @@ def test_ppo_gae_and_value_loss_decreases_on_fixed_batch():
     returns = torch.randn(8, 6)
     critic = ValueHead(16)
     fake = types.SimpleNamespace(critic=critic, critic_opt=torch.optim.AdamW(critic.parameters(), lr=1e-2),
-                                 ppo_epochs=20, cliprange_value=10.0)
+                                 ppo_epochs=20, cliprange_value=10.0,
+                                 accelerator=types.SimpleNamespace(num_processes=1))
     losses = PPOTrainer.update_critic(fake, feats, returns, m, torch.zeros(8, 6))
     assert losses[-1] < 0.9 * losses[0]
 
