@@ -95,11 +95,12 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     assert (run / "eval_report" / "passk_vs_k.png").exists()
 
 
-@pytest.mark.parametrize("method", ["raft"])
-def test_single_process_methods_refuse_several_processes(method, monkeypatch):
+@pytest.mark.parametrize("rej_mode", ["in_loop", "both"])
+def test_in_loop_rejection_refuses_several_processes(rej_mode, monkeypatch, tmp_path):
     from harness.train.registry import run_training
 
     monkeypatch.setenv("WORLD_SIZE", "2")
-    cfg = train_config_from_dict({"method": method, "model": "/nonexistent"})
+    cfg = train_config_from_dict({"method": "rl_rej", "rej_mode": rej_mode, "model": "/nonexistent",
+                                  "rej_base_run": str(tmp_path)})
     with pytest.raises(ConfigError, match="runs in one process only.*WORLD_SIZE=2"):
         run_training(cfg)

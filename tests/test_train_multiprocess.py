@@ -94,3 +94,54 @@ def test_ppo_under_two_processes_keeps_one_critic(rl_tiny, tmp_path):
     m = [x for x in read_metrics(out / "metrics.jsonl") if "loss" in x and "train_runtime" not in x]
     assert [x["step"] for x in m] == [1, 2]  # logged once per step (rank 0)
     assert "ppo/value_loss" in m[0]  # the critic trains at generation steps (batch reused ppo_epochs = 2 times)
+
+
+RAFT_SCRIPT = r'''
+import sys, torch
+torch.set_num_threads(1)
+from harness.train.config import train_config_from_dict
+from harness.train.registry import run_training
+from accelerate import PartialState
+tiny, out = sys.argv[1], sys.argv[2]
+cfg = train_config_from_dict(dict(method="raft", model=tiny + "/model", source=tiny + "/train.jsonl", num_generations=4,
+    per_device_train_batch_size=4, max_completion_length=24, max_steps=50, learning_rate=2e-2, lora_r=4, lora_alpha=8,
+    output_dir=out, report_to=["none"], temperature=1.0, seed=0, raft_rounds=2, raft_prompts_per_round=6))
+res = run_training(cfg)
+lora = {k: v.detach().cpu() for k, v in res["model"].named_parameters() if "lora_" in k}
+torch.save({"lora": lora, "rounds": [{k: v for k, v in r.items() if k != "kept"} for r in res["rounds"]]},
+           f"{out}/rank{PartialState().process_index}.pt")
+'''
+
+
+@pytest.mark.slow  # ~40 s
+def test_raft_under_two_processes(rl_tiny, tmp_path):
+    """RAFT's sampling rounds split over 2 processes and gathered back: every prompt sampled G times once, the
+    kept samples are the correct ones, and the data-parallel SFT leaves both ranks with the same trained adapter."""
+    import torch
+
+    from harness.store import SampleStore
+
+    out = tmp_path / "raft"
+    out.mkdir()
+    script = tmp_path / "raft_run.py"
+    script.write_text(RAFT_SCRIPT)
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "--main_process_port", "29519", str(script), str(rl_tiny), str(out)]
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-4000:]
+    r0, r1 = torch.load(out / "rank0.pt"), torch.load(out / "rank1.pt")
+    assert r0["rounds"] == r1["rounds"]  # both ranks saw the same gathered round
+    assert all(torch.equal(r0["lora"][k], r1["lora"][k]) for k in r0["lora"])  # DDP kept one adapter
+    assert any(v.abs().sum() > 0 for k, v in r0["lora"].items() if "lora_B" in k)  # and it was trained
+    df = SampleStore(out / "train_samples").read()
+    gen_steps = [0] + [r["global_step"] for r in r0["rounds"][:-1]]
+    assert sorted(df["step"].unique()) == sorted(set(gen_steps))
+    for rnd, st in zip(r0["rounds"], gen_steps):
+        g = df[df["step"] == st]
+        assert rnd["n_sampled"] == len(g) == 6 * 4 and g.groupby("problem_id").size().tolist() == [4] * 6
+        assert rnd["n_kept"] == int(g["correct"].sum())
+    assert sum(r["n_kept"] for r in r0["rounds"]) > 0
+    assert (out / "final" / "adapter_model.safetensors").exists()
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == sorted(f"checkpoint-{r['global_step']}" for r in r0["rounds"])

@@ -12,7 +12,9 @@ The adapter is saved after every round as ``<output_dir>/checkpoint-<global SFT 
 the RL methods, so ``tmc eval-checkpoints`` works), with ``raft_state.json`` (round, step). Total SFT steps
 are capped by ``max_steps``. Resume: the last round's checkpoint is loaded and the next round starts.
 Sampled completions of every round go to the training-time sample store with step = the global SFT step
-of the policy that generated them.
+of the policy that generated them. Several processes (accelerate launch / torchrun): each round's prompts are
+split over the processes, the samples gathered to every rank, and the SFT is data-parallel (TRL/DDP); rank 0
+writes checkpoints, logs and the store.
 """
 
 from __future__ import annotations
@@ -55,6 +57,22 @@ def generate(model, tokenizer, prompts: list[str], n: int, max_new_tokens: int, 
     return texts, ids_out
 
 
+def sample_sharded(dist, model, tokenizer, prompts: list[str], cfg) -> tuple[list[str], list[list[int]]]:
+    """``generate`` for this round's prompts, split over the processes (prompt i on rank i mod world) and
+    gathered back to every rank in prompt-major order (one process: exactly ``generate``)."""
+    n = cfg.num_generations
+    mine = list(range(dist.process_index, len(prompts), dist.num_processes))
+    texts, ids = generate(model, tokenizer, [prompts[i] for i in mine], n, cfg.max_completion_length,
+                          cfg.temperature, cfg.top_p)
+    if dist.num_processes == 1:
+        return texts, ids
+    from accelerate.utils import gather_object
+
+    rows = gather_object([(mine[j // n], j, texts[j], ids[j]) for j in range(len(texts))])
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return [r[2] for r in rows], [r[3] for r in rows]
+
+
 def train_raft(cfg, model=None, tokenizer=None) -> dict:
     from datasets import Dataset
     from peft import PeftModel, get_peft_model
@@ -63,11 +81,14 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
     from .callbacks import MetricsJSONL
     from .data import build_train_dataset
     from .rewards import make_train_reward
-    from .runner import (common_args, load_policy, logging_callbacks, lora_config, make_recorder,
-                         require_single_process, write_run_json)
+    from accelerate import PartialState
 
-    require_single_process(cfg, "its sampling rounds use model.generate in every process")
+    from .runner import common_args, load_policy, logging_callbacks, lora_config, make_recorder, multi_process_cpu
+    from .runner import write_run_json
 
+    # the process group (several processes) must exist before the first sampling round gathers its samples
+    dist = PartialState(cpu=multi_process_cpu())
+    main = dist.is_main_process
     if model is None:
         model, tokenizer, model_path = load_policy(cfg)
     else:
@@ -84,8 +105,9 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
     ckpts = sorted(out.glob("checkpoint-*/raft_state.json"), key=lambda p: json.loads(p.read_text())["round"])
     if cfg.resume and ckpts:
         state = json.loads(ckpts[-1].read_text())
-    metrics.truncate_after(state["global_step"])
-    tb = logging_callbacks(cfg)  # [RunTensorBoard] or []: one TensorBoard run on the global step axis
+    if main:
+        metrics.truncate_after(state["global_step"])
+    tb = logging_callbacks(cfg) if main else []  # [RunTensorBoard] or []: one TensorBoard run, global step axis
     for cb in tb:
         cb.open(state["global_step"])
     if cfg.use_lora:
@@ -93,6 +115,7 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
             model = PeftModel.from_pretrained(model, str(ckpts[-1].parent), is_trainable=True)
         else:
             model = get_peft_model(model, lora_config(cfg))
+    model.to(dist.device)  # sample on the accelerator from round 1 on (SFTTrainer would only move it later)
     order = np.random.default_rng(cfg.seed).permutation(len(dataset)).tolist()
     rounds = []
     gs = state["global_step"]
@@ -103,15 +126,14 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
         idx = [order[(start + j) % len(dataset)] for j in range(min(cfg.raft_prompts_per_round, len(dataset)))]
         rows = [dataset[i] for i in idx]
         prompts = [r["prompt"] for r in rows]
-        texts, ids = generate(model, tokenizer, prompts, cfg.num_generations, cfg.max_completion_length,
-                              cfg.temperature, cfg.top_p)
+        texts, ids = sample_sharded(dist, model, tokenizer, prompts, cfg)
         expanded = [r for r in rows for _ in range(cfg.num_generations)]
 
         class _State:  # the spurious reward seeds its permutation by step
             global_step = gs
         rewards = reward_fn(prompts=[r["prompt"] for r in expanded], completions=texts,
                             answer=[r["answer"] for r in expanded], trainer_state=_State, completion_ids=ids)
-        if recorder is not None:
+        if recorder is not None and main:
             recorder.record(gs, expanded, texts, ids, rewards)
         kept = [{"prompt": r["prompt"], "completion": t, "problem_id": r["problem_id"]}
                 for r, t, rew in zip(expanded, texts, rewards) if rew >= 1.0]
@@ -131,8 +153,8 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
                 [{"prompt": x["prompt"], "completion": x["completion"]} for x in kept]), processing_class=tokenizer,
                 callbacks=tb)
             need = cfg.max_steps - gs
-            trainer.args.max_steps = min(need, int(np.ceil(len(kept) / (cfg.per_device_train_batch_size *
-                                                                         cfg.gradient_accumulation_steps))) * cfg.raft_epochs)
+            per_step = cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps * dist.num_processes
+            trainer.args.max_steps = min(need, int(np.ceil(len(kept) / per_step)) * cfg.raft_epochs)
             res = trainer.train()
             steps = trainer.state.global_step
             info["sft_loss"] = float(res.training_loss)
@@ -140,17 +162,22 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
         gs += steps
         info["global_step"] = gs
         rounds.append(info)
-        ck = out / f"checkpoint-{gs}"
-        ck.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(str(ck))
-        (ck / "raft_state.json").write_text(json.dumps({"round": k + 1, "global_step": gs}))
         round_logs = {"raft/round": k + 1, "raft/n_kept": len(kept), "raft/n_sampled": len(texts),
                       "reward": info["reward_mean"], "loss": info.get("sft_loss", float("nan"))}
-        metrics.on_log(None, type("S", (), {"global_step": gs, "is_world_process_zero": True})(), None, logs=round_logs)
-        for cb in tb:
-            cb.write(gs, round_logs)
+        if main:
+            ck = out / f"checkpoint-{gs}"
+            ck.mkdir(parents=True, exist_ok=True)
+            model.save_pretrained(str(ck))
+            (ck / "raft_state.json").write_text(json.dumps({"round": k + 1, "global_step": gs}))
+            metrics.on_log(None, type("S", (), {"global_step": gs, "is_world_process_zero": True})(), None,
+                           logs=round_logs)
+            for cb in tb:
+                cb.write(gs, round_logs)
+        dist.wait_for_everyone()
     for cb in tb:
         cb.close()
-    model.save_pretrained(str(out / "final"))
+    if main:
+        model.save_pretrained(str(out / "final"))
+    dist.wait_for_everyone()
     return {"method": "raft", "output_dir": str(out), "global_step": gs, "rounds": rounds,
             "resumed_from_round": state["round"], "model": model}

@@ -50,6 +50,10 @@ def _run_rl_rej(cfg: TrainConfig, **kw) -> dict:
 
     if cfg.rej_mode == "leave_out":
         return train_policy_gradient(cfg, partial(leave_out_advantage, tries=cfg.rej_tries), **kw)
+    if cfg.rej_mode in ("in_loop", "both"):
+        from .runner import require_single_process
+
+        require_single_process(cfg, "in-loop rejection refills the batch with fresh prompts in one process")
     exclude = None
     if cfg.rej_mode in ("offline", "both"):
         exclude, _ = offline_rejected_ids(cfg.rej_base_run, cfg.rej_threshold)

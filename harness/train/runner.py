@@ -109,8 +109,8 @@ def require_single_process(cfg: TrainConfig, why: str) -> None:
         from tmc_theory.config import ConfigError
 
         raise ConfigError(f"method: {cfg.method!r} runs in one process only ({why}); launched with WORLD_SIZE="
-                          f"{world_size()}; allowed values under several processes: grpo, grpo_kl, reinforce, ppo, "
-                          "rl_rej (rej_mode offline or leave_out)")
+                          f"{world_size()}; allowed values under several processes: grpo, grpo_kl, reinforce, ppo, raft, "
+                          "rl_rej with rej_mode offline or leave_out")
 
 
 def multi_process_cpu() -> bool:
