@@ -17,6 +17,20 @@ pytest.importorskip("trl")
 pytest.importorskip("accelerate")
 
 
+def _launch(args: list[str], port: int, tmp_path=None, script: str | None = None) -> subprocess.CompletedProcess:
+    """`accelerate launch --multi_gpu --num_processes 2 ...` (gloo on this CPU) with ``args`` (``-m module ...``
+    or a script written from ``script``); returns the finished process."""
+    if script is not None:
+        path = tmp_path / "launched.py"
+        path.write_text(script)
+        args = [str(path), *args]
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "--main_process_port", str(port), *args]
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+
 @pytest.fixture(scope="session")
 def rl_tiny(tmp_path_factory):
     from harness.train.testing import prepare_rl_tiny
@@ -33,13 +47,10 @@ def test_accelerate_launch_two_processes(rl_tiny, tmp_path):
     sets = dict(method="grpo", model=str(rl_tiny / "model"), source=str(rl_tiny / "train.jsonl"), num_generations=8,
                 per_device_train_batch_size=4, max_completion_length=16, max_steps=3, learning_rate=2e-2, lora_r=4,
                 lora_alpha=8, output_dir=str(out), save_steps=100, report_to="[tensorboard]", temperature=1.0, seed=0)
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-           "--main_process_port", "29517", "-m", "harness.cli", "train"]
+    cmd = ["-m", "harness.cli", "train"]
     for k, v in sets.items():
         cmd += ["--set", f"{k}={v}"]
-    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    p = _launch(cmd, 29517)
     assert p.returncode == 0, p.stderr[-4000:]
     assert "parallel_mode != ParallelMode.DISTRIBUTED" not in p.stderr  # a real process group, not 2 solo runs
     steps = [m["step"] for m in read_metrics(out / "metrics.jsonl") if "loss" in m]
@@ -80,13 +91,7 @@ def test_ppo_under_two_processes_keeps_one_critic(rl_tiny, tmp_path):
 
     out = tmp_path / "ppo"
     out.mkdir()
-    script = tmp_path / "ppo_run.py"
-    script.write_text(PPO_SCRIPT)
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-           "--main_process_port", "29518", str(script), str(rl_tiny), str(out)]
-    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    p = _launch([str(rl_tiny), str(out)], 29518, tmp_path, PPO_SCRIPT)
     assert p.returncode == 0, p.stderr[-4000:]
     c0, c1 = torch.load(out / "critic_rank0.pt"), torch.load(out / "critic_rank1.pt")
     assert c0.keys() == c1.keys() and all(torch.equal(c0[k], c1[k]) for k in c0)
@@ -123,13 +128,7 @@ def test_raft_under_two_processes(rl_tiny, tmp_path):
 
     out = tmp_path / "raft"
     out.mkdir()
-    script = tmp_path / "raft_run.py"
-    script.write_text(RAFT_SCRIPT)
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-           "--main_process_port", "29519", str(script), str(rl_tiny), str(out)]
-    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    p = _launch([str(rl_tiny), str(out)], 29519, tmp_path, RAFT_SCRIPT)
     assert p.returncode == 0, p.stderr[-4000:]
     r0, r1 = torch.load(out / "rank0.pt"), torch.load(out / "rank1.pt")
     assert r0["rounds"] == r1["rounds"]  # both ranks saw the same gathered round
