@@ -6,7 +6,7 @@
 #   bash scripts/gpu_experiments.sh launch  ROOT   # start base eval + three trainings in the background
 #   bash scripts/gpu_experiments.sh status  ROOT   # progress of every job
 #   bash scripts/gpu_experiments.sh evalckpt ROOT  # (after training) sample the checkpoints on the eval subset
-#   bash scripts/gpu_experiments.sh report  ROOT   # pass@k tables (tmc eval) for everything finished
+#   bash scripts/gpu_experiments.sh report  ROOT   # pass@k tables: base (tmc eval) + pass@k vs steps (passk_vs_steps.md)
 #   bash scripts/gpu_experiments.sh collect ROOT DEST  # tarball of metrics/figures/logs into DEST
 #
 # Knobs (environment): MODEL (smollm2), BASE_LIMIT (all 1319 test problems), EVAL_N (64), EVAL_LIMIT for checkpoints (200), BATCH (1024 rows),
@@ -68,14 +68,18 @@ evalckpt)
   ;;
 report)
   [ -d "$ROOT/base_gsm8k_test" ] && $TMC eval "$ROOT/base_gsm8k_test" --out "$ROOT/report_base"
+  runs=()
   for m in $METHODS; do
-    [ -d "$ROOT/train_$m/eval_report" ] && ls "$ROOT/train_$m/eval_report"
+    [ -f "$ROOT/train_$m/eval_report/checkpoints_metrics.json" ] && runs+=("$ROOT/train_$m")
   done
+  if [ ${#runs[@]} -gt 0 ]; then  # the pass@k-vs-steps table (base first), also kept as a file
+    $TMC eval-checkpoints "${runs[0]}" --table "${runs[@]:1}" | tee "$ROOT/passk_vs_steps.md"
+  fi
   ;;
 collect)  # small files only: metrics, figures, logs, training metrics (not the sample stores)
   dest=${3:?collect needs a destination folder}
   (cd "$ROOT" && find . \( -name '*.json' -o -name '*.png' -o -name '*.log' -o -name '*.jsonl' -o -name '*.md' \) \
-      -not -path '*/checkpoint-*' -print0 | tar czf "$dest/gpu_results.tgz" --null -T -)
+      -not -path '*/checkpoint-*' -not -path '*/final/*' -print0 | tar czf "$dest/gpu_results.tgz" --null -T -)
   ls -la "$dest"
   ;;
 *) echo "unknown stage $stage; allowed: launch status evalckpt report" >&2; exit 2 ;;

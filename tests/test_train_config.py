@@ -104,3 +104,25 @@ def test_in_loop_rejection_refuses_several_processes(rej_mode, monkeypatch, tmp_
                                   "rej_base_run": str(tmp_path)})
     with pytest.raises(ConfigError, match="runs in one process only.*WORLD_SIZE=2"):
         run_training(cfg)
+
+
+def test_steps_table_puts_base_first_and_every_method_step(tmp_path, capsys):
+    from harness.train.eval_checkpoints import build_parser, run, steps_table
+
+    def pk(*means):
+        return {str(k): {"mean": m, "lo": m - 0.1, "hi": m + 0.1} for k, m in zip((1, 2, 4), means)}
+
+    a = {"method": "grpo", "steps": {"0": {"pass_at_k": pk(0.2, 0.3, 0.5), "n": 4, "n_problems": 10},
+                                     "50": {"pass_at_k": pk(0.4, 0.45, 0.48), "n": 4, "n_problems": 10}}}
+    b = {"method": "rl_rej", "steps": {"50": {"pass_at_k": pk(0.3, 0.4, 0.55), "n": 4, "n_problems": 10}}}
+    t = steps_table([a, b], ks=(1, 4, 16)).splitlines()
+    assert t[0] == "| model | step | problems | n | pass@1 | pass@4 |"  # k = 16 > n is dropped
+    assert t[2] == "| base | 0 | 10 | 4 | 0.200 [0.100, 0.300] | 0.500 [0.400, 0.600] |"
+    assert [r.split(" | ")[0:2] for r in t[3:]] == [["| grpo", "50"], ["| rl_rej", "50"]]
+    for name, rep in (("a", a), ("b", b)):
+        (tmp_path / name / "eval_report").mkdir(parents=True)
+        (tmp_path / name / "eval_report" / "checkpoints_metrics.json").write_text(json.dumps(rep))
+    assert run(build_parser().parse_args([str(tmp_path / "a"), "--table", str(tmp_path / "b")])) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("| rl_rej | 50 |")
+    with pytest.raises(ConfigError, match="checkpoints_metrics.json: missing"):
+        run(build_parser().parse_args([str(tmp_path / "a"), "--table", str(tmp_path / "none")]))

@@ -10,6 +10,10 @@ decoding for every step (default T = 0.6, top-p 0.95, the Yue et al. 2025 protoc
 * ``passk_vs_k.png``: pass@k against k (log axis), one curve per step, the base model dashed;
 * ``passk_vs_step.png``: pass@k against training step for k = 1, 2, 4, ..., n, base values as dotted lines
   (the Yue et al. picture: RLVR raises pass@1 while large-k pass@k falls to or below the base).
+
+``tmc eval-checkpoints --table RUN [RUN ...]`` samples nothing: it reads the runs' ``checkpoints_metrics.json``
+and prints one Markdown table of pass@k (95% CI) against step for every method, with the base model (step 0,
+from whichever run sampled it) as the first row (:func:`steps_table`).
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, nargs="*", default=None, help="only these checkpoint steps (0 = base)")
     p.add_argument("--no-base", action="store_true", help="do not sample the base model (step 0)")
     p.add_argument("--out", default=None, help="output folder for metrics/figures (default <run>/eval_report)")
+    p.add_argument("--table", nargs="*", metavar="RUN", default=None,
+                   help="sample nothing: print the pass@k-vs-steps Markdown table of these runs (and `run`)")
     return p
 
 
@@ -144,7 +150,45 @@ def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
     return paths
 
 
+def steps_table(reports: list[dict], ks: tuple[int, ...] = (1, 4, 16, 64)) -> str:
+    """Markdown table: one row per (method, step) of every report (``checkpoints_metrics.json`` dicts), the base
+    model (step 0) once at the top; pass@k as ``mean [lo, hi]`` for the ``ks`` that every row has (k <= n)."""
+    rows: list[tuple[str, int, dict]] = []
+    base = next((r["steps"][s] for r in reports for s in r["steps"] if int(s) == 0), None)
+    if base is not None:
+        rows.append(("base", 0, base))
+    for r in reports:
+        for s in sorted(r["steps"], key=int):
+            if int(s) != 0:
+                rows.append((str(r.get("method")), int(s), r["steps"][s]))
+    if not rows:
+        return "(no evaluated steps)"
+    n = min(int(x["n"]) for _, _, x in rows)
+    ks = [k for k in ks if k <= n] or [n]
+    lines = ["| model | step | problems | n | " + " | ".join(f"pass@{k}" for k in ks) + " |",
+             "|---|---:|---:|---:|" + "---|" * len(ks)]
+    for name, step, x in rows:
+        cells = []
+        for k in ks:
+            v = x["pass_at_k"][str(k)]
+            cells.append(f"{v['mean']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}]")
+        lines.append(f"| {name} | {step} | {x['n_problems']} | {x['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def run(args) -> int:
+    if args.table is not None:
+        runs = [args.run, *args.table]
+        reports = []
+        for r in runs:
+            f = Path(r) / "eval_report" / "checkpoints_metrics.json"
+            if not f.exists():
+                from tmc_theory.config import ConfigError
+
+                raise ConfigError(f"{f}: missing; allowed values: runs evaluated by `tmc eval-checkpoints <run>`")
+            reports.append(json.loads(f.read_text()))
+        print(steps_table(reports))
+        return 0
     report = evaluate_checkpoints(args.run, args)
     steps = sorted(report["steps"])
     n = min(report["steps"][s]["n"] for s in steps)
