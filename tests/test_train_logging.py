@@ -65,10 +65,32 @@ def test_wandb_offline_run_gets_the_training_metrics(rl_tiny, tmp_path, clean_wa
         assert run.id == (tmp_path / "run" / "wandb_run_id").read_text().strip()
         summary = dict(run.summary)
         last = [m for m in read_metrics(tmp_path / "run" / "metrics.jsonl") if "reward" in m][-1]
-        assert summary["train/global_step"] == 2
+        assert summary["train/global_step"] == 2 and run.step in (2, 3)  # logged on the training-step axis
         for key in ("reward", "frac_reward_zero_std", "tokens_per_s", "entropy"):
             assert summary[f"train/{key}"] == pytest.approx(last[key]), key
     finally:
         wandb.finish()
     assert list((tmp_path / "wandb").glob("wandb/offline-run-*/run-*.wandb"))  # the offline run was written
     assert (tmp_path / "run" / "tensorboard").is_dir()  # both back-ends at once
+
+
+def test_run_wandb_logs_at_the_training_step():
+    """RunWandb logs every dict AT global_step + step_offset (so W&B drops steps a resumed run repeats)."""
+    pytest.importorskip("wandb")
+    import types
+
+    from harness.train.callbacks import RunWandb
+
+    calls = []
+    fake_run = types.SimpleNamespace(summary={})
+    fake = types.SimpleNamespace(run=fake_run, log=lambda d, step=None, commit=None: calls.append((step, d)))
+    cb = RunWandb(step_offset=10)
+    cb._wandb, cb._initialized = fake, True
+    state = types.SimpleNamespace(global_step=3, is_world_process_zero=True)
+    cb.on_log(None, state, None, logs={"loss": 0.5, "reward": 0.25, "train_runtime": 7.0})
+    assert calls == [(13, {"train/loss": 0.5, "train/reward": 0.25, "train/global_step": 13})]
+    assert fake_run.summary == {"train_runtime": 7.0}
+    cb.on_log(None, state, None, logs={"train_runtime": 8.0, "epoch": 1.0})  # end of training: summary only
+    assert len(calls) == 1 and fake_run.summary == {"train_runtime": 8.0}
+    cb.on_log(None, types.SimpleNamespace(global_step=4, is_world_process_zero=False), None, logs={"loss": 1.0})
+    assert len(calls) == 1  # only rank 0 logs

@@ -11,8 +11,13 @@ e.g. by RL-rej refill). Resume: steps already in the store when the process star
 first drops the lines logged after the checkpoint step, so nothing is duplicated. The logged keys include
 TRL's ``reward``, ``kl``, ``entropy``, ``frac_reward_zero_std`` (fraction of zero-variance groups),
 ``num_tokens`` and ours: ``tokens_per_s`` (completion tokens / generation+scoring time), ``rej/frac_rejected``,
-``rej/unfilled`` (rl_rej) and ``ppo/value_loss`` (ppo). W&B gets the same dict through HF's
-``WandbCallback`` (``report_to: [wandb]``).
+``rej/unfilled`` (rl_rej) and ``ppo/value_loss`` (ppo).
+
+``RunWandb`` is HF's ``WandbCallback`` (``report_to: [wandb]``: same setup, config, summary and model logging)
+except that it logs each dict AT the training step (``wandb.log(..., step=global_step)``) instead of W&B's own
+counter. With the run id kept across resumes (``runner.wandb_env``), a resumed process's re-run steps are then
+below the run's current step and W&B drops them, so each step appears once; ``step_offset`` puts RAFT's
+per-round SFT trainers on the run's global step axis.
 
 ``RunTensorBoard`` replaces HF's ``TensorBoardCallback``: HF writes each (re)start to a new
 ``runs/<timestamp>`` folder, so a resumed run appears as a second TensorBoard run whose first steps repeat
@@ -150,6 +155,51 @@ class RunTensorBoard(TrainerCallback):
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+def _wandb_callback_base():
+    from transformers.integrations import WandbCallback
+
+    return WandbCallback
+
+
+class RunWandb(_wandb_callback_base()):
+    """HF's WandbCallback, logging at ``global_step + step_offset`` (see module docstring)."""
+
+    SINGLE_VALUE = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss", "total_flos")
+
+    def __init__(self, step_offset: int = 0):
+        super().__init__()
+        self.step_offset = step_offset
+
+    def open(self, start_step: int) -> None:  # same interface as RunTensorBoard; W&B starts at the first log
+        pass
+
+    def close(self) -> None:  # the W&B run stays open until the process ends (as with HF's callback)
+        pass
+
+    def write(self, step: int, logs: dict) -> None:
+        """Log ``logs`` at W&B step ``step`` (after setup); single-value end-of-training keys go to the summary."""
+        from transformers.integrations.integration_utils import rewrite_logs
+
+        if self._wandb is None or self._wandb.run is None:
+            return
+        for k, v in logs.items():
+            if k in self.SINGLE_VALUE:
+                self._wandb.run.summary[k] = v
+        rest = {k: v for k, v in logs.items() if k not in self.SINGLE_VALUE}
+        if set(rest) <= {"epoch"}:  # the end-of-training dict: summary only (its step was already committed)
+            return
+        # commit now: W&B would otherwise hold the step's row open until a later step arrives
+        self._wandb.log({**rewrite_logs(rest), "train/global_step": step}, step=step, commit=True)
+
+    def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+        if self._wandb is None:
+            return
+        if not self._initialized:
+            self.setup(args, state, model)
+        if state.is_world_process_zero and logs:
+            self.write(state.global_step + self.step_offset, logs)
 
 
 def read_tensorboard_scalars(log_dir: str | Path, tag: str) -> list[tuple[int, float]]:

@@ -107,7 +107,7 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
         state = json.loads(ckpts[-1].read_text())
     if main:
         metrics.truncate_after(state["global_step"])
-    tb = logging_callbacks(cfg) if main else []  # [RunTensorBoard] or []: one TensorBoard run, global step axis
+    tb = logging_callbacks(cfg) if main else []  # RunTensorBoard / RunWandb: one run each, global step axis
     for cb in tb:
         cb.open(state["global_step"])
     if cfg.use_lora:

@@ -57,9 +57,9 @@ def lora_config(cfg: TrainConfig):
 
 
 def report_to(cfg: TrainConfig) -> list[str] | str:
-    """HF ``report_to``: the back-ends HF's own callbacks handle. TensorBoard is ours (``RunTensorBoard``,
-    de-duplicated across resumes), so it is not passed to HF."""
-    r = [x for x in cfg.report_to if x not in ("none", "tensorboard")]
+    """HF ``report_to``: the back-ends HF's own callbacks handle. TensorBoard and W&B are ours (``RunTensorBoard``,
+    ``RunWandb``: one run with each step once across resumes), so they are not passed to HF."""
+    r = [x for x in cfg.report_to if x not in ("none", "tensorboard", "wandb")]
     return r or "none"
 
 
@@ -68,14 +68,19 @@ def run_name(cfg: TrainConfig) -> str:
 
 
 def logging_callbacks(cfg: TrainConfig, step_offset: int = 0) -> list:
-    """Our logging callbacks for ``cfg.report_to`` (TensorBoard at <output_dir>/tensorboard); sets up W&B's env."""
-    if "wandb" in cfg.report_to:
-        wandb_env(cfg)
+    """Our logging callbacks for ``cfg.report_to``: ``RunTensorBoard`` (<output_dir>/tensorboard) and ``RunWandb``
+    (after setting W&B's environment, :func:`wandb_env`). Each has ``step_offset`` and ``write(step, logs)``."""
+    cbs: list = []
     if "tensorboard" in cfg.report_to:
         from .callbacks import RunTensorBoard
 
-        return [RunTensorBoard(Path(cfg.output_dir) / "tensorboard", step_offset)]
-    return []
+        cbs.append(RunTensorBoard(Path(cfg.output_dir) / "tensorboard", step_offset))
+    if "wandb" in cfg.report_to:
+        from .callbacks import RunWandb
+
+        wandb_env(cfg)
+        cbs.append(RunWandb(step_offset))
+    return cbs
 
 
 def wandb_env(cfg: TrainConfig) -> dict[str, str]:
