@@ -105,6 +105,20 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     return report
 
 
+def _finish(fig, ax, xlabel: str, ylabel: str, title: str, path: Path) -> Path:
+    """Label, save (120 dpi) and close one figure; returns its path."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
     import matplotlib
 
@@ -121,14 +135,7 @@ def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
         ax.plot(ks, [pk[str(k)]["mean"] for k in ks], "--" if s == 0 else "-", color="black" if s == 0 else
                 cmap(i / max(1, len(steps) - 1)), label="base" if s == 0 else f"step {s}")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("k")
-    ax.set_ylabel("pass@k")
-    ax.set_title(title)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(out / "passk_vs_k.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    paths.append(_finish(fig, ax, "k", "pass@k", title, out / "passk_vs_k.png"))
 
     n = min(results[s]["n"] for s in steps)
     ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128, 256) if k <= n]
@@ -139,14 +146,7 @@ def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
         ax.plot(trained, [results[s]["pass_at_k"][str(k)]["mean"] for s in trained], "o-", color=color, label=f"pass@{k}")
         if 0 in results:
             ax.axhline(results[0]["pass_at_k"][str(k)]["mean"], color=color, ls=":", lw=1)
-    ax.set_xlabel("training step")
-    ax.set_ylabel("pass@k (dotted: base)")
-    ax.set_title(title)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(out / "passk_vs_step.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    paths.append(_finish(fig, ax, "training step", "pass@k (dotted: base)", title, out / "passk_vs_step.png"))
     return paths
 
 

@@ -479,3 +479,25 @@ def expected_runner(edge_weights):
         step_fn.run = run
         return step_fn
     return make
+
+
+def paper_fast_run(pol, ctx, rng, n_steps: int, step, n_paths: int, update) -> None:
+    """Shared fast path of the single-path paper methods (REINFORCE, RAFT, RL-rej) for ``batch_size = 1``.
+
+    Per iteration ``t``: instance ``idx[t]``, ``n_paths`` independent paths from the task start (Gumbel-max on
+    the padded logits), their verifiable rewards ``r``, then ``update(P, paths, r, lr)`` edits the padded
+    logits in place. Draw order (all instance indices, then all Gumbel noise) is fixed, so a seed gives the
+    same run as before this helper existed. ``batch_size != 1`` falls back to ``step`` (the method's
+    ``paper_step``) ``n_steps`` times.
+    """
+    if ctx.cfg.batch_size != 1:
+        for _ in range(n_steps):
+            step(pol, ctx, rng)
+        return
+    P, tt, lr = Padded(pol.logits), task_tables(ctx), ctx.cfg.lr
+    idx = rng.integers(0, len(ctx.instances), size=n_steps)
+    g = rng.gumbel(size=(n_steps, n_paths, P.L1, P.wmax))
+    for t in range(n_steps):
+        paths = P.sample(ctx.task.start, n_paths, g[t])
+        update(P, paths, tt.rewards(paths, idx[t]), lr)
+    P.write_back(pol.logits)

@@ -80,24 +80,16 @@ def expected_textbook_step(pol, ctx, rng=None) -> None:
 
 def paper_run(pol, ctx, rng, n_steps: int) -> None:
     """``n_steps`` paper iterations, fast path (same update as :func:`paper_step`; batch_size 1)."""
-    from .common import Padded, task_tables
+    from .common import paper_fast_run
 
-    if ctx.cfg.batch_size != 1:
-        for _ in range(n_steps):
-            paper_step(pol, ctx, rng)
-        return
-    P, tt, lr = Padded(pol.logits), task_tables(ctx), ctx.cfg.lr
-    idx = rng.integers(0, len(ctx.instances), size=n_steps)
-    g = rng.gumbel(size=(n_steps, 1, P.L1, P.wmax))
-    for t in range(n_steps):
-        path = P.sample(ctx.task.start, 1, g[t])[0]
-        r = tt.rewards(path[None], idx[t])[0]
-        if r:
+    def update(P, paths, r, lr):
+        path = paths[0]
+        if r[0]:
             pr = P.row_probs(path)
-            coef = r * (1.0 + np.log(np.maximum(pr[P.layers, path[1:]], 1e-300)))
+            coef = r[0] * (1.0 + np.log(np.maximum(pr[P.layers, path[1:]], 1e-300)))
             P.update_path(path, pr, coef, lr)
-    P.write_back(pol.logits)
 
+    paper_fast_run(pol, ctx, rng, n_steps, paper_step, 1, update)
 
 paper_step.run = paper_run
 

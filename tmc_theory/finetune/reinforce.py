@@ -54,23 +54,13 @@ def expected_step(pol, ctx, rng=None) -> None:
 
 def paper_run(pol, ctx, rng, n_steps: int) -> None:
     """``n_steps`` paper iterations, fast path (same update as :func:`paper_step`; batch_size 1)."""
-    from .common import Padded, task_tables
+    from .common import paper_fast_run
 
-    if ctx.cfg.batch_size != 1:
-        for _ in range(n_steps):
-            paper_step(pol, ctx, rng)
-        return
-    P, tt, lr = Padded(pol.logits), task_tables(ctx), ctx.cfg.lr
-    idx = rng.integers(0, len(ctx.instances), size=n_steps)
-    g = rng.gumbel(size=(n_steps, 1, P.L1, P.wmax))
-    ones = np.ones(P.L1)
-    for t in range(n_steps):
-        path = P.sample(ctx.task.start, 1, g[t])[0]
-        r = tt.rewards(path[None], idx[t])[0]
-        if r:
-            P.update_path(path, P.row_probs(path), r * ones, lr)
-    P.write_back(pol.logits)
+    def update(P, paths, r, lr):
+        if r[0]:
+            P.update_path(paths[0], P.row_probs(paths[0]), r[0] * np.ones(P.L1), lr)
 
+    paper_fast_run(pol, ctx, rng, n_steps, paper_step, 1, update)
 
 paper_step.run = paper_run
 

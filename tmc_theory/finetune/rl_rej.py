@@ -57,25 +57,17 @@ def expected_step(pol, ctx, rng=None) -> None:
 
 
 def paper_run(pol, ctx, rng, n_steps: int) -> None:
-    """``n_steps`` paper iterations, fast path (same update as :func:`paper_step`; batch_size 1)."""
-    from .common import Padded, task_tables
+    """``n_steps`` paper iterations, fast path (same update as :func:`paper_step`; batch_size 1): each iteration
+    draws T = rej_tries checks and the fresh path at once (independent), updating only if no check solved it."""
+    from .common import paper_fast_run
 
-    if ctx.cfg.batch_size != 1:
-        for _ in range(n_steps):
-            paper_step(pol, ctx, rng)
-        return
-    P, tt, lr, T = Padded(pol.logits), task_tables(ctx), ctx.cfg.lr, ctx.cfg.rej_tries
-    idx = rng.integers(0, len(ctx.instances), size=n_steps)
-    g = rng.gumbel(size=(n_steps, T + 1, P.L1, P.wmax))
-    ones = np.ones(P.L1)
-    for t in range(n_steps):
-        paths = P.sample(ctx.task.start, T + 1, g[t])   # T checks + the fresh path (independent)
-        r = tt.rewards(paths, idx[t])
+    T = ctx.cfg.rej_tries
+
+    def update(P, paths, r, lr):
         if r[T] and not r[:T].any():
-            path = paths[T]
-            P.update_path(path, P.row_probs(path), ones, lr)
-    P.write_back(pol.logits)
+            P.update_path(paths[T], P.row_probs(paths[T]), np.ones(P.L1), lr)
 
+    paper_fast_run(pol, ctx, rng, n_steps, paper_step, T + 1, update)
 
 paper_step.run = paper_run
 

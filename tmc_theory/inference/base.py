@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import exact
 from ..sampling import sample_paths
-from .common import InferenceConfig, as_task, draw_starts, iid_pass_at_k, start_dist
+from .common import InferenceConfig, as_task, draw_starts, iid_selector_parts, start_dist
 
 
 def exact_distribution(tmc, task, cfg: InferenceConfig | None = None, base_kernels=None) -> np.ndarray:
@@ -29,11 +29,5 @@ def sample_batch(tmc, task, cfg: InferenceConfig | None, n_sets: int, k: int, rn
     return paths.reshape(n_sets, k, tmc.n_layers)
 
 
-def sample(tmc, task, cfg: InferenceConfig | None, k: int, rng, base_kernels=None) -> np.ndarray:
-    return sample_batch(tmc, task, cfg, 1, k, rng, base_kernels)[0]
-
-
-def exact_pass_at_k(tmc, task, cfg: InferenceConfig | None, k, base_kernels=None, instances=None):
-    """K i.i.d. base samples: ``1 - E_C[(1 - q(C))^K]`` (or the mean over fixed ``instances``)."""
-    task = as_task(tmc, task)
-    return iid_pass_at_k(tmc, task, exact_distribution(tmc, task, cfg, base_kernels), k, instances)
+#: K i.i.d. base samples: ``sample`` and the exact ``1 - E_C[(1 - q(C))^K]``
+sample, exact_pass_at_k = iid_selector_parts(exact_distribution, sample_batch)

@@ -268,6 +268,24 @@ def iid_pass_at_k(tmc: TMC, task: Task, probs: np.ndarray, k, instances=None):
     return float(res[0]) if np.ndim(k) == 0 else res
 
 
+def iid_selector_parts(exact_distribution: Callable, sample_batch: Callable) -> tuple[Callable, Callable]:
+    """``sample`` and ``exact_pass_at_k`` of a selector whose K outputs are i.i.d. draws from
+    ``exact_distribution`` (the base sampler, the step-wise walkers): ``sample`` = one set of ``sample_batch``;
+    ``exact_pass_at_k`` = ``1 - E_C[(1 - q(C))^K]`` with ``q = exact_distribution`` (or the mean over fixed
+    ``instances``)."""
+
+    def sample(tmc, task, cfg: InferenceConfig | None, k: int, rng, base_kernels=None) -> np.ndarray:
+        """(k, L): k independent outputs."""
+        return sample_batch(tmc, task, cfg, 1, k, rng, base_kernels)[0]
+
+    def exact_pass_at_k(tmc, task, cfg: InferenceConfig | None, k, base_kernels=None, instances=None):
+        """Outputs are i.i.d., so 1 - E_C[(1 - q(C))^K] with q = exact_distribution."""
+        task = as_task(tmc, task)
+        return iid_pass_at_k(tmc, task, exact_distribution(tmc, task, cfg, base_kernels), k, instances)
+
+    return sample, exact_pass_at_k
+
+
 def walker_selector(kind: str, rule: Callable[[InferenceConfig], str]):
     """The four entry points of a step-wise selector (PRM-BoN, DPRM-BoN, DPRM-AS), which differ only in the
     score ``kind`` ("V" = PRM potential, "h" = Doob transform) and the per-layer ``rule`` (argmax or
@@ -289,13 +307,5 @@ def walker_selector(kind: str, rule: Callable[[InferenceConfig], str]):
         paths = walk_sample(tmc, draw_starts(tmc, task, cfg, n_sets * k, rng), score, rule(cfg), rng, base_kernels)
         return paths.reshape(n_sets, k, tmc.n_layers)
 
-    def sample(tmc, task, cfg: InferenceConfig | None, k: int, rng, base_kernels=None) -> np.ndarray:
-        """(k, L) independent walks."""
-        return sample_batch(tmc, task, cfg, 1, k, rng, base_kernels)[0]
-
-    def exact_pass_at_k(tmc, task, cfg: InferenceConfig | None, k, base_kernels=None, instances=None):
-        """Walks are i.i.d., so 1 - E_C[(1 - q(C))^K] with q = exact_distribution."""
-        task = as_task(tmc, task)
-        return iid_pass_at_k(tmc, task, exact_distribution(tmc, task, cfg, base_kernels), k, instances)
-
+    sample, exact_pass_at_k = iid_selector_parts(exact_distribution, sample_batch)  # walks are i.i.d.
     return exact_distribution, sample_batch, sample, exact_pass_at_k
