@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 
 
 def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
@@ -50,5 +51,6 @@ def run(args) -> int:
     summary = {k: v for k, v in res.items() if k not in ("trainer", "model", "rounds")}
     if "rounds" in res:
         summary["rounds"] = [{k: v for k, v in r.items() if k != "kept"} for r in res["rounds"]]
-    print(json.dumps(summary, indent=2, default=str))
+    if int(os.environ.get("RANK", "0")) == 0:  # under `accelerate launch`, one summary (rank 0's), not one per rank
+        print(json.dumps(summary, indent=2, default=str), flush=True)
     return 0
