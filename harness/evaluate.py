@@ -87,6 +87,11 @@ def evaluate_run(
         import pandas as pd
 
         grouped = head.groupby("problem_id", sort=True)
+        # a completion graded 'truncated' (cut at the token limit, its only answer a flexible last-number match:
+        # harness.grading.truncation_rule) has no answer, so it does not vote; before this, its number joined the
+        # class of a completed sample with the same answer and maj@1 exceeded pass@1
+        voting = head["extracted"].where(head["grade_status"] != "truncated") if "grade_status" in head else head["extracted"]
+        grouped = head.assign(extracted=voting).groupby("problem_id", sort=True)
         answers = grouped["extracted"].apply(lambda s: [None if pd.isna(v) else str(v) for v in s.tolist()]).tolist()
         oks = grouped["correct"].apply(lambda s: s.fillna(False).astype(bool).tolist()).tolist()
         per = maj_at_k_per_problem(answers, oks, maj_ks, n_subsets=maj_subsets, seed=seed)

@@ -97,3 +97,19 @@ def test_incomplete_run_and_missing_dir(tmp_path, capsys):
     assert r["pass_at_k"]["2"]["mean"] == pytest.approx((0.5 + 0.0) / 2)
     assert main(["eval", str(tmp_path / "nope")]) == 2
     assert "not a sample run" in capsys.readouterr().err
+
+
+def test_truncated_samples_do_not_vote(tmp_path):
+    """A completion cut at the token limit whose only answer is a flexible last-number match is graded wrong
+    (status 'truncated'); its number must not vote in maj@k, or maj@1 exceeds pass@1 (seen on a real run:
+    0.107 vs 0.086)."""
+    s = SampleStore.open(tmp_path / "r", {"model": "m"}, "h")
+    rows = [("p0", 0, True, "6", "ok"), ("p0", 1, False, "6", "truncated"), ("p0", 2, False, "6", "truncated"),
+            ("p0", 3, False, "5", "ok"), ("p1", 0, False, "7", "truncated"), ("p1", 1, False, "7", "truncated"),
+            ("p1", 2, False, "3", "ok"), ("p1", 3, True, "8", "ok")]
+    s.write_batch([dict(problem_id=p, sample_idx=i, step=0, correct=ok, extracted=a, grade_status=st, model="m",
+                        benchmark="gsm8k") for p, i, ok, a, st in rows])
+    r = evaluate_run(tmp_path / "r", n_boot=20)
+    assert r["maj_at_k"]["1"]["mean"] == pytest.approx(r["pass_at_k"]["1"]["mean"]) == pytest.approx(0.25)
+    # k = 4: p0 votes {6: 1, 5: 1} (tie -> correct half the time); p1 votes {3: 1, 8: 1} likewise
+    assert r["maj_at_k"]["4"]["mean"] == pytest.approx(0.5, abs=0.1)

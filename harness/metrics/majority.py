@@ -5,7 +5,8 @@ of the majority answer of a uniformly random size-k subset (without replacement)
 i.e. the same subset convention as unbiased pass@k, rather than the "first k samples" convention.
 
 * Votes: samples vote with their extracted answer after whitespace removal; samples with no extracted
-  answer do not vote. A subset in which nobody voted counts as wrong.
+  answer do not vote. A subset in which nobody voted counts as wrong. The caller passes ``None`` for a sample
+  whose number is not an answer (``harness.evaluate``: grade status ``truncated``), so maj@1 equals pass@1.
 * Ties between answers are broken uniformly at random.
 * An answer class is correct when the grader marked its samples correct (``max`` over the class, since a
   deterministic grader gives one verdict per answer string). Answers equal only up to math equivalence
