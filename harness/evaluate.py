@@ -86,7 +86,6 @@ def evaluate_run(
         head = df.groupby("problem_id", sort=True).head(n_min)
         import pandas as pd
 
-        grouped = head.groupby("problem_id", sort=True)
         # a completion graded 'truncated' (cut at the token limit, its only answer a flexible last-number match:
         # harness.grading.truncation_rule) has no answer, so it does not vote; before this, its number joined the
         # class of a completed sample with the same answer and maj@1 exceeded pass@1

@@ -16,7 +16,8 @@ import json
 import random
 from pathlib import Path
 
-NAMES = ["Tom", "Mia", "Sam", "Ava", "Leo", "Zoe", "Ben", "Ivy", "Max", "Lily", "Noah", "Emma", "Jack", "Ella"]
+NAMES = [("Tom", "He"), ("Mia", "She"), ("Sam", "He"), ("Ava", "She"), ("Leo", "He"), ("Zoe", "She"), ("Ben", "He"),
+         ("Ivy", "She"), ("Max", "He"), ("Lily", "She"), ("Noah", "He"), ("Emma", "She"), ("Jack", "He"), ("Ella", "She")]
 ITEMS = ["apples", "marbles", "stickers", "books", "pencils", "cookies", "stamps", "shells", "cards", "coins"]
 ADD = [
     "{n} has {a} {x}. {p} gets {b} more {x}. How many {x} does {n} have now?",
@@ -33,7 +34,7 @@ SUB = [
 def problem(rng: random.Random) -> tuple[tuple, dict]:
     """One problem: a + b (a, b in 1..20) or a - b (1 <= b < a <= 20); returns (identity key, GSM8K record).
     Small numbers on purpose: with 2-digit operands up to 99 the model's pass rate at T = 0.7 was ~4%."""
-    n, x = rng.choice(NAMES), rng.choice(ITEMS)
+    (n, pronoun), x = rng.choice(NAMES), rng.choice(ITEMS)
     if rng.random() < 0.5:
         t = rng.randrange(len(ADD))
         a, b = rng.randint(1, 20), rng.randint(1, 20)
@@ -43,7 +44,7 @@ def problem(rng: random.Random) -> tuple[tuple, dict]:
         a = rng.randint(3, 20)
         b = rng.randint(1, a - 1)
         q, c, op = SUB[t], a - b, "-"
-    text = q.format(n=n, p="He" if n in ("Tom", "Sam", "Leo", "Ben", "Max", "Noah", "Jack") else "She", a=a, b=b, x=x)
+    text = q.format(n=n, p=pronoun, a=a, b=b, x=x)
     return (op, t, a, b), {"question": text, "answer": f"{a} {op} {b} = <<{a}{op}{b}={c}>>{c}\n#### {c}"}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 
 
 def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
@@ -46,11 +45,12 @@ def run(args) -> int:
     cfg = load_from_args(args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from .registry import run_training
+    from .runner import process_rank
 
     res = run_training(cfg)
     summary = {k: v for k, v in res.items() if k not in ("trainer", "model", "rounds")}
     if "rounds" in res:
         summary["rounds"] = [{k: v for k, v in r.items() if k != "kept"} for r in res["rounds"]]
-    if int(os.environ.get("RANK", "0")) == 0:  # under `accelerate launch`, one summary (rank 0's), not one per rank
+    if process_rank() == 0:  # under `accelerate launch`, one summary (rank 0's), not one per rank
         print(json.dumps(summary, indent=2, default=str), flush=True)
     return 0

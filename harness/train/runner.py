@@ -89,7 +89,7 @@ def wandb_env(cfg: TrainConfig) -> dict[str, str]:
     resumed training continues the same W&B run instead of starting a second one. User-set WANDB_RUN_ID wins."""
     import secrets
 
-    if int(os.environ.get("RANK", "0")) != 0:  # only rank 0 logs to W&B (HF's WandbCallback)
+    if process_rank() != 0:  # only rank 0 logs to W&B (HF's WandbCallback)
         return {}
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -101,6 +101,11 @@ def wandb_env(cfg: TrainConfig) -> dict[str, str]:
            "WANDB_RESUME": os.environ.get("WANDB_RESUME") or "allow"}
     os.environ.update(env)
     return env
+
+
+def process_rank() -> int:
+    """This process's global rank (``RANK``, set by accelerate launch / torchrun; 0 otherwise)."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def world_size() -> int:
