@@ -80,8 +80,9 @@ class SampleConfig:
         "flexible-extract does). Default false: a cut completion has not stated its answer, so only an explicit "
         "'#### N' or \\boxed{} in it counts; otherwise grade_status 'truncated' (harness.grading.truncation_rule)"))
     backend_options: dict[str, Any] = field(default_factory=dict, metadata=doc(
-        "extra keyword arguments for the backend (vllm: max_model_len, gpu_memory_utilization, "
-        "enforce_eager, max_lora_rank ...)"))
+        "extra keyword arguments for the backend (hf: compact_rows [true: drop finished rows from the batch; "
+        "false: plain model.generate], share_prompt_prefill, merge_adapter, trust_remote_code; vllm: max_model_len, "
+        "gpu_memory_utilization, enforce_eager, max_lora_rank ...)"))
     out: str = field(default="outputs/samples/run", metadata=doc("run folder of the sample store"))
 
     def __post_init__(self):

@@ -103,6 +103,42 @@ def test_shared_prompt_prefill_changes_nothing(backend, prompts):
             assert ca.logprob_sum == pytest.approx(cb.logprob_sum, abs=1e-3)
 
 
+@pytest.mark.parametrize("temperature,top_p,share", [(1.0, 1.0, True), (0.7, 0.9, False), (0.0, 1.0, True)])
+def test_row_compaction_gives_the_generate_path_samples(backend, prompts, temperature, top_p, share):
+    """The backend's own loop, which drops finished rows, draws exactly what ``generate`` draws, while
+    feeding fewer rows to the model once rows of different lengths have stopped."""
+    kw = dict(n=6, temperature=temperature, top_p=top_p, max_new_tokens=30, seed=3)
+    backend.share_prompt_prefill = share
+    try:
+        backend.compact_rows = True
+        a = backend.generate(prompts, **kw)
+        stats = dict(backend.last_stats)
+        backend.compact_rows = False
+        g = backend.generate(prompts, **kw)
+    finally:
+        backend.compact_rows, backend.share_prompt_prefill = True, True
+    for ra, rg in zip(a, g):
+        for ca, cg in zip(ra, rg):
+            assert (ca.token_ids, ca.finish_reason, ca.text) == (cg.token_ids, cg.finish_reason, cg.text)
+            assert ca.logprob_sum == pytest.approx(cg.logprob_sum, abs=1e-3)
+    lengths = {c.n_tokens for r in a for c in r}
+    assert len(lengths) > 1, "rows of different lengths are needed for this test to check compaction"
+    # each row is fed once per token after its first (the first comes from the prefill), nothing more
+    assert stats["decode_row_steps"] == sum(c.n_tokens - 1 for r in a for c in r)
+    assert stats["decode_row_steps"] < stats["decode_row_steps_uncompacted"]
+
+
+def test_row_compaction_falls_back_when_the_cache_cannot_select_rows(backend, prompts, monkeypatch):
+    import harness.backends.hf_decode as hd
+
+    kw = dict(n=4, temperature=1.0, top_p=1.0, max_new_tokens=20, seed=5)
+    a = backend.generate(prompts, **kw)
+    monkeypatch.setattr(hd, "_select_cache_rows", lambda cache, idx: False)
+    b = backend.generate(prompts, **kw)
+    assert [[c.token_ids for c in r] for r in a] == [[c.token_ids for c in r] for r in b]
+    assert backend.last_stats["decode_row_steps"] == backend.last_stats["decode_row_steps_uncompacted"]
+
+
 def test_greedy_matches_transformers_and_tiny_top_p_is_greedy(backend, prompts):
     g = backend.generate(prompts, n=2, temperature=0.0, top_p=1.0, max_new_tokens=10, seed=0)
     nucleus = backend.generate(prompts, n=1, temperature=1.0, top_p=1e-9, max_new_tokens=10, seed=5)
@@ -159,3 +195,23 @@ def test_derive_seed_is_stable():
     assert derive_seed(0, "gsm8k/test/1", 3) == derive_seed(0, "gsm8k/test/1", 3)
     seeds = {derive_seed(s, p, j) for s in range(2) for p in ("a", "b") for j in range(4)}
     assert len(seeds) == 16 and all(0 <= x < 2 ** 63 for x in seeds)
+
+
+def test_row_compaction_benchmark_script_runs(tiny_model_dir, tmp_path):
+    """Smoke run of scripts/bench_row_compaction.py on the tiny model: both modes, same samples."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("bench_row_compaction", root / "scripts" / "bench_row_compaction.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "b.json"
+    assert mod.main(["--model", str(tiny_model_dir), "--source", str(root / "data/easy_arith/test.jsonl"),
+                     "--problems", "2", "--n", "2", "--max-new-tokens", "8", "--batch-size", "4", "--reps", "1",
+                     "--dtype", "float32", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    (rep,) = res["reps"]
+    assert rep["samples"] == 4 and rep["identical"] == 4
+    assert rep["generate"]["new_tokens"] == rep["compact"]["new_tokens"] > 0

@@ -91,6 +91,12 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     pk = {s: rep["steps"][s]["pass_at_k"] for s in rep["steps"]}
     assert pk[0]["1"]["mean"] == pytest.approx(0.25) and pk[20]["1"]["mean"] == pytest.approx(0.5)
     assert pk[0]["4"]["mean"] == pytest.approx(1.0) and pk[20]["4"]["mean"] == pytest.approx(0.5)  # squeezing
+    assert rep["steps"][20]["vs_base"] == {"lost": ["p1"], "gained": [], "n_lost": 1, "n_gained": 0, "n_kept": 1}
+    assert rep["steps"][0]["vs_base"]["n_kept"] == 2 and rep["steps"][10]["vs_base"]["n_lost"] == 0
+    from harness.train.eval_checkpoints import shape_table
+
+    rows = shape_table(rep["steps"]).splitlines()
+    assert rows[2].startswith("| base | - |") and rows[4].endswith("| 1 | 1 | 0 |")  # step 20: 1 solved, 1 lost
     assert (run / "eval_report" / "passk_vs_step.png").stat().st_size > 1000
     assert (run / "eval_report" / "passk_vs_k.png").exists()
 

@@ -1,14 +1,18 @@
-"""transformers backend: ``model.generate`` batched with left padding and the KV cache.
+"""transformers backend: batched decoding with left padding and the KV cache.
 
-Sampling is done per row by a logits processor (:class:`harness.backends.row_sampler.GumbelRowSampler`):
-each sample has its own seed and its noise at step t for token v is a hash of (seed, t, v), drawn on the
-device by the Gumbel-max trick, so the same (prompt, seed) gives the same completion whatever else shares
-the batch, which makes resumed runs reproduce uninterrupted ones, and nothing is copied to the host per
-step (which matters at GPU batch sizes). ``generate`` runs in greedy mode and the processor returns a
-one-hot score row (0 on the drawn token, -inf elsewhere), so ``generate``'s argmax picks the drawn token
-and its own global RNG is never used.
+By default decoding runs in the backend's own loop (:mod:`harness.backends.hf_decode`), which drops finished
+rows from the batch instead of decoding every row until the longest one stops; ``compact_rows: false`` (a
+``backend_options`` entry) uses ``model.generate`` instead. Both give the same tokens for the same seeds.
 
-Per step and row the processor computes, in float32,
+Sampling is per row in both paths (:mod:`harness.backends.row_sampler`): each sample has its own seed and its
+noise at step t for token v is a hash of (seed, t, v), drawn on the device by the Gumbel-max trick, so the same
+(prompt, seed) gives the same completion whatever else shares the batch, which makes resumed runs reproduce
+uninterrupted ones, and nothing is copied to the host per step beyond the drawn tokens. In the ``generate``
+path the sampler is a logits processor: ``generate`` runs in greedy mode and the processor returns a one-hot
+score row (0 on the drawn token, -inf elsewhere), so ``generate``'s argmax picks the drawn token and its own
+global RNG is never used.
+
+Per step and row the sampler computes, in float32,
     log pi'(.) = log_softmax(logits / T) restricted to the top-p nucleus and renormalised
 (nucleus: the smallest set of most likely tokens whose probability reaches ``top_p``; Holtzman et al.
 2020), draws y ~ pi' and records log pi'(y). ``logprob_sum`` is therefore the log-probability under
@@ -31,7 +35,7 @@ from harness.backends.base import BackendError, Completion, all_seeds, check_sam
 from harness.backends.row_sampler import GumbelRowSampler
 
 _DTYPES = ("auto", "bfloat16", "float16", "float32")
-HF_OPTIONS = ("merge_adapter", "trust_remote_code", "share_prompt_prefill")  # extra keyword options (SampleConfig.backend_options)
+HF_OPTIONS = ("merge_adapter", "trust_remote_code", "share_prompt_prefill", "compact_rows")  # extra keyword options (SampleConfig.backend_options)
 
 
 def _pick_device(device: str) -> str:
@@ -78,7 +82,7 @@ class HFBackend:
 
     def __init__(self, model: str, dtype: str = "auto", device: str = "auto", adapter: str | None = None,
                  batch_size: int = 16, merge_adapter: bool = True, trust_remote_code: bool = False,
-                 share_prompt_prefill: bool = True):
+                 share_prompt_prefill: bool = True, compact_rows: bool = True):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -89,6 +93,7 @@ class HFBackend:
         self.dtype = _pick_dtype(dtype, self.device)
         self.batch_size = int(batch_size)
         self.share_prompt_prefill = bool(share_prompt_prefill)
+        self.compact_rows = bool(compact_rows)
         self.tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
         self.tokenizer.padding_side = "left"
         self.model = AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype,
@@ -113,6 +118,7 @@ class HFBackend:
         self.pad_id = int(pad)
         self._torch = torch
         self.last_stats: dict = {}
+        self._row_stats: dict = {}
 
     # ------------------------------------------------------------------
     def _encode(self, texts: list[str]):
@@ -152,6 +158,8 @@ class HFBackend:
         prefix_kw = {}
         if self.share_prompt_prefill and len(set(texts)) < len(texts) and enc["input_ids"].shape[1] > 1:
             enc, prefix_kw = self._shared_prefill(texts)
+        if self.compact_rows:
+            return self._decode_compacting(enc, prefix_kw, seeds, temperature, top_p, max_new_tokens)
         sampler = GumbelRowSampler(seeds, temperature, top_p, self.eos_ids, self.pad_id, self.device)
         gcfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
                                 eos_token_id=sorted(self.eos_ids), pad_token_id=self.pad_id)
@@ -160,7 +168,7 @@ class HFBackend:
                                       logits_processor=LogitsProcessorList([sampler]))
         gen = out[:, enc["input_ids"].shape[1]:].cpu()
         steps = sampler.logprobs()
-        results = []
+        tokens, lps, finishes = [], [], []
         for i in range(len(texts)):
             row = gen[i].tolist()
             n_tok, finish = len(row), "length"
@@ -170,11 +178,26 @@ class HFBackend:
                     break
             if finish == "length":
                 n_tok = min(n_tok, max_new_tokens)
-            lp = float(steps[:n_tok, i].sum()) if n_tok else 0.0
-            text = self.tokenizer.decode(row[:n_tok], skip_special_tokens=True, clean_up_tokenization_spaces=False)
-            results.append(Completion(text=text, n_tokens=n_tok, finish_reason=finish, logprob_sum=lp,
-                                      token_ids=row[:n_tok]))
-        return results
+            tokens.append(row[:n_tok])
+            lps.append(float(steps[:n_tok, i].sum()) if n_tok else 0.0)
+            finishes.append(finish)
+        return self._completions(tokens, lps, finishes)
+
+    def _decode_compacting(self, enc, prefix_kw, seeds, temperature, top_p, max_new_tokens) -> list[Completion]:
+        from harness.backends.hf_decode import decode_compacting
+
+        seeds_t = self._torch.tensor([int(s) & ((1 << 63) - 1) for s in seeds], dtype=self._torch.int64)
+        tokens, lps, finishes, stats = decode_compacting(
+            self.model, enc["input_ids"], enc["attention_mask"], seeds_t, temperature, top_p, max_new_tokens,
+            self.eos_ids, self.pad_id, prefix_cache=prefix_kw.get("past_key_values"))
+        for k, v in stats.items():
+            self._row_stats[k] = self._row_stats.get(k, 0) + v
+        return self._completions(tokens, lps, finishes)
+
+    def _completions(self, tokens, lps, finishes) -> list[Completion]:
+        return [Completion(text=self.tokenizer.decode(t, skip_special_tokens=True, clean_up_tokenization_spaces=False),
+                           n_tokens=len(t), finish_reason=f, logprob_sum=float(lp), token_ids=list(t))
+                for t, lp, f in zip(tokens, lps, finishes)]
 
     def generate(self, prompts: list[str], n: int, temperature: float, top_p: float, max_new_tokens: int,
                  seed: int, seeds: list[list[int]] | None = None) -> list[list[Completion]]:
@@ -184,6 +207,7 @@ class HFBackend:
         rows = [(i, j) for i in range(len(prompts)) for j in range(n)]
         out: list[list[Completion | None]] = [[None] * n for _ in prompts]
         t0, n_tokens = time.perf_counter(), 0
+        self._row_stats: dict = {}
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start:start + self.batch_size]
             comps = self._generate_rows([prompts[i] for i, _ in chunk], [seeds[i][j] for i, j in chunk],
@@ -191,5 +215,6 @@ class HFBackend:
             for (i, j), c in zip(chunk, comps):
                 out[i][j] = c
                 n_tokens += c.n_tokens
-        self.last_stats = {"seconds": time.perf_counter() - t0, "new_tokens": n_tokens, "rows": len(rows)}
+        self.last_stats = {"seconds": time.perf_counter() - t0, "new_tokens": n_tokens, "rows": len(rows),
+                           **self._row_stats}
         return out  # type: ignore[return-value]

@@ -45,6 +45,31 @@ def hashed_uniform(seeds, step: int, vocab: int):
     return (x.to(torch.float64) + 0.5).div_(4294967296.0).to(torch.float32)
 
 
+def draw_tokens(scores, seeds, step: int, temperature: float, top_p: float):
+    """One decoding step for every row: ``(chosen [B] int64, log pi'(chosen) [B] float32)``.
+
+    ``pi' = softmax(scores / T)`` restricted to the top-p nucleus and renormalised; the draw is
+    ``argmax_v [log pi'(v) + G(H(seed_b, step, v))]`` (Gumbel-max with counter-based noise). ``T = 0`` is
+    greedy: argmax of the raw scores, log-prob 0 per token by convention. Row ``b``'s token depends only on
+    its own scores, seed and ``step``, not on the other rows.
+    """
+    import torch
+
+    logits = scores.float()
+    if temperature == 0:
+        return logits.argmax(dim=-1), torch.zeros(logits.shape[0], dtype=torch.float32, device=logits.device)
+    logp = torch.log_softmax(logits / temperature, dim=-1)
+    if top_p < 1.0:
+        sorted_lp, idx = logp.sort(dim=-1, descending=True)
+        p = sorted_lp.exp()
+        drop_sorted = (p.cumsum(dim=-1) - p) >= top_p  # keeps the token that crosses top_p
+        drop = torch.zeros_like(drop_sorted).scatter(-1, idx, drop_sorted)
+        logp = torch.log_softmax(logp.masked_fill(drop, float("-inf")), dim=-1)
+    u = hashed_uniform(seeds, step, logits.shape[-1])
+    chosen = (logp - torch.log(-torch.log(u))).argmax(dim=-1)
+    return chosen, logp.gather(1, chosen[:, None]).squeeze(1)
+
+
 class GumbelRowSampler:
     """A ``transformers`` logits processor that picks each row's next token by counter-based Gumbel-max.
 
@@ -69,22 +94,7 @@ class GumbelRowSampler:
     def __call__(self, input_ids, scores):
         import torch
 
-        logits = scores.float()
-        if self.temperature == 0:  # greedy: a deterministic choice, log-prob 0 per token by convention
-            logp = torch.zeros_like(logits)
-            chosen = logits.argmax(dim=-1)
-        else:
-            logp = torch.log_softmax(logits / self.temperature, dim=-1)
-            if self.top_p < 1.0:
-                sorted_lp, idx = logp.sort(dim=-1, descending=True)
-                p = sorted_lp.exp()
-                drop_sorted = (p.cumsum(dim=-1) - p) >= self.top_p  # keeps the token that crosses top_p
-                drop = torch.zeros_like(drop_sorted).scatter(-1, idx, drop_sorted)
-                logp = torch.log_softmax(logp.masked_fill(drop, float("-inf")), dim=-1)
-            u = hashed_uniform(self.seeds, self.step, logits.shape[-1])
-            gumbel = -torch.log(-torch.log(u))
-            chosen = (logp + gumbel).argmax(dim=-1)
-        lp = logp.gather(1, chosen[:, None]).squeeze(1)
+        chosen, lp = draw_tokens(scores, self.seeds, self.step, self.temperature, self.top_p)
         chosen = torch.where(self.done, torch.full_like(chosen, self.pad_id), chosen)
         lp = torch.where(self.done, torch.zeros_like(lp), lp)
         self.step_logprobs.append(lp)

@@ -5,7 +5,9 @@ per evaluation problem through H4's ``run_sampling`` with the SAME prompt templa
 decoding for every step (default T = 0.6, top-p 0.95, the Yue et al. 2025 protocol), into ONE sample run
 ``<run>/eval/`` with ``step`` = the checkpoint's step (resumable: finished samples are skipped). Then
 ``evaluate_run`` (H3) gives pass@k (k = 1..n, unbiased estimator, bootstrap CIs) per step, written to
-``<out>/checkpoints_metrics.json`` with two figures:
+``<out>/checkpoints_metrics.json`` (per step also: the problems solved at least once, which of the base
+model's it lost and which it gained -- the solved-set picture of squeezing -- and the completions' mean
+length, share cut at the token limit and grade statuses; printed as a second table) with two figures:
 
 * ``passk_vs_k.png``: pass@k against k (log axis), one curve per step, the base model dashed;
 * ``passk_vs_step.png``: pass@k against training step for k = 1, 2, 4, ..., n, base values as dotted lines
@@ -95,14 +97,42 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     results = {}
     for step, _ in todo:
         r = evaluate_run(eval_dir, step=step)
-        results[step] = {"pass_at_k": r["pass_at_k"], "n": r["n"], "n_problems": r["n_problems"],
-                         "maj_at_k": r["maj_at_k"], "n_solved": r["n_solved"]}
+        results[step] = {k: r[k] for k in ("pass_at_k", "n", "n_problems", "maj_at_k", "n_solved", "solved",
+                                           "mean_tokens", "grade_status", "finish_reason")}
+    if 0 in results:
+        for step in results:
+            results[step]["vs_base"] = solved_set_change(results[0]["solved"], results[step]["solved"])
     out = Path(args.out) if args.out else run_dir / "eval_report"
     out.mkdir(parents=True, exist_ok=True)
     report = {"run": str(run_dir), "method": meta.get("method"), "eval_dir": str(eval_dir), "steps": results}
     (out / "checkpoints_metrics.json").write_text(json.dumps(report, indent=2))
     plot(results, out, title=f"{meta.get('method')} — {run_dir.name}")
     return report
+
+
+def solved_set_change(base_solved: list[str], solved: list[str]) -> dict:
+    """Problems solved at least once (in n samples) by the base model but not at this step (``lost``: the
+    forgotten ones that squeezing predicts) and the reverse (``gained``), as sorted id lists with counts."""
+    b, s = set(map(str, base_solved)), set(map(str, solved))
+    return {"lost": sorted(b - s), "gained": sorted(s - b), "n_lost": len(b - s), "n_gained": len(s - b),
+            "n_kept": len(b & s)}
+
+
+def shape_table(results: dict) -> str:
+    """Markdown table per step: mean completion tokens, share cut at the token limit, share graded
+    ``truncated``, problems solved >= 1 of n, and the solved-set change against the base model."""
+    lines = ["| step | mean tokens | cut at limit | graded truncated | solved >= 1 | lost vs base | gained vs base |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for step in sorted(results, key=int):
+        r = results[step]
+        total = max(1, sum(r.get("finish_reason", {}).values()))
+        cut = r.get("finish_reason", {}).get("length", 0) / total
+        trunc = r.get("grade_status", {}).get("truncated", 0) / max(1, sum(r.get("grade_status", {}).values()))
+        vb = r.get("vs_base", {})
+        mt = "-" if r.get("mean_tokens") is None else f"{r['mean_tokens']:.1f}"
+        lines.append(f"| {'base' if int(step) == 0 else step} | {mt} | {cut:.1%} | {trunc:.1%} | {r['n_solved']} | "
+                     f"{vb.get('n_lost', '-')} | {vb.get('n_gained', '-')} |")
+    return "\n".join(lines)
 
 
 def _finish(fig, ax, xlabel: str, ylabel: str, title: str, path: Path) -> Path:
@@ -197,5 +227,6 @@ def run(args) -> int:
     for s in steps:
         pk = report["steps"][s]["pass_at_k"]
         print(f"{('base' if s == 0 else s)!s:5} " + "  ".join(f"{pk[str(k)]['mean']:.4f}   " for k in ks))
+    print(shape_table(report["steps"]))
     print(f"metrics and figures: {Path(args.out) if args.out else Path(args.run) / 'eval_report'}")
     return 0
