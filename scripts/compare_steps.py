@@ -1,0 +1,85 @@
+"""Two steps of one sample run, paired over the same problems: did pass@k really move between them?
+
+    python scripts/compare_steps.py runs/train/<run>/eval --a 40 --b 50 [--boot 10000] [--json out.json]
+
+The per-problem pass@k estimates (Chen et al. 2021, unbiased, from each problem's c of n) of step ``b`` minus
+step ``a`` are averaged over the problems both steps have; the 95% CI comes from a paired bootstrap over
+problems (the same resampled problems for both steps, so problem difficulty cancels -- narrower than comparing
+two unpaired CIs). Also printed: how many problems each step solves c of n times (the histogram that shows
+squeezing: mass moving to c = 0 and c = n) and the problems solved >= 1 time at one step but not the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+
+def paired_passk_diff(n_a, c_a, n_b, c_b, ks, n_boot: int = 10000, seed: int = 0) -> dict:
+    """Mean over problems of pass@k(b) - pass@k(a) with a paired bootstrap 95% CI, for every k in ``ks``."""
+    from harness.metrics.passk import pass_at_k_matrix
+
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(c_a), size=(n_boot, len(c_a)))
+    diffs = pass_at_k_matrix(np.asarray(n_b), np.asarray(c_b), ks) - pass_at_k_matrix(np.asarray(n_a), np.asarray(c_a), ks)
+    out = {}
+    for j, k in enumerate(ks):
+        d = diffs[:, j]
+        boots = d[idx].mean(axis=1)
+        out[str(k)] = {"diff": float(d.mean()), "lo": float(np.percentile(boots, 2.5)),
+                       "hi": float(np.percentile(boots, 97.5))}
+    return out
+
+
+def compare(df, a: int, b: int, n_boot: int = 10000) -> dict:
+    pp = df.groupby(["step", "problem_id"])["correct"].agg(["size", "sum"])
+    sa, sb = pp.loc[a], pp.loc[b]
+    common = sa.index.intersection(sb.index)
+    sa, sb = sa.loc[common], sb.loc[common]
+    n_a, c_a = sa["size"].to_numpy(int), sa["sum"].to_numpy(int)
+    n_b, c_b = sb["size"].to_numpy(int), sb["sum"].to_numpy(int)
+    n = int(min(n_a.min(), n_b.min()))
+    ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if k <= n]
+    solved_a, solved_b = set(common[c_a > 0]), set(common[c_b > 0])
+    return {"a": a, "b": b, "problems": len(common), "n": n,
+            "histogram_a": np.bincount(c_a, minlength=n + 1).tolist() if (n_a == n).all() else None,
+            "histogram_b": np.bincount(c_b, minlength=n + 1).tolist() if (n_b == n).all() else None,
+            "lost": sorted(solved_a - solved_b), "gained": sorted(solved_b - solved_a),
+            "pass_at_k_diff": paired_passk_diff(n_a, c_a, n_b, c_b, ks, n_boot=n_boot)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run", help="a sample run folder holding both steps (e.g. <training run>/eval)")
+    p.add_argument("--a", type=int, required=True, help="first step (0 = base)")
+    p.add_argument("--b", type=int, required=True, help="second step")
+    p.add_argument("--boot", type=int, default=10000)
+    p.add_argument("--json")
+    args = p.parse_args(argv)
+    from harness.store import SampleStore
+
+    df = SampleStore(args.run).read()
+    for s in (args.a, args.b):
+        if s not in set(df["step"].astype(int)):
+            raise SystemExit(f"{args.run}: no samples for step {s}; steps present: {sorted(set(df['step'].astype(int)))}")
+    r = compare(df.assign(correct=df["correct"].fillna(False).astype(bool)), args.a, args.b, args.boot)
+    print(f"steps {r['a']} -> {r['b']}, {r['problems']} problems, n = {r['n']}")
+    if r["histogram_a"] is not None and r["histogram_b"] is not None:
+        print("| problems solved c of n | " + " | ".join(str(c) for c in range(r["n"] + 1)) + " |")
+        print("|---|" + "---:|" * (r["n"] + 1))
+        for s, h in ((r["a"], r["histogram_a"]), (r["b"], r["histogram_b"])):
+            print(f"| step {s} | " + " | ".join(map(str, h)) + " |")
+    print(f"solved >= 1 at step {r['a']} but not {r['b']}: {len(r['lost'])}; the reverse: {len(r['gained'])}")
+    print("| k | pass@k(b) - pass@k(a) | paired 95% CI |\n|---:|---:|---|")
+    for k, v in r["pass_at_k_diff"].items():
+        print(f"| {k} | {v['diff']:+.3f} | [{v['lo']:+.3f}, {v['hi']:+.3f}] |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(r, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
