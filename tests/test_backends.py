@@ -199,14 +199,13 @@ def test_derive_seed_is_stable():
 
 def test_row_compaction_benchmark_script_runs(tiny_model_dir, tmp_path):
     """Smoke run of scripts/bench_row_compaction.py on the tiny model: both modes, same samples."""
-    import importlib.util
     import json
     from pathlib import Path
 
+    from harness.testing.scripts import load_script
+
     root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("bench_row_compaction", root / "scripts" / "bench_row_compaction.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("bench_row_compaction")
     out = tmp_path / "b.json"
     assert mod.main(["--model", str(tiny_model_dir), "--source", str(root / "data/easy_arith/test.jsonl"),
                      "--problems", "2", "--n", "2", "--max-new-tokens", "8", "--batch-size", "4", "--reps", "1",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-_spec = importlib.util.spec_from_file_location("compare_steps", Path(__file__).resolve().parents[1] / "scripts" / "compare_steps.py")
-cs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cs)
+from harness.testing.scripts import load_script
+
+cs = load_script("compare_steps")
 
 
 def _df(counts: dict[int, list[int]], n: int = 4) -> pd.DataFrame:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location("cot_forms", Path(__file__).resolve().parents[1] / "scripts" / "cot_forms.py")
-cf = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cf)
+from harness.testing.scripts import load_script
+
+cf = load_script("cot_forms")
 
 
 def test_form_normalises_numbers_operators_and_question_words():

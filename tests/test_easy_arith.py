@@ -3,19 +3,17 @@ sets are disjoint, the committed files are what the script writes, and every rec
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
+
+from harness.testing.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("make_easy_arith", ROOT / "scripts" / "make_easy_arith.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("make_easy_arith")
 
 
 def test_committed_files_are_the_scripts_output(tmp_path):
