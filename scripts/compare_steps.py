@@ -1,6 +1,7 @@
 """Two steps of one sample run, paired over the same problems: did pass@k really move between them?
 
     python scripts/compare_steps.py runs/train/<run>/eval --a 40 --b 50 [--boot 10000] [--json out.json]
+    python scripts/compare_steps.py runs/train/<grpo run>/eval --a 50 --b 50 --run-b runs/train/<other run>/eval
 
 The per-problem pass@k estimates (Chen et al. 2021, unbiased, from each problem's c of n) of step ``b`` minus
 step ``a`` are averaged over the problems both steps have; the 95% CI comes from a paired bootstrap over
@@ -33,9 +34,11 @@ def paired_passk_diff(n_a, c_a, n_b, c_b, ks, n_boot: int = 10000, seed: int = 0
     return out
 
 
-def compare(df, a: int, b: int, n_boot: int = 10000) -> dict:
-    pp = df.groupby(["step", "problem_id"])["correct"].agg(["size", "sum"])
-    sa, sb = pp.loc[a], pp.loc[b]
+def compare(df, a: int, b: int, n_boot: int = 10000, df_b=None) -> dict:
+    """Step ``a`` of ``df`` against step ``b`` of ``df_b`` (default: the same run), over their common problems."""
+    df_b = df if df_b is None else df_b
+    sa = df[df["step"] == a].groupby("problem_id")["correct"].agg(["size", "sum"])
+    sb = df_b[df_b["step"] == b].groupby("problem_id")["correct"].agg(["size", "sum"])
     common = sa.index.intersection(sb.index)
     sa, sb = sa.loc[common], sb.loc[common]
     n_a, c_a = sa["size"].to_numpy(int), sa["sum"].to_numpy(int)
@@ -55,17 +58,22 @@ def main(argv=None) -> int:
     p.add_argument("run", help="a sample run folder holding both steps (e.g. <training run>/eval)")
     p.add_argument("--a", type=int, required=True, help="first step (0 = base)")
     p.add_argument("--b", type=int, required=True, help="second step")
+    p.add_argument("--run-b", help="read step b from this sample run instead (e.g. another method's <run>/eval, "
+                   "same problems and decoding)")
     p.add_argument("--boot", type=int, default=10000)
     p.add_argument("--json")
     args = p.parse_args(argv)
     from harness.store import SampleStore
 
-    df = SampleStore(args.run).read()
-    for s in (args.a, args.b):
-        if s not in set(df["step"].astype(int)):
-            raise SystemExit(f"{args.run}: no samples for step {s}; steps present: {sorted(set(df['step'].astype(int)))}")
-    r = compare(df.assign(correct=df["correct"].fillna(False).astype(bool)), args.a, args.b, args.boot)
-    print(f"steps {r['a']} -> {r['b']}, {r['problems']} problems, n = {r['n']}")
+    frames = []
+    for run, step in ((args.run, args.a), (args.run_b or args.run, args.b)):
+        df = SampleStore(run).read()
+        if step not in set(df["step"].astype(int)):
+            raise SystemExit(f"{run}: no samples for step {step}; steps present: {sorted(set(df['step'].astype(int)))}")
+        frames.append(df.assign(correct=df["correct"].fillna(False).astype(bool)))
+    r = compare(frames[0], args.a, args.b, args.boot, df_b=frames[1])
+    where = f" (b from {args.run_b})" if args.run_b else ""
+    print(f"steps {r['a']} -> {r['b']}{where}, {r['problems']} problems, n = {r['n']}")
     if r["histogram_a"] is not None and r["histogram_b"] is not None:
         print("| problems solved c of n | " + " | ".join(str(c) for c in range(r["n"] + 1)) + " |")
         print("|---|" + "---:|" * (r["n"] + 1))

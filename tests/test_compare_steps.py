@@ -30,3 +30,10 @@ def test_only_problems_of_both_steps_are_compared():
     df = _df({1: [1, 3], 2: [4]})
     r = cs.compare(df, 1, 2, n_boot=50)
     assert r["problems"] == 1 and r["pass_at_k_diff"]["1"]["diff"] == pytest.approx(0.75)
+
+
+def test_step_b_can_come_from_another_run():
+    a, b = _df({5: [2, 2]}), _df({5: [4, 1]})
+    r = cs.compare(a, 5, 5, n_boot=50, df_b=b)
+    assert r["histogram_a"] == [0, 0, 2, 0, 0] and r["histogram_b"] == [0, 1, 0, 0, 1]
+    assert r["pass_at_k_diff"]["1"]["diff"] == pytest.approx(((4 - 2) + (1 - 2)) / 4 / 2)
