@@ -20,17 +20,14 @@ import numpy as np
 
 def paired_passk_diff(n_a, c_a, n_b, c_b, ks, n_boot: int = 10000, seed: int = 0) -> dict:
     """Mean over problems of pass@k(b) - pass@k(a) with a paired bootstrap 95% CI, for every k in ``ks``."""
+    from harness.metrics.bootstrap import bootstrap_mean
     from harness.metrics.passk import pass_at_k_matrix
 
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(c_a), size=(n_boot, len(c_a)))
     diffs = pass_at_k_matrix(np.asarray(n_b), np.asarray(c_b), ks) - pass_at_k_matrix(np.asarray(n_a), np.asarray(c_a), ks)
     out = {}
-    for j, k in enumerate(ks):
-        d = diffs[:, j]
-        boots = d[idx].mean(axis=1)
-        out[str(k)] = {"diff": float(d.mean()), "lo": float(np.percentile(boots, 2.5)),
-                       "hi": float(np.percentile(boots, 97.5))}
+    for j, k in enumerate(ks):  # same seed for every k: the same resampled problems
+        m, lo, hi = bootstrap_mean(diffs[:, j], n_boot=n_boot, seed=seed)
+        out[str(k)] = {"diff": m, "lo": lo, "hi": hi}
     return out
 
 

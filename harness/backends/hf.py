@@ -185,10 +185,10 @@ class HFBackend:
 
     def _decode_compacting(self, enc, prefix_kw, seeds, temperature, top_p, max_new_tokens) -> list[Completion]:
         from harness.backends.hf_decode import decode_compacting
+        from harness.backends.row_sampler import seed_tensor
 
-        seeds_t = self._torch.tensor([int(s) & ((1 << 63) - 1) for s in seeds], dtype=self._torch.int64)
         tokens, lps, finishes, stats = decode_compacting(
-            self.model, enc["input_ids"], enc["attention_mask"], seeds_t, temperature, top_p, max_new_tokens,
+            self.model, enc["input_ids"], enc["attention_mask"], seed_tensor(seeds), temperature, top_p, max_new_tokens,
             self.eos_ids, self.pad_id, prefix_cache=prefix_kw.get("past_key_values"))
         for k, v in stats.items():
             self._row_stats[k] = self._row_stats.get(k, 0) + v

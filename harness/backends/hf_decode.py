@@ -67,15 +67,16 @@ def decode_compacting(model, input_ids, attention_mask, seeds, temperature: floa
 
     for step in range(max_new_tokens):
         chosen, lp = draw_tokens(logits, row_seeds, step, temperature, top_p)
-        chosen_l, lp_l, rows_l, done_l = chosen.tolist(), lp.tolist(), rows.tolist(), done.tolist()
-        for b, r in enumerate(rows_l):
-            if done_l[b]:
+        stops = torch.isin(chosen, eos)
+        for r, was_done, tok, tok_lp, stop in zip(rows.tolist(), done.tolist(), chosen.tolist(), lp.tolist(),
+                                                  stops.tolist()):
+            if was_done:
                 continue
-            tokens[r].append(chosen_l[b])
-            lp_sum[r] += lp_l[b]
-            if chosen_l[b] in eos_ids:
+            tokens[r].append(tok)
+            lp_sum[r] += tok_lp
+            if stop:
                 finish[r] = "stop"
-        done |= torch.isin(chosen, eos)
+        done |= stops
         n_done = int(done.sum())
         if n_done == done.numel() or step == max_new_tokens - 1:
             break

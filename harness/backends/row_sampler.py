@@ -45,6 +45,13 @@ def hashed_uniform(seeds, step: int, vocab: int):
     return (x.to(torch.float64) + 0.5).div_(4294967296.0).to(torch.float32)
 
 
+def seed_tensor(seeds, device=None):
+    """Per-row seeds as an int64 tensor, each reduced to 63 bits (what :func:`hashed_uniform` expects)."""
+    import torch
+
+    return torch.tensor([int(s) & ((1 << 63) - 1) for s in seeds], dtype=torch.int64, device=device)
+
+
 def draw_tokens(scores, seeds, step: int, temperature: float, top_p: float):
     """One decoding step for every row: ``(chosen [B] int64, log pi'(chosen) [B] float32)``.
 
@@ -82,7 +89,7 @@ class GumbelRowSampler:
                  device):
         import torch
 
-        self.seeds = torch.tensor([int(s) & ((1 << 63) - 1) for s in seeds], dtype=torch.int64, device=device)
+        self.seeds = seed_tensor(seeds, device)
         self.temperature = float(temperature)
         self.top_p = float(top_p)
         self.eos = torch.tensor(sorted(eos_ids), dtype=torch.int64, device=device)
