@@ -8,9 +8,15 @@
 #   bash scripts/gpu_experiments.sh evalckpt ROOT  # (after training) sample the checkpoints on the eval subset
 #   bash scripts/gpu_experiments.sh report  ROOT   # pass@k tables: base (tmc eval) + pass@k vs steps (passk_vs_steps.md)
 #   bash scripts/gpu_experiments.sh collect ROOT DEST  # tarball of metrics/figures/logs into DEST
+#   bash scripts/gpu_experiments.sh snapshot ROOT DEST # base metrics so far (tmc eval on the partial store) + collect
+#   bash scripts/gpu_experiments.sh stoptrain ROOT     # stop the trainings (their saved checkpoints stay)
+#   bash scripts/gpu_experiments.sh pack ROOT DEST     # the sample stores as <=15 MB tar pieces (to resume elsewhere)
 #
 # Knobs (environment): MODEL (smollm2), BASE_LIMIT (all 1319 test problems), EVAL_N (64), EVAL_LIMIT for checkpoints (200), BATCH (1024 rows),
-# MAXTOK (256), TEMP (0.7), TRAIN_STEPS (150), SAVE_STEPS (50), LR (5e-5), BETA_KL (0.05), METHODS
+# MAXTOK (256), TEMP (0.7), TOP_P of the checkpoint evals (1.0, as the base eval), EVAL_STEPS (all checkpoints;
+# "last" = each run's latest; or a list), NO_BASE (1: checkpoint evals do not re-sample the base model),
+# TRAIN_STEPS (150), SAVE_STEPS (50), LR (5e-5), PDB (per-device batch in completions, 8) and GA (gradient
+# accumulation, 1): one optimizer step sees PDB*GA/8 prompts x 8 completions, BETA_KL (0.05), METHODS
 # ("grpo grpo_kl rl_rej"), REJ_MODE (leave_out: the paper's RL-rej rule; or in_loop, the DAPO-style refill used in
 # the first GPU run), TMC (command prefix, default `python3 -m harness.cli`).
 set -uo pipefail
@@ -26,6 +32,11 @@ TRAIN_STEPS=${TRAIN_STEPS:-150}
 SAVE_STEPS=${SAVE_STEPS:-50}
 LR=${LR:-5e-5}
 BETA_KL=${BETA_KL:-0.05}
+PDB=${PDB:-8}
+GA=${GA:-1}
+TOP_P=${TOP_P:-1.0}
+EVAL_STEPS=${EVAL_STEPS:-}
+NO_BASE=${NO_BASE:-0}
 METHODS=${METHODS:-grpo grpo_kl rl_rej}
 REJ_MODE=${REJ_MODE:-leave_out}
 TMC=${TMC:-python3 -m harness.cli}
@@ -47,7 +58,8 @@ launch)
     [ "$m" = rl_rej ] && extra="--set rej_mode=$REJ_MODE"
     bg "train_$m" $TMC train --config configs/train_grpo_gsm8k_smollm2.yaml --set method=$m --set model=$MODEL \
         --set max_steps=$TRAIN_STEPS --set save_steps=$SAVE_STEPS --set learning_rate=$LR \
-        --set max_completion_length=$MAXTOK --set temperature=$TEMP --set output_dir="$ROOT/train_$m" $extra
+        --set max_completion_length=$MAXTOK --set temperature=$TEMP --set output_dir="$ROOT/train_$m" \
+        --set per_device_train_batch_size=$PDB --set gradient_accumulation_steps=$GA $extra
   done
   ;;
 status)
@@ -61,9 +73,15 @@ status)
 evalckpt)
   first=1
   for m in $METHODS; do
-    base_flag="--no-base"; [ $first = 1 ] && base_flag=""; first=0
+    base_flag="--no-base"; [ $first = 1 ] && [ "$NO_BASE" = 0 ] && base_flag=""; first=0
+    steps=$EVAL_STEPS
+    if [ "$steps" = last ]; then
+      steps=$(ls -d "$ROOT/train_$m"/checkpoint-* 2>/dev/null | sed 's/.*checkpoint-//' | sort -n | tail -n 1)
+      [ -n "$steps" ] || { echo "train_$m: no checkpoint yet"; continue; }
+    fi
     bg "evalckpt_$m" $TMC eval-checkpoints "$ROOT/train_$m" --limit $EVAL_LIMIT --n $EVAL_N \
-        --batch-size $BATCH --temperature $TEMP --max-new-tokens $MAXTOK $base_flag
+        --batch-size $BATCH --temperature $TEMP --top-p $TOP_P --max-new-tokens $MAXTOK $base_flag \
+        ${steps:+--steps $steps}
   done
   ;;
 report)
@@ -82,5 +100,20 @@ collect)  # small files only: metrics, figures, logs, training metrics (not the 
       -not -path '*/checkpoint-*' -not -path '*/final/*' -print0 | tar czf "$dest/gpu_results.tgz" --null -T -)
   ls -la "$dest"
   ;;
-*) echo "unknown stage $stage; allowed: launch status evalckpt report" >&2; exit 2 ;;
+snapshot)  # what exists now, whatever is still running: base metrics on the finished problems + collect
+  dest=${3:?snapshot needs a destination folder}
+  [ -d "$ROOT/base_gsm8k_test/samples" ] && $TMC eval "$ROOT/base_gsm8k_test" --out "$ROOT/report_base" | tail -n 12
+  bash "$0" collect "$ROOT" "$dest"
+  ;;
+stoptrain)
+  pkill -f "harness.cli train" && sleep 5
+  pgrep -fa "harness.cli train" || echo "no training running"
+  ;;
+pack)  # every sample store under ROOT (base eval, checkpoint evals, training completions) in <=15 MB pieces
+  dest=${3:?pack needs a destination folder}
+  (cd "$ROOT" && find . \( -path '*/samples/*' -o -name run.json \) -not -path '*/checkpoint-*' -print0 \
+     | tar cf - --null -T - | split -b 15M -d - "$dest/stores.tar.part")
+  ls -la "$dest"
+  ;;
+*) echo "unknown stage $stage; allowed: launch status evalckpt report collect snapshot stoptrain pack" >&2; exit 2 ;;
 esac
