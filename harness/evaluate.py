@@ -11,6 +11,8 @@
   for k = 1, 2, 4, ..., n, on the first ``n_min`` samples (by sample_idx) of each problem.
 * ``correct`` null (ungraded: grader timeout/error) counts as not solved; ``grade_status`` counts are
   reported so such samples are visible.
+* ``problem_ids``: evaluate only these problems (e.g. the subset a checkpoint evaluation used, against a base
+  run over the whole test set); every one of them must be in the run.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def _first(df, col: str):
 
 def evaluate_run(
     run_dir: str | Path, step: int | None = None, ks: Iterable[int] | None = None, n_boot: int = 1000, seed: int = 0,
-    maj_subsets: int = 200,
+    maj_subsets: int = 200, problem_ids: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """Metrics of one run (one step). See the module docstring; raises StoreError on an empty/missing run."""
     run_dir = Path(run_dir)
@@ -65,7 +67,15 @@ def evaluate_run(
         step = steps[0]
     if step not in steps:
         raise StoreError(f"{run_dir}: no samples for step {step}; steps present: {steps}")
-    df = df[df["step"] == step].sort_values(["problem_id", "sample_idx"]).reset_index(drop=True)
+    df = df[df["step"] == step]
+    if problem_ids is not None:
+        wanted = set(map(str, problem_ids))
+        missing = wanted - set(df["problem_id"].astype(str))
+        if missing:
+            raise StoreError(f"{run_dir}: step {step} lacks {len(missing)} of the {len(wanted)} requested problems "
+                             f"(e.g. {sorted(missing)[:3]})")
+        df = df[df["problem_id"].astype(str).isin(wanted)]
+    df = df.sort_values(["problem_id", "sample_idx"]).reset_index(drop=True)
     pp = per_problem(df)
     n, c = pp["n"].to_numpy(), pp["c"].to_numpy()
     n_min, n_max = int(n.min()), int(n.max())

@@ -11,10 +11,13 @@
 #   bash scripts/gpu_experiments.sh snapshot ROOT DEST # base metrics so far (tmc eval on the partial store) + collect
 #   bash scripts/gpu_experiments.sh stoptrain ROOT     # stop the trainings (their saved checkpoints stay)
 #   bash scripts/gpu_experiments.sh pack ROOT DEST     # the sample stores as <=15 MB tar pieces (to resume elsewhere)
+#   bash scripts/gpu_experiments.sh packckpt ROOT DEST # each training's last checkpoint (~60 MB each) as 15 MB pieces
 #
 # Knobs (environment): MODEL (smollm2), BASE_LIMIT (all 1319 test problems), EVAL_N (64), EVAL_LIMIT for checkpoints (200), BATCH (1024 rows),
 # MAXTOK (256), TEMP (0.7), TOP_P of the checkpoint evals (1.0, as the base eval), EVAL_STEPS (all checkpoints;
 # "last" = each run's latest; or a list), NO_BASE (1: checkpoint evals do not re-sample the base model),
+# BASE_RUN (a finished base sample run with the same decoding: the checkpoint evals take step 0 from it, restricted
+# to their problems, instead of sampling it), BASE_EVAL (1; 0 = launch starts the trainings only),
 # TRAIN_STEPS (150), SAVE_STEPS (50), LR (5e-5), PDB (per-device batch in completions, 8) and GA (gradient
 # accumulation, 1): one optimizer step sees PDB*GA/8 prompts x 8 completions, BETA_KL (0.05), METHODS
 # ("grpo grpo_kl rl_rej"), REJ_MODE (leave_out: the paper's RL-rej rule; or in_loop, the DAPO-style refill used in
@@ -37,6 +40,8 @@ GA=${GA:-1}
 TOP_P=${TOP_P:-1.0}
 EVAL_STEPS=${EVAL_STEPS:-}
 NO_BASE=${NO_BASE:-0}
+BASE_RUN=${BASE_RUN:-}
+BASE_EVAL=${BASE_EVAL:-1}
 METHODS=${METHODS:-grpo grpo_kl rl_rej}
 REJ_MODE=${REJ_MODE:-leave_out}
 TMC=${TMC:-python3 -m harness.cli}
@@ -49,7 +54,7 @@ bg() {  # run "$@" detached in its own session (outlives the calling shell), log
 
 case "$stage" in
 launch)
-  bg base_eval $TMC sample --config configs/sample_gsm8k_smollm2.yaml \
+  [ "$BASE_EVAL" = 1 ] && bg base_eval $TMC sample --config configs/sample_gsm8k_smollm2.yaml \
       --set model=$MODEL --set n=$EVAL_N --set batch_size=$BATCH --set max_new_tokens=$MAXTOK \
       --set temperature=$TEMP ${BASE_LIMIT:+--set limit=$BASE_LIMIT} --out "$ROOT/base_gsm8k_test"
   for m in $METHODS; do
@@ -74,6 +79,7 @@ evalckpt)
   first=1
   for m in $METHODS; do
     base_flag="--no-base"; [ $first = 1 ] && [ "$NO_BASE" = 0 ] && base_flag=""; first=0
+    [ -n "$BASE_RUN" ] && base_flag="--base-run $BASE_RUN"
     steps=$EVAL_STEPS
     if [ "$steps" = last ]; then
       steps=$(ls -d "$ROOT/train_$m"/checkpoint-* 2>/dev/null | sed 's/.*checkpoint-//' | sort -n | tail -n 1)
@@ -115,5 +121,12 @@ pack)  # every sample store under ROOT (base eval, checkpoint evals, training co
      | tar cf - --null -T - | split -b 15M -d - "$dest/stores.tar.part")
   ls -la "$dest"
   ;;
-*) echo "unknown stage $stage; allowed: launch status evalckpt report collect snapshot stoptrain pack" >&2; exit 2 ;;
+packckpt)  # to continue the trainings in a later lease: carry the pieces in, join, untar into ROOT, launch again
+  dest=${3:?packckpt needs a destination folder}
+  (cd "$ROOT" && for d in train_*; do ls -d "$d"/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -n 1; done \
+     | tar cf - -T - | split -b 15M -d - "$dest/ckpt.tar.part")
+  ls -la "$dest"
+  ;;
+*) echo "unknown stage $stage; allowed: launch status evalckpt report collect snapshot stoptrain pack packckpt" >&2
+   exit 2 ;;
 esac

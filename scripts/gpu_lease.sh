@@ -12,11 +12,14 @@
 #                                                       is done, then report + collect + pack into $OUT
 #
 # Knobs: ROOT (/root/gpu) and everything scripts/gpu_experiments.sh reads (set for this lease below unless given).
+# Memory: on the 80 GB H100 the base eval at BATCH=2048 rows held ~38 GB and each training ~15 GB, so two of three
+# trainings died of CUDA OOM in the 2026-11-23 lease; 1024 rows leaves room for all four processes.
 set -uo pipefail
 phase=${1:?phase: install|launch|watch|finish}
 ROOT=${ROOT:-/root/gpu}
 export PYTHONPATH=/tmp/site:/tmp/gg:$PWD TMC_DATA_DIR=/tmp/data HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
-export BATCH=${BATCH:-2048} PDB=${PDB:-32} GA=${GA:-2} TRAIN_STEPS=${TRAIN_STEPS:-300} SAVE_STEPS=${SAVE_STEPS:-20}
+export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:True}
+export BATCH=${BATCH:-1024} PDB=${PDB:-32} GA=${GA:-2} TRAIN_STEPS=${TRAIN_STEPS:-300} SAVE_STEPS=${SAVE_STEPS:-20}
 export LR=${LR:-1e-4} EVAL_LIMIT=${EVAL_LIMIT:-100} EVAL_STEPS=${EVAL_STEPS:-last} NO_BASE=${NO_BASE:-1}
 export REJ_MODE=${REJ_MODE:-leave_out}
 X="bash scripts/gpu_experiments.sh"
@@ -41,7 +44,8 @@ launch)
   ;;
 watch)
   end=$((SECONDS + ${2:?watch SECONDS}))
-  while [ $SECONDS -lt $end ]; do sleep "${WATCH_EVERY:-120}"; echo "--- t+${SECONDS}s"; $X status "$ROOT"; done
+  every=${WATCH_EVERY:-120}
+  while [ $((SECONDS + every)) -le $end ]; do sleep "$every"; echo "--- t+${SECONDS}s"; $X status "$ROOT"; done
   $X snapshot "$ROOT" "$OUT"
   ;;
 finish)

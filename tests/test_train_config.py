@@ -132,3 +132,46 @@ def test_steps_table_puts_base_first_and_every_method_step(tmp_path, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("| rl_rej | 50 |")
     with pytest.raises(ConfigError, match="checkpoints_metrics.json: missing"):
         run(build_parser().parse_args([str(tmp_path / "a"), "--table", str(tmp_path / "none")]))
+
+
+def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
+    """--base-run: step 0 comes from a base sample run restricted to the evaluated problems; other decoding refused;
+    a step whose checkpoint folder is gone is evaluated from the store."""
+    from harness.store import SampleStore
+    from harness.train.eval_checkpoints import BASE_RUN_KEYS, build_parser, evaluate_checkpoints
+    from tmc_theory.config import ConfigError
+
+    data = tmp_path / "test.jsonl"
+    data.write_text("".join(json.dumps({"question": f"q{i}", "answer": f"#### {i}"}) + "\n" for i in range(5)))
+    base = tmp_path / "base"
+    settings = {"benchmark": "gsm8k", "split": "test", "template": "chat", "temperature": 0.7, "top_p": 1.0,
+                "max_new_tokens": 256, "seed": 0, "n": 4}
+    st = SampleStore.open(base, settings, "b")
+    ids = [f"gsm8k/test/{i}" for i in range(5)]
+    # base run over all 5 problems: problem i solved i of 4 times (problem 4 solved 4/4, outside the subset)
+    st.write_batch([{"problem_id": p, "sample_idx": j, "step": 0, "correct": j < min(i, 4), "extracted": "x"}
+                    for i, p in enumerate(ids) for j in range(4)])
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "train_run.json").write_text(json.dumps({"method": "grpo", "model_path": "m", "config": {
+        "model": "m", "benchmark": "gsm8k", "template": "chat", "max_completion_length": 256}}))
+    SampleStore.open(run / "eval", {"n": 4}, "h").write_batch(
+        [{"problem_id": p, "sample_idx": j, "step": 40, "correct": True, "extracted": "x"} for p in ids[:3] for j in range(4)])
+    argv = [str(run), "--source", str(data), "--limit", "3", "--n", "4", "--temperature", "0.7", "--top-p", "1.0",
+            "--steps", "40", "--base-run", str(base)]
+    rep = evaluate_checkpoints(run, build_parser().parse_args(argv), sampler=lambda *a: pytest.fail("sampled"))
+    assert sorted(rep["steps"]) == [0, 40]
+    assert rep["steps"][0]["n_problems"] == 3 and rep["steps"][0]["source"] == str(base)
+    assert rep["steps"][0]["pass_at_k"]["1"]["mean"] == pytest.approx((0 + 1 + 2) / 12)  # problems 0..2 only
+    assert rep["steps"][40]["pass_at_k"]["1"]["mean"] == pytest.approx(1.0)
+    assert rep["steps"][40]["vs_base"]["gained"] == ["gsm8k/test/0"]
+    assert "top_p" in BASE_RUN_KEYS
+    with pytest.raises(ConfigError, match="top_p = 1.0 there but 0.95"):
+        evaluate_checkpoints(run, build_parser().parse_args(["0.95" if a == "1.0" else a for a in argv]), sampler=lambda *a: None)
+    with pytest.raises(ConfigError, match="not a sample run"):
+        evaluate_checkpoints(run, build_parser().parse_args(argv[:-1] + [str(tmp_path)]), sampler=lambda *a: None)
+    from harness.evaluate import evaluate_run
+    from harness.store import StoreError
+
+    with pytest.raises(StoreError, match="lacks 1 of the 2 requested problems"):
+        evaluate_run(base, problem_ids=["gsm8k/test/0", "gsm8k/test/99"])

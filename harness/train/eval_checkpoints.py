@@ -52,6 +52,10 @@ def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, nargs="*", default=None, help="only these checkpoint steps (0 = base)")
     p.add_argument("--no-base", action="store_true", help="do not sample the base model (step 0)")
+    p.add_argument("--base-run", default=None, metavar="RUN",
+                   help="take step 0 from this `tmc sample` run (e.g. a base eval over the whole test set) instead of "
+                        "sampling it: restricted to this evaluation's problems, and its decoding (benchmark, split, "
+                        "template, temperature, top_p, max_new_tokens, seed) must equal this evaluation's")
     p.add_argument("--out", default=None, help="output folder for metrics/figures (default <run>/eval_report)")
     p.add_argument("--table", nargs="*", metavar="RUN", default=None,
                    help="sample nothing: print the pass@k-vs-steps Markdown table of these runs (and `run`)")
@@ -69,8 +73,41 @@ def sample_config(train_meta: dict, args) -> object:
                         batch_size=args.batch_size)
 
 
+BASE_RUN_KEYS = ("benchmark", "split", "template", "temperature", "top_p", "max_new_tokens", "seed")
+
+
+def base_from_run(base_run: str | Path, scfg) -> dict:
+    """Step 0 metrics from an existing base sample run, on the problems ``scfg`` evaluates.
+
+    Same draws, not just the same distribution: sample j of problem p is seeded by derive_seed(seed, p, j) in
+    every run (harness.pipeline), so a base run with equal decoding settings holds exactly the samples this
+    evaluation would draw for step 0. Raises ConfigError naming the first setting that differs.
+    """
+    from harness.data import load_problems
+    from harness.evaluate import evaluate_run
+    from tmc_theory.config import ConfigError
+
+    meta_path = Path(base_run) / "run.json"
+    if not meta_path.exists():
+        raise ConfigError(f"--base-run {base_run}: not a sample run (no run.json); allowed values: a `tmc sample` run")
+    base_cfg = json.loads(meta_path.read_text()).get("config", {})
+    for key in BASE_RUN_KEYS:
+        if base_cfg.get(key) != getattr(scfg, key):
+            raise ConfigError(f"--base-run {base_run}: {key} = {base_cfg.get(key)!r} there but {getattr(scfg, key)!r} "
+                              "in this evaluation; allowed values: a base run with the same decoding settings")
+    if int(base_cfg.get("n", 0)) < scfg.n:
+        raise ConfigError(f"--base-run {base_run}: n = {base_cfg.get('n')} there, fewer than this evaluation's {scfg.n}")
+    ids = [p.id for p in load_problems(scfg.benchmark, split=scfg.split, source=scfg.source, limit=scfg.limit,
+                                       offset=getattr(scfg, "offset", 0))]
+    return evaluate_run(base_run, step=0, problem_ids=ids)
+
+
 def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = None) -> dict:
-    """Sample base + checkpoints into ``<run>/eval`` and evaluate each step; returns the metrics dict."""
+    """Sample base + checkpoints into ``<run>/eval`` and evaluate each step; returns the metrics dict.
+
+    Steps named in ``--steps`` whose checkpoint folder is gone but whose samples are in ``<run>/eval`` (e.g.
+    sampled on another machine) are evaluated from the store.
+    """
     from harness.evaluate import evaluate_run
 
     run_dir = Path(run_dir)
@@ -81,24 +118,35 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
         raise ConfigError(f"{run_dir}: not a training run (no train_run.json); allowed values: an output_dir of `tmc train`")
     meta = json.loads(meta_path.read_text())
     eval_dir = run_dir / "eval"
-    todo: list[tuple[int, str | None]] = [] if args.no_base else [(0, None)]
+    base_run = getattr(args, "base_run", None)
+    todo: list[tuple[int, str | None]] = [] if (args.no_base or base_run) else [(0, None)]
     todo += [(s, str(p)) for s, p in checkpoints(run_dir)]
     if args.steps is not None:
         todo = [(s, a) for s, a in todo if s in set(args.steps)]
+    scfg = sample_config(meta, args) if (base_run or sampler is None) else None
+    base_metrics = base_from_run(base_run, scfg) if base_run else None  # settings checked before any sampling
     if sampler is None:
         from harness.pipeline import run_sampling
-
-        scfg = sample_config(meta, args)
 
         def sampler(step, adapter):
             return run_sampling(scfg, run_dir=eval_dir, step=step, adapter=adapter)
     for step, adapter in todo:
         sampler(step, adapter)
+    steps = [s for s, _ in todo]
+    if args.steps is not None and (eval_dir / "samples").is_dir():
+        from harness.store import SampleStore
+
+        stored = set(int(x) for x in SampleStore(eval_dir).read()["step"].unique())
+        steps += [s for s in sorted(set(args.steps) - set(steps)) if s in stored and s != 0]
+    keep = ("pass_at_k", "n", "n_problems", "maj_at_k", "n_solved", "solved", "mean_tokens", "grade_status",
+            "finish_reason")
     results = {}
-    for step, _ in todo:
+    if base_metrics is not None:
+        results[0] = {k: base_metrics[k] for k in keep}
+        results[0]["source"] = str(base_run)
+    for step in sorted(steps):
         r = evaluate_run(eval_dir, step=step)
-        results[step] = {k: r[k] for k in ("pass_at_k", "n", "n_problems", "maj_at_k", "n_solved", "solved",
-                                           "mean_tokens", "grade_status", "finish_reason")}
+        results[step] = {k: r[k] for k in keep}
     if 0 in results:
         for step in results:
             results[step]["vs_base"] = solved_set_change(results[0]["solved"], results[step]["solved"])
