@@ -136,7 +136,7 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     if args.steps is not None and (eval_dir / "samples").is_dir():
         from harness.store import SampleStore
 
-        stored = set(int(x) for x in SampleStore(eval_dir).read()["step"].unique())
+        stored = set(SampleStore(eval_dir).steps())
         steps += [s for s in sorted(set(args.steps) - set(steps)) if s in stored and s != 0]
     keep = ("pass_at_k", "n", "n_problems", "maj_at_k", "n_solved", "solved", "mean_tokens", "grade_status",
             "finish_reason")
