@@ -102,14 +102,20 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
 
 
 @pytest.mark.parametrize("rej_mode", ["in_loop", "both"])
-def test_in_loop_rejection_refuses_several_processes(rej_mode, monkeypatch, tmp_path):
+def test_in_loop_rejection_under_several_processes_needs_whole_groups(rej_mode, monkeypatch, tmp_path):
+    """Each process must hold whole groups (its rows are refilled group by group): 12 rows with G = 8 is refused
+    with an error naming the fields; 16 rows passes the check (and fails later, on the missing model)."""
     from harness.train.registry import run_training
 
     monkeypatch.setenv("WORLD_SIZE", "2")
-    cfg = train_config_from_dict({"method": "rl_rej", "rej_mode": rej_mode, "model": "/nonexistent",
-                                  "rej_base_run": str(tmp_path)})
-    with pytest.raises(ConfigError, match="runs in one process only.*WORLD_SIZE=2"):
-        run_training(cfg)
+    base = {"method": "rl_rej", "rej_mode": rej_mode, "model": "/nonexistent", "rej_base_run": str(tmp_path),
+            "num_generations": 8, "per_device_train_batch_size": 4}
+    with pytest.raises(ConfigError, match=r"per_device_train_batch_size: 4 x gradient_accumulation_steps: 3 = 12 "
+                                          r"completions per process is not a multiple of num_generations: 8"):
+        run_training(train_config_from_dict({**base, "gradient_accumulation_steps": 3}))
+    with pytest.raises(Exception) as e:
+        run_training(train_config_from_dict({**base, "gradient_accumulation_steps": 4}))
+    assert "not a multiple of num_generations" not in str(e.value)
 
 
 def test_steps_table_puts_base_first_and_every_method_step(tmp_path, capsys):

@@ -117,7 +117,7 @@ def test_rl_rej_in_loop_drops_exactly_groups_above_threshold_and_refills():
 
     class FakeTrainer:
         num_generations = G
-        accelerator = types.SimpleNamespace(num_processes=1)
+        accelerator = types.SimpleNamespace(num_processes=1, process_index=0)
         state = types.SimpleNamespace(global_step=3)
         train_dataset = [{"problem_id": f"p{i}"} for i in range(10)]
         _metrics = {"train": __import__("collections").defaultdict(list)}
@@ -141,6 +141,65 @@ def test_rl_rej_in_loop_drops_exactly_groups_above_threshold_and_refills():
     assert t._metrics["train"]["rej/frac_rejected"] == [pytest.approx(2 / 3)]
     # a second refill returned nothing usable -> the remaining slot is a rejected group with zero advantage
     assert new["advantages"][4:].tolist() == [0.0, 0.0]
+
+
+def test_rl_rej_in_loop_refill_under_two_processes(monkeypatch):
+    """Two ranks simulated one after the other, each given the gathered (global) rewards: both take the same
+    decisions, run the same collective refill rounds (same sizes, m = the largest need), draw their own slice of
+    one shared pick list, and each refills only its own rejected groups."""
+    import collections
+
+    import harness.train.rl_rej as rl_rej
+    from harness.train.rl_rej import InLoopRejector
+
+    monkeypatch.setattr(rl_rej, "_gather_lists", lambda acc, items: list(items))  # no process group here
+    G, P = 2, 2
+    # the gathered rewards of the first generation: rank 0 holds groups a (1,1) b (0,1); rank 1 holds c (1,1) d (1,1)
+    first = [1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    # refill rounds, gathered: round 1 has m = 2 groups per rank, round 2 has m = 1
+    rounds = [[1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]]
+
+    def local(rewards, rank, tag):
+        n = len(rewards) // P
+        r = torch.tensor(rewards[rank * n:(rank + 1) * n])
+        return {"prompt_ids": torch.full((n, 3), tag), "prompt_mask": torch.ones(n, 3, dtype=torch.long),
+                "completion_ids": torch.full((n, 2), tag), "completion_mask": torch.ones(n, 2, dtype=torch.long),
+                "advantages": r.clone(), "num_items_in_batch": torch.tensor(0)}
+
+    results = []
+    for rank in range(P):
+        calls = []
+
+        class FakeTrainer:
+            num_generations = G
+            accelerator = types.SimpleNamespace(num_processes=P, process_index=rank, gather=lambda t: t.repeat(P))
+            state = types.SimpleNamespace(global_step=3)
+            train_dataset = [{"problem_id": f"p{i}"} for i in range(50)]
+            _metrics = {"train": collections.defaultdict(list)}
+            _tokenizer = types.SimpleNamespace(pad_token_id=0)
+
+            def score_batch(self, inputs, rank=rank):
+                r = rounds[len(calls)]
+                calls.append([x["problem_id"] for x in inputs])
+                assert len(inputs) * P == len(r)
+                return local(r, rank, 10 + len(calls)), torch.tensor(r)
+
+        inputs = [{"problem_id": pid} for pid in (("a", "a", "b", "b") if rank == 0 else ("c", "c", "d", "d"))]
+        rej = InLoopRejector(threshold=0.6, max_refill=2, seed=0)
+        t = FakeTrainer()
+        new = rej.apply(t, inputs, local(first, rank, 0), torch.tensor(first))
+        results.append((calls, new, t._metrics["train"]))
+    (calls0, new0, m0), (calls1, new1, m1) = results
+    assert [len(c) for c in calls0] == [len(c) for c in calls1] == [4, 2]  # the same collective rounds on both ranks
+    assert calls0[0] != calls1[0]  # each rank its own slice of the shared draw
+    # rank 0: b kept, then the second group of its first refill slice (the first was easy)
+    assert new0["advantages"].tolist() == [0.0, 1.0, 0.0, 1.0] and new0["completion_ids"][2:, 0].tolist() == [11, 11]
+    # rank 1: the first group of its refill slice; round 2 was easy again -> group c kept with zero advantage
+    assert new1["advantages"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert new1["completion_ids"][:2, 0].tolist() == [11, 11] and new1["completion_ids"][2:, 0].tolist() == [0, 0]
+    assert m0["rej/frac_rejected"] == m1["rej/frac_rejected"] == [pytest.approx(3 / 4)]
+    assert m0["rej/unfilled"] == m1["rej/unfilled"] == [pytest.approx(1 / 4)]
+    assert int(new0["num_items_in_batch"]) == P * 8  # the gathered token count, not this rank's
 
 
 def test_rl_rej_leave_out_rule_and_its_expectation():

@@ -67,6 +67,38 @@ def test_accelerate_launch_two_processes(rl_tiny, tmp_path):
     assert (out / "final" / "adapter_model.safetensors").exists()
 
 
+@pytest.mark.slow  # ~40 s
+def test_rl_rej_in_loop_refill_under_two_processes(rl_tiny, tmp_path):
+    """In-loop rejection with refill under 2 processes (one group of 8 per process): no deadlock in the collective
+    refill rounds, the step's rejection metrics logged once, and every generated group (first batch and refills)
+    stored whole."""
+    from harness.store import SampleStore
+    from harness.train.callbacks import read_metrics
+
+    out = tmp_path / "rej"
+    sets = dict(method="rl_rej", rej_mode="in_loop", rej_threshold=0.3, rej_max_refill=2, model=str(rl_tiny / "model"),
+                source=str(rl_tiny / "train.jsonl"), num_generations=8, per_device_train_batch_size=8,
+                max_completion_length=16, max_steps=3, learning_rate=2e-2, lora_r=4, lora_alpha=8, output_dir=str(out),
+                save_steps=100, report_to="[tensorboard]", temperature=1.0, seed=0)
+    cmd = ["-m", "harness.cli", "train"]
+    for k, v in sets.items():
+        cmd += ["--set", f"{k}={v}"]
+    p = _launch(cmd, 29520)
+    assert p.returncode == 0, p.stderr[-4000:]
+    m = [x for x in read_metrics(out / "metrics.jsonl") if "loss" in x and "train_runtime" not in x]
+    assert [x["step"] for x in m] == [1, 2, 3] and all("rej/frac_rejected" in x for x in m)
+    df = SampleStore(out / "train_samples").read()
+    sizes = df.groupby(["step", "problem_id"]).size()
+    assert (sizes % 8 == 0).all()  # whole groups only (a problem drawn twice in a step has 16 rows)
+    per_step = df.groupby("step").size()
+    assert (per_step >= 16).all()  # at least the first generation of 2 processes x 1 group
+    rejected = [x["step"] - 1 for x in m if x["rej/frac_rejected"] > 0]  # training samples carry the step before
+    assert rejected  # seed 0: a group of step 1 is rejected (pass rate 0.375 > 0.3), so the refill path ran
+    assert all(per_step[s] > 16 for s in rejected)  # ... and generated refill groups, stored with their step
+    assert all(per_step[s] == 16 for s in per_step.index if s not in rejected)
+    assert (out / "final" / "adapter_model.safetensors").exists()
+
+
 PPO_SCRIPT = r'''
 import sys, torch
 torch.set_num_threads(1)

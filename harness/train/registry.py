@@ -51,9 +51,9 @@ def _run_rl_rej(cfg: TrainConfig, **kw) -> dict:
     if cfg.rej_mode == "leave_out":
         return train_policy_gradient(cfg, partial(leave_out_advantage, tries=cfg.rej_tries), **kw)
     if cfg.rej_mode in ("in_loop", "both"):
-        from .runner import require_single_process
+        from .runner import require_whole_groups_per_process
 
-        require_single_process(cfg, "in-loop rejection refills the batch with fresh prompts in one process")
+        require_whole_groups_per_process(cfg, "in-loop rejection drops and refills whole groups in each process")
     exclude = None
     if cfg.rej_mode in ("offline", "both"):
         exclude, _ = offline_rejected_ids(cfg.rej_base_run, cfg.rej_threshold)

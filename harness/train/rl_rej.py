@@ -23,8 +23,15 @@
 Departure from DAPO: DAPO also drops all-wrong groups (which have zero advantage under GRPO); under the
 REINFORCE rule an all-wrong group already has zero advantage, so only easy groups are rejected. Refill
 prompts are drawn uniformly from the training set with a generator seeded by (seed, step, attempt), so a
-resumed run refills identically. In-loop refill is single-process (under ``accelerate launch`` with
-several processes use the offline mode).
+resumed run refills identically.
+
+Several processes (``accelerate launch``): the rewards TRL hands us are gathered over all processes, so every
+process takes the same rejection decision. Each process must hold whole groups (its generation batch,
+per_device_train_batch_size x steps_per_generation rows, a multiple of G; checked at start) and refills only
+its own rejected groups. A refill round is collective (TRL gathers rewards, vLLM server mode gathers
+prompts), so every process generates the same number m = max over processes of groups still missing, from
+its own slice of one shared draw of m x num_processes prompts; a process that needs fewer keeps the first
+acceptable ones. With one process this is exactly the single-process rule above.
 """
 
 from __future__ import annotations
@@ -99,42 +106,68 @@ class InLoopRejector:
         return rate > self.threshold
 
     def apply(self, trainer, inputs: list[dict], out: dict, rewards: torch.Tensor) -> dict:
-        if trainer.accelerator.num_processes > 1:
-            raise RuntimeError("rl_rej in_loop refill is single-process; use rej_mode: offline under accelerate")
+        """Replace this process's rejected groups of ``out`` (its rows of the generation batch) by accepted
+        groups of fresh prompts; ``rewards`` are the gathered rewards of all processes (module docstring)."""
         G = trainer.num_generations
-        rej = self.rejected_groups(rewards, G)
+        acc = trainer.accelerator
+        P, pi = acc.num_processes, acc.process_index
+        n_local = out["completion_ids"].size(0)
+        if n_local % G:
+            raise RuntimeError(f"rl_rej in_loop: this process holds {n_local} completions, not whole groups of "
+                               f"num_generations={G}; make per_device_train_batch_size x gradient_accumulation_steps "
+                               "a multiple of num_generations")
+        gl = n_local // G  # groups per process
+        rej = self.rejected_groups(rewards, G)  # all processes' groups, process-major
         n_groups = rej.numel()
-        group_ids = [inputs[g * G].get("problem_id", str(g)) for g in range(n_groups)]
-        self.last = {"rejected_ids": [group_ids[g] for g in range(n_groups) if rej[g]],
+        local_rej = rej.view(P, gl)[pi]
+        need = [int(x) for x in rej.view(P, gl).sum(dim=1).tolist()]  # rejected groups per process
+        group_ids = [inputs[g * G].get("problem_id", str(g)) for g in range(gl)]
+        rejected_ids = [group_ids[g] for g in range(gl) if local_rej[g]]
+        self.last = {"rejected_ids": _gather_lists(acc, rejected_ids),
                      "pass_rates": torch.nanmean(rewards.float().view(-1, G), dim=1).tolist(), "refill_ids": []}
         metrics = trainer._metrics["train"]
         metrics["rej/frac_rejected"].append(rej.float().mean().item())
         if not rej.any():
             metrics["rej/unfilled"].append(0.0)
             return out
-        keep_rows = torch.tensor([i for i in range(n_groups * G) if not rej[i // G]], dtype=torch.long)
+        keep_rows = torch.tensor([i for i in range(n_local) if not local_rej[i // G]], dtype=torch.long)
         parts = [(out, keep_rows)] if len(keep_rows) else []
-        need = int(rej.sum().item())
+        refill_ids: list[str] = []
         dataset = trainer.train_dataset
         for attempt in range(self.max_refill):
-            if need == 0:
+            m = max(need)
+            if m == 0:
                 break
             rng = random.Random(f"{self.seed}/{trainer.state.global_step}/{attempt}")
-            picks = [rng.randrange(len(dataset)) for _ in range(need)]
-            new_inputs = [dict(dataset[j]) for j in picks for _ in range(G)]
+            picks = [rng.randrange(len(dataset)) for _ in range(m * P)]  # one draw shared by all processes
+            new_inputs = [dict(dataset[j]) for j in picks[pi * m:(pi + 1) * m] for _ in range(G)]
             out2, rewards2 = trainer.score_batch(new_inputs)
-            rej2 = self.rejected_groups(rewards2, G)
-            ok = [g for g in range(need) if not rej2[g]]
-            if ok:
-                rows = torch.tensor([g * G + k for g in ok for k in range(G)], dtype=torch.long)
-                parts.append((out2, rows))
-                self.last["refill_ids"] += [new_inputs[g * G].get("problem_id", str(g)) for g in ok]
-                need -= len(ok)
-        if need:  # not enough fresh prompts: keep some rejected groups, with zero advantage
-            rej_groups = [g for g in range(n_groups) if rej[g]][:need]
+            rej2 = self.rejected_groups(rewards2, G).view(P, m)
+            for p in range(P):
+                ok = [g for g in range(m) if not rej2[p, g]][: need[p]]
+                if p == pi and ok:
+                    rows = torch.tensor([g * G + k for g in ok for k in range(G)], dtype=torch.long)
+                    parts.append((out2, rows))
+                    refill_ids += [new_inputs[g * G].get("problem_id", str(g)) for g in ok]
+                need[p] -= len(ok)
+        self.last["refill_ids"] = _gather_lists(acc, refill_ids)
+        if need[pi]:  # not enough fresh prompts: keep some rejected groups, with zero advantage
+            rej_groups = [g for g in range(gl) if local_rej[g]][: need[pi]]
             rows = torch.tensor([g * G + k for g in rej_groups for k in range(G)], dtype=torch.long)
             zeroed = dict(out)
             zeroed["advantages"] = torch.zeros_like(out["advantages"])
             parts.append((zeroed, rows))
-        metrics["rej/unfilled"].append(need / n_groups)
-        return select_and_concat(parts, trainer._tokenizer.pad_token_id)
+        metrics["rej/unfilled"].append(sum(need) / n_groups)
+        batch = select_and_concat(parts, trainer._tokenizer.pad_token_id)
+        if P > 1:  # TRL's num_items_in_batch counts the completion tokens of all processes
+            batch["num_items_in_batch"] = acc.gather(batch["completion_mask"].sum().reshape(1)).sum()
+        return batch
+
+
+def _gather_lists(accelerator, items: list) -> list:
+    """``items`` of every process, concatenated in process order (collective; a no-op with one process)."""
+    if accelerator.num_processes == 1:
+        return list(items)
+    from accelerate.utils import gather_object
+
+    return list(gather_object(items))

@@ -113,14 +113,20 @@ def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def require_single_process(cfg: TrainConfig, why: str) -> None:
-    """Raise a clear ConfigError when ``cfg.method`` cannot run under several processes."""
-    if world_size() > 1:
+def require_whole_groups_per_process(cfg: TrainConfig, why: str) -> None:
+    """Under several processes, raise a clear ConfigError unless each process's generation batch
+    (per_device_train_batch_size x gradient_accumulation_steps rows, TRL's default steps_per_generation)
+    holds whole groups of num_generations completions."""
+    rows = cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps
+    if world_size() > 1 and rows % cfg.num_generations:
         from tmc_theory.config import ConfigError
 
-        raise ConfigError(f"method: {cfg.method!r} runs in one process only ({why}); launched with WORLD_SIZE="
-                          f"{world_size()}; allowed values under several processes: grpo, grpo_kl, reinforce, ppo, raft, "
-                          "rl_rej with rej_mode offline or leave_out")
+        raise ConfigError(f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x gradient_accumulation_steps: "
+                          f"{cfg.gradient_accumulation_steps} = {rows} completions per process is not a multiple of "
+                          f"num_generations: {cfg.num_generations}, which method: {cfg.method!r} with rej_mode: "
+                          f"{cfg.rej_mode!r} needs under WORLD_SIZE={world_size()} ({why}); allowed values: "
+                          "per_device_train_batch_size x gradient_accumulation_steps a multiple of num_generations, "
+                          "or rej_mode offline / leave_out")
 
 
 def multi_process_cpu() -> bool:
