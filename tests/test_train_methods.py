@@ -152,7 +152,7 @@ def test_rl_rej_in_loop_refill_under_two_processes(monkeypatch):
     import harness.train.rl_rej as rl_rej
     from harness.train.rl_rej import InLoopRejector
 
-    monkeypatch.setattr(rl_rej, "_gather_lists", lambda acc, items: list(items))  # no process group here
+    monkeypatch.setattr(rl_rej, "gather_lists", lambda acc, items: list(items))  # no process group here
     G, P = 2, 2
     # the gathered rewards of the first generation: rank 0 holds groups a (1,1) b (0,1); rank 1 holds c (1,1) d (1,1)
     first = [1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]

@@ -35,6 +35,8 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from .gather import gather_lists
+
 
 class CompletionRecorder:
     def __init__(self, run_dir: str | Path, config: dict, config_hash: str, reward_fn, model_name: str,
@@ -69,12 +71,9 @@ class CompletionRecorder:
                 "benchmark": x.get("benchmark"), "level": x.get("level") if x.get("level", -1) != -1 else None,
                 "subject": x.get("subject") or None, "reward": float(rewards[i]), **self.meta,
             })
-        if accelerator is not None and accelerator.num_processes > 1:
-            from accelerate.utils import gather_object
-
-            rows = gather_object(rows)
-            if not accelerator.is_main_process:
-                return
+        rows = gather_lists(accelerator, rows)  # every process's rows, in rank order
+        if accelerator is not None and not accelerator.is_main_process:
+            return
         counts = self._counts[step]
         for r in rows:
             r["sample_idx"] = counts[r["problem_id"]]

@@ -66,9 +66,9 @@ def sample_sharded(dist, model, tokenizer, prompts: list[str], cfg) -> tuple[lis
                           cfg.temperature, cfg.top_p)
     if dist.num_processes == 1:
         return texts, ids
-    from accelerate.utils import gather_object
+    from .gather import gather_lists
 
-    rows = gather_object([(mine[j // n], j, texts[j], ids[j]) for j in range(len(texts))])
+    rows = gather_lists(dist, [(mine[j // n], j, texts[j], ids[j]) for j in range(len(texts))])
     rows.sort(key=lambda r: (r[0], r[1]))
     return [r[2] for r in rows], [r[3] for r in rows]
 

@@ -42,6 +42,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .gather import gather_lists
+
 _LEFT_PADDED = ("prompt_ids", "prompt_mask")
 
 
@@ -119,11 +121,12 @@ class InLoopRejector:
         gl = n_local // G  # groups per process
         rej = self.rejected_groups(rewards, G)  # all processes' groups, process-major
         n_groups = rej.numel()
-        local_rej = rej.view(P, gl)[pi]
-        need = [int(x) for x in rej.view(P, gl).sum(dim=1).tolist()]  # rejected groups per process
+        by_process = rej.view(P, gl)
+        local_rej = by_process[pi]
+        need = [int(x) for x in by_process.sum(dim=1).tolist()]  # rejected groups per process
         group_ids = [inputs[g * G].get("problem_id", str(g)) for g in range(gl)]
         rejected_ids = [group_ids[g] for g in range(gl) if local_rej[g]]
-        self.last = {"rejected_ids": _gather_lists(acc, rejected_ids),
+        self.last = {"rejected_ids": gather_lists(acc, rejected_ids),
                      "pass_rates": torch.nanmean(rewards.float().view(-1, G), dim=1).tolist(), "refill_ids": []}
         metrics = trainer._metrics["train"]
         metrics["rej/frac_rejected"].append(rej.float().mean().item())
@@ -150,7 +153,7 @@ class InLoopRejector:
                     parts.append((out2, rows))
                     refill_ids += [new_inputs[g * G].get("problem_id", str(g)) for g in ok]
                 need[p] -= len(ok)
-        self.last["refill_ids"] = _gather_lists(acc, refill_ids)
+        self.last["refill_ids"] = gather_lists(acc, refill_ids)
         if need[pi]:  # not enough fresh prompts: keep some rejected groups, with zero advantage
             rej_groups = [g for g in range(gl) if local_rej[g]][: need[pi]]
             rows = torch.tensor([g * G + k for g in rej_groups for k in range(G)], dtype=torch.long)
@@ -163,11 +166,3 @@ class InLoopRejector:
             batch["num_items_in_batch"] = acc.gather(batch["completion_mask"].sum().reshape(1)).sum()
         return batch
 
-
-def _gather_lists(accelerator, items: list) -> list:
-    """``items`` of every process, concatenated in process order (collective; a no-op with one process)."""
-    if accelerator.num_processes == 1:
-        return list(items)
-    from accelerate.utils import gather_object
-
-    return list(gather_object(items))
