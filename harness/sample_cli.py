@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from harness.cpu_threads import add_threads_argument, apply_threads
+
 
 def build_parser(prog: str = "tmc sample") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[1].strip(),
@@ -26,6 +28,7 @@ def build_parser(prog: str = "tmc sample") -> argparse.ArgumentParser:
                    help="allow samples of a different config in an existing run folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--describe", action="store_true", help="print the documented config fields and exit")
+    add_threads_argument(p)
     return p
 
 
@@ -52,6 +55,7 @@ def run(args) -> int:
     from harness.pipeline import run_sampling
     from harness.store import StoreError
 
+    apply_threads(args.threads)
     try:
         summary = run_sampling(cfg, step=args.step, adapter=args.adapter, allow_mixed=args.allow_mixed,
                                progress=not args.no_progress)

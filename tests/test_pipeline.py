@@ -78,6 +78,24 @@ def test_rerun_is_a_no_op_and_more_problems_extend(cli_run, tiny_model_dir, caps
     assert len(df) == 7 * 5 and not df.duplicated(["problem_id", "sample_idx", "step"]).any()
 
 
+def test_threads_flag_sets_torch_threads_and_refuses_zero(cli_run, tiny_model_dir, capsys):
+    """--threads N is torch.set_num_threads(N) for the sampling (two jobs sharing a CPU each take their share);
+    0 is refused by the parser with the allowed values."""
+    import torch
+
+    out, _ = cli_run
+    before = torch.get_num_threads()
+    try:
+        assert tmc(["sample", "--config", TINY_CFG, "--set", f"model={tiny_model_dir}", "--out", str(out),
+                    "--no-progress", "--threads", "2"]) == 0
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(SystemExit):
+        tmc(["eval-checkpoints", str(out), "--threads", "0"])
+    assert "--threads: '0'; allowed values: an integer >= 1" in capsys.readouterr().err
+
+
 def test_refuses_to_mix_configs(cli_run, tiny_model_dir, capsys):
     out, _ = cli_run
     rc = tmc(["sample", "--config", TINY_CFG, "--set", f"model={tiny_model_dir}", "--out", str(out),

@@ -118,6 +118,24 @@ def test_in_loop_rejection_under_several_processes_needs_whole_groups(rej_mode, 
     assert "not a multiple of num_generations" not in str(e.value)
 
 
+@pytest.mark.parametrize("overrides, how", [
+    ({"steps_per_generation": 3}, r"per_device_train_batch_size: 4 x trl_overrides.steps_per_generation: 3 = 12"),
+    ({"generation_batch_size": 24}, r"trl_overrides.generation_batch_size: 24 / 2 processes = 12"),
+])
+def test_whole_groups_check_reads_the_generation_batch_from_trl_overrides(overrides, how, monkeypatch):
+    """TRL generates per_device_train_batch_size x steps_per_generation rows per process; a user who sets
+    steps_per_generation or generation_batch_size through trl_overrides is checked on those rows, not on
+    gradient_accumulation_steps (here 4 x 4 = 16 would pass)."""
+    from harness.train.registry import run_training
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    cfg = train_config_from_dict({"method": "rl_rej", "rej_mode": "in_loop", "model": "/nonexistent", "num_generations": 8,
+                                  "per_device_train_batch_size": 4, "gradient_accumulation_steps": 4,
+                                  "trl_overrides": overrides})
+    with pytest.raises(ConfigError, match=how + r" completions per process is not a multiple of num_generations: 8"):
+        run_training(cfg)
+
+
 def test_steps_table_puts_base_first_and_every_method_step(tmp_path, capsys):
     from harness.train.eval_checkpoints import build_parser, run, steps_table
 

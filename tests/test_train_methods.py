@@ -309,6 +309,15 @@ def test_rl_rej_leave_out_trains(rl_tiny, tmp_path):
     # the advantages the rule gives these stored rewards are what drove the update: some are non-zero
     adv = leave_out_advantage(torch.tensor(df["reward"].to_numpy()), 4, tries=2)
     assert adv.abs().sum() > 0
+    # adv/frac_correct_zeroed: the share of correct completions the checks rejected, per step, from those rewards
+    # (samples are stored with the global step they were generated at; the update they drive is logged at step + 1)
+    logged = {x["step"]: x["adv/frac_correct_zeroed"] for x in metrics(cfg) if "adv/frac_correct_zeroed" in x}
+    expected = {}
+    for step, g in df.groupby("step"):
+        r = torch.tensor(g["reward"].to_numpy())
+        if (r > 0).any():
+            expected[int(step) + 1] = (leave_out_advantage(r, 4, tries=2)[r > 0] == 0).float().mean().item()
+    assert expected and logged == pytest.approx(expected)
 
 
 def test_ppo_trains_and_its_critic_learns(rl_tiny, tmp_path):

@@ -26,6 +26,8 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from harness.cpu_threads import add_threads_argument, apply_threads
+
 
 def checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
     """(step, path) of every ``checkpoint-<step>`` folder holding an adapter, sorted by step."""
@@ -59,6 +61,7 @@ def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder for metrics/figures (default <run>/eval_report)")
     p.add_argument("--table", nargs="*", metavar="RUN", default=None,
                    help="sample nothing: print the pass@k-vs-steps Markdown table of these runs (and `run`)")
+    add_threads_argument(p)
     return p
 
 
@@ -267,6 +270,7 @@ def run(args) -> int:
             reports.append(json.loads(f.read_text()))
         print(steps_table(reports))
         return 0
+    apply_threads(args.threads)
     report = evaluate_checkpoints(args.run, args)
     steps = sorted(report["steps"])
     n = min(report["steps"][s]["n"] for s in steps)

@@ -117,6 +117,16 @@ class RLVRTrainer(GRPOTrainer):
         rewards[torch.isnan(rpf).all(dim=1)] = torch.nan
         return rewards
 
+    def _log_unrewarded_correct(self, rewards: torch.Tensor, adv: torch.Tensor) -> None:
+        """``adv/frac_correct_zeroed``: among the completions of this generation (all processes) with reward > 0,
+        the share whose advantage is 0, i.e. that the rule gives no credit: all-correct groups under GRPO, the
+        correct completions the leave-T-out rule rejects because a check also solved the prompt under RL-rej
+        (rl_rej.py), none under REINFORCE. Not logged when no completion is correct."""
+        pos = torch.nan_to_num(rewards.float(), nan=0.0) > 0
+        if pos.any():
+            zeroed = (adv.detach().to(pos.device)[pos] == 0).float().mean().item()
+            self._metrics["train" if self.model.training else "eval"]["adv/frac_correct_zeroed"].append(zeroed)
+
     def score_batch(self, inputs: list[dict]) -> tuple[dict, torch.Tensor]:
         """Generate + score ``inputs`` with TRL, then apply our advantage rule; returns (batch, rewards)."""
         t0 = time.perf_counter()
@@ -126,6 +136,8 @@ class RLVRTrainer(GRPOTrainer):
         n_local = len(self._last_scored["prompts"])
         if self.advantage_rule is not None:
             adv = self.advantage_rule(rewards, self.num_generations)
+            if adv.dim() == 1:
+                self._log_unrewarded_correct(rewards, adv)
             pi = self.accelerator.process_index
             adv = adv[pi * n_local:(pi + 1) * n_local]
             if adv.dim() == 2:  # token-level rule: align with the completion width

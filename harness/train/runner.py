@@ -113,19 +113,38 @@ def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def generation_rows_per_process(cfg: TrainConfig, processes: int) -> tuple[int, str]:
+    """Completions one process generates per generation round, and how they were computed.
+
+    TRL's GRPOConfig: ``generation_batch_size = per_device_train_batch_size x num_processes x steps_per_generation``
+    (global), with ``steps_per_generation`` defaulting to ``gradient_accumulation_steps``. Either may be set through
+    ``trl_overrides``; the per-process share is ``generation_batch_size / num_processes``."""
+    over = cfg.trl_overrides or {}
+    if over.get("generation_batch_size") is not None:
+        gbs = int(over["generation_batch_size"])
+        return gbs // max(processes, 1), f"trl_overrides.generation_batch_size: {gbs} / {processes} processes"
+    if over.get("steps_per_generation") is not None:
+        spg = int(over["steps_per_generation"])
+        return (cfg.per_device_train_batch_size * spg,
+                f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x trl_overrides.steps_per_generation: {spg}")
+    return (cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps,
+            f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x gradient_accumulation_steps: "
+            f"{cfg.gradient_accumulation_steps}")
+
+
 def require_whole_groups_per_process(cfg: TrainConfig, why: str) -> None:
     """Under several processes, raise a clear ConfigError unless each process's generation batch
-    (per_device_train_batch_size x gradient_accumulation_steps rows, TRL's default steps_per_generation)
-    holds whole groups of num_generations completions."""
-    rows = cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps
-    if world_size() > 1 and rows % cfg.num_generations:
+    (:func:`generation_rows_per_process`: per_device_train_batch_size x steps_per_generation rows, TRL's default
+    steps_per_generation = gradient_accumulation_steps) holds whole groups of num_generations completions."""
+    n = world_size()
+    rows, how = generation_rows_per_process(cfg, n)
+    if n > 1 and rows % cfg.num_generations:
         from tmc_theory.config import ConfigError
 
-        raise ConfigError(f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x gradient_accumulation_steps: "
-                          f"{cfg.gradient_accumulation_steps} = {rows} completions per process is not a multiple of "
+        raise ConfigError(f"{how} = {rows} completions per process is not a multiple of "
                           f"num_generations: {cfg.num_generations}, which method: {cfg.method!r} with rej_mode: "
-                          f"{cfg.rej_mode!r} needs under WORLD_SIZE={world_size()} ({why}); allowed values: "
-                          "per_device_train_batch_size x gradient_accumulation_steps a multiple of num_generations, "
+                          f"{cfg.rej_mode!r} needs under WORLD_SIZE={n} ({why}); allowed values: "
+                          "a per-process generation batch that is a multiple of num_generations, "
                           "or rej_mode offline / leave_out")
 
 
