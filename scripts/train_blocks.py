@@ -1,0 +1,142 @@
+"""Training curves of one or more `tmc train` runs, as means over blocks of steps (a Markdown table).
+
+    python scripts/train_blocks.py runs/train/<grpo run> runs/train/<rl_rej run> [--block 5] [--upto 50] [--json out.json]
+
+From each run's ``metrics.jsonl``: ``reward`` (mean 0/1 correctness of the step's completions), completion
+length, policy ``entropy`` and ``kl`` (when beta > 0). From its ``train_samples`` store (every training-time
+completion with its reward, stored at the global step it was generated at, i.e. the update logged at step + 1):
+
+* **correct, no credit**: among the correct completions, the share whose advantage under the run's own rule is
+  exactly 0 -- the ``adv/frac_correct_zeroed`` metric that newer runs log themselves. GRPO / GRPO-KL: the
+  group-normalised advantage ``(r_i - mean) / std`` is 0 for every member of an all-correct group.
+  RL-rej ``leave_out``: ``A_i = r_i prod_{k=1..T} (1 - r_{(i+k) mod G})`` (harness/train/rl_rej.py) is 0 when
+  any of the T checks also solved the prompt. REINFORCE: never. Other rules: not computed.
+* **all-correct groups**: the share of groups whose G completions are all correct (easy prompts, in the paper's
+  sense: ones the current model already solves).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def correct_zeroed(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
+    """Boolean per completion of one group (in generation order): correct but given advantage 0 by ``rule``."""
+    r = (np.nan_to_num(rewards.astype(float)) > 0).astype(float)
+    if rule in ("grpo", "grpo_kl"):
+        return (r > 0) & bool(r.all())
+    if rule == "leave_out":
+        keep = np.ones_like(r)
+        for k in range(1, tries + 1):
+            keep *= 1.0 - np.roll(r, -k)
+        return (r > 0) & (keep == 0)
+    if rule == "reinforce":
+        return np.zeros(len(r), bool)
+    raise ValueError(rule)
+
+
+def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
+    """Per logged step (stored step + 1) of training samples ``df`` (step, problem_id, sample_idx, reward): the
+    share of correct completions with no credit under ``rule`` and the share of all-correct groups."""
+    df = df.sort_values(["step", "problem_id", "sample_idx"])
+    out = {}
+    for step, d in df.groupby("step"):
+        zeroed, n_correct, all_correct, groups = 0, 0, 0, 0
+        for _, g in d.groupby("problem_id"):
+            r = g["reward"].to_numpy()
+            groups += 1
+            all_correct += bool((np.nan_to_num(r) > 0).all())
+            n_correct += int((np.nan_to_num(r) > 0).sum())
+            if rule is not None:
+                zeroed += int(correct_zeroed(r, rule, tries).sum())
+        out[int(step) + 1] = {"correct_zeroed": (zeroed / n_correct) if (rule and n_correct) else None,
+                              "n_correct": n_correct, "all_correct_groups": all_correct / groups}
+    return out
+
+
+def read_samples(run: Path):
+    from harness.store import SampleStore
+
+    store = run / "train_samples"
+    return SampleStore(store).read() if store.exists() else None
+
+
+def run_rule(cfg: dict) -> str | None:
+    m = cfg["method"]
+    if m == "rl_rej":
+        return "leave_out" if cfg.get("rej_mode") == "leave_out" else None
+    return m if m in ("grpo", "grpo_kl", "reinforce") else None
+
+
+def last_step(run: Path) -> int:
+    from harness.train.callbacks import read_metrics
+
+    return max((m["step"] for m in read_metrics(run / "metrics.jsonl") if "reward" in m), default=0)
+
+
+def blocks(run: Path, block: int, last: int) -> dict:
+    """Means over steps lo..hi for lo = 1, 1 + block, ... up to ``last`` (blocks past the run's end are empty)."""
+    from harness.train.callbacks import read_metrics
+
+    cfg = json.loads((run / "train_run.json").read_text())["config"]
+    rule = run_rule(cfg)
+    metrics = {m["step"]: m for m in read_metrics(run / "metrics.jsonl") if "reward" in m}
+    df = read_samples(run)
+    samples = sample_stats(df, rule, int(cfg.get("rej_tries", 5))) if df is not None else {}
+    rows = {}
+    for lo in range(1, last + 1, block):
+        hi = min(lo + block - 1, last)
+        steps = [s for s in range(lo, hi + 1) if s in metrics]
+
+        def mean(key, src, steps=steps):
+            v = [src[s][key] for s in steps if s in src and src[s].get(key) is not None]
+            return float(np.mean(v)) if v else None
+
+        # correct-no-credit pooled over the block's correct completions (not a mean of per-step shares)
+        zs = [(samples[s]["correct_zeroed"], samples[s]["n_correct"]) for s in steps
+              if s in samples and samples[s]["correct_zeroed"] is not None]
+        pooled = sum(z * n for z, n in zs) / sum(n for _, n in zs) if zs else None
+        rows[f"{lo}–{hi}"] = {"reward": mean("reward", metrics), "length": mean("completions/mean_length", metrics),
+                              "entropy": mean("entropy", metrics), "kl": mean("kl", metrics), "correct_zeroed": pooled,
+                              "all_correct_groups": mean("all_correct_groups", samples)}
+    return {"run": str(run), "method": cfg["method"], "rule": rule, "blocks": rows}
+
+
+def table(results: list[dict]) -> str:
+    cols = list(results[0]["blocks"])
+    lines = ["| steps | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    fmt = {"reward": "{:.2f}", "length": "{:.0f}", "entropy": "{:.2f}", "kl": "{:.3f}",
+           "correct_zeroed": "{:.2f}", "all_correct_groups": "{:.2f}"}
+    names = {"reward": "reward", "length": "length", "entropy": "entropy", "kl": "KL to base per token",
+             "correct_zeroed": "correct, no credit", "all_correct_groups": "all-correct groups"}
+    for key in fmt:
+        for r in results:
+            vals = [r["blocks"].get(c, {}).get(key) for c in cols]
+            if all(v is None for v in vals):
+                continue
+            cells = ["–" if v is None else fmt[key].format(v) for v in vals]
+            lines.append(f"| {names[key]}, {r['method']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="+", help="training run folders (output_dir of tmc train)")
+    ap.add_argument("--block", type=int, default=5, help="steps per block")
+    ap.add_argument("--upto", type=int, default=None, help="last step to include")
+    ap.add_argument("--json", default=None, help="also write the numbers here")
+    args = ap.parse_args()
+    last = max(last_step(Path(r)) for r in args.runs)
+    last = min(last, args.upto) if args.upto else last
+    results = [blocks(Path(r), args.block, last) for r in args.runs]
+    print(table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

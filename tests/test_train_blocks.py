@@ -1,0 +1,40 @@
+"""scripts/train_blocks.py: which correct training completions get no credit under each method's rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from harness.testing.scripts import load_script
+
+tb = load_script("train_blocks")
+
+
+def test_grpo_gives_no_credit_only_in_all_correct_groups():
+    assert tb.correct_zeroed(np.array([1, 1, 1, 1]), "grpo", 5).tolist() == [True] * 4
+    assert tb.correct_zeroed(np.array([1, 0, 1, 1]), "grpo_kl", 5).tolist() == [False] * 4
+    assert not tb.correct_zeroed(np.array([1, 1, 1, 1]), "reinforce", 5).any()
+
+
+def test_leave_out_matches_the_trainers_rule():
+    """Correct and zeroed by scripts/train_blocks.py <=> r_i = 1 and leave_out_advantage gives 0 (rl_rej.py)."""
+    from harness.train.rl_rej import leave_out_advantage
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        r = (rng.random(8) < rng.random()).astype(float)
+        a = leave_out_advantage(torch.tensor(r), 8, tries=5).numpy()
+        assert tb.correct_zeroed(r, "leave_out", 5).tolist() == ((r > 0) & (a == 0)).tolist()
+    # one correct completion and seven wrong: its five checks all fail, full credit
+    assert not tb.correct_zeroed(np.array([1, 0, 0, 0, 0, 0, 0, 0.0]), "leave_out", 5).any()
+
+
+def test_sample_stats_per_logged_step():
+    rows = [(0, "a", [1, 1, 1, 1]), (0, "b", [0, 1, 0, 0]), (1, "a", [0, 0, 0, 0])]
+    df = pd.DataFrame([{"step": s, "problem_id": p, "sample_idx": i, "reward": float(x)}
+                       for s, p, rs in rows for i, x in enumerate(rs)])
+    st = tb.sample_stats(df, "grpo", 5)
+    assert st[1] == {"correct_zeroed": pytest.approx(4 / 5), "n_correct": 5, "all_correct_groups": 0.5}
+    assert st[2]["correct_zeroed"] is None and st[2]["all_correct_groups"] == 0.0
