@@ -25,18 +25,21 @@ import numpy as np
 
 
 def correct_zeroed(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
-    """Boolean per completion of one group (in generation order): correct but given advantage 0 by ``rule``."""
-    r = (np.nan_to_num(rewards.astype(float)) > 0).astype(float)
-    if rule in ("grpo", "grpo_kl"):
-        return (r > 0) & bool(r.all())
-    if rule == "leave_out":
-        keep = np.ones_like(r)
-        for k in range(1, tries + 1):
-            keep *= 1.0 - np.roll(r, -k)
-        return (r > 0) & (keep == 0)
-    if rule == "reinforce":
-        return np.zeros(len(r), bool)
-    raise ValueError(rule)
+    """Boolean per completion of one group (in generation order): correct but given advantage 0 by ``rule``,
+    computed with the trainer's own advantage functions (harness/train/grpo.py, rl_rej.py, reinforce.py)."""
+    import torch
+
+    from harness.train.grpo import group_normalised_advantage
+    from harness.train.reinforce import reinforce_advantage
+    from harness.train.rl_rej import leave_out_advantage
+
+    rules = {"grpo": group_normalised_advantage, "grpo_kl": group_normalised_advantage,
+             "leave_out": lambda r, g: leave_out_advantage(r, g, tries=tries), "reinforce": reinforce_advantage}
+    if rule not in rules:
+        raise ValueError(f"rule: {rule!r}; allowed values: {', '.join(rules)}")
+    r = torch.tensor(np.nan_to_num(rewards.astype(float)))
+    adv = rules[rule](r, len(r)).numpy()
+    return (r.numpy() > 0) & (adv == 0)
 
 
 def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
