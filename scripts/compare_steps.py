@@ -2,6 +2,10 @@
 
     python scripts/compare_steps.py runs/train/<run>/eval --a 40 --b 50 [--boot 10000] [--json out.json]
     python scripts/compare_steps.py runs/train/<grpo run>/eval --a 50 --b 50 --run-b runs/train/<other run>/eval
+    python scripts/compare_steps.py docs/cpu_grpo/<x>/checkpoints_metrics.json --a 50 --b 60 [--run-b <y>.json]
+
+Either side may be a sample run folder (its Parquet store) or a ``checkpoints_metrics.json`` written by
+``tmc eval-checkpoints`` (its per-problem ``{n, c}``), so committed reports compare after ``runs/`` is gone.
 
 The per-problem pass@k estimates (Chen et al. 2021, unbiased, from each problem's c of n) of step ``b`` minus
 step ``a`` are averaged over the problems both steps have; the 95% CI comes from a paired bootstrap over
@@ -50,24 +54,50 @@ def compare(df, a: int, b: int, n_boot: int = 10000, df_b=None) -> dict:
             "pass_at_k_diff": paired_passk_diff(n_a, c_a, n_b, c_b, ks, n_boot=n_boot)}
 
 
+def frame_from_metrics(path: str, step: int):
+    """Rows (step, problem_id, correct) rebuilt from a report's per-problem counts: c correct of n per problem.
+
+    Only the counts matter to :func:`compare` (pass@k is a function of each problem's n and c), so the rows'
+    order within a problem is arbitrary. Raises SystemExit naming the file when the step or the counts are absent.
+    """
+    import pandas as pd
+
+    with open(path) as f:
+        steps = json.load(f).get("steps", {})
+    if str(step) not in steps:
+        raise SystemExit(f"{path}: no step {step}; steps present: {sorted(map(int, steps))}")
+    pp = steps[str(step)].get("per_problem")
+    if pp is None:
+        raise SystemExit(f"{path}: step {step} has no per_problem counts (a report written before they were kept); "
+                         "re-run `tmc eval-checkpoints` on the run, or pass its sample run folder instead")
+    return pd.DataFrame([{"step": step, "problem_id": pid, "correct": i < v["c"]}
+                         for pid, v in pp.items() for i in range(int(v["n"]))])
+
+
+def read_step(run: str, step: int):
+    """The rows of ``step`` from a sample run folder or a ``checkpoints_metrics.json``, ``correct`` as bool."""
+    if run.endswith(".json"):
+        return frame_from_metrics(run, step)
+    from harness.store import SampleStore
+
+    df = SampleStore(run).read()
+    if step not in set(df["step"].astype(int)):
+        raise SystemExit(f"{run}: no samples for step {step}; steps present: {sorted(set(df['step'].astype(int)))}")
+    return df.assign(correct=df["correct"].fillna(False).astype(bool))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("run", help="a sample run folder holding both steps (e.g. <training run>/eval)")
+    p.add_argument("run", help="a sample run folder holding both steps (e.g. <training run>/eval), or a "
+                   "checkpoints_metrics.json of `tmc eval-checkpoints`")
     p.add_argument("--a", type=int, required=True, help="first step (0 = base)")
     p.add_argument("--b", type=int, required=True, help="second step")
-    p.add_argument("--run-b", help="read step b from this sample run instead (e.g. another method's <run>/eval, "
-                   "same problems and decoding)")
+    p.add_argument("--run-b", help="read step b from this sample run or checkpoints_metrics.json instead (e.g. "
+                   "another method's <run>/eval, same problems and decoding)")
     p.add_argument("--boot", type=int, default=10000)
     p.add_argument("--json")
     args = p.parse_args(argv)
-    from harness.store import SampleStore
-
-    frames = []
-    for run, step in ((args.run, args.a), (args.run_b or args.run, args.b)):
-        df = SampleStore(run).read()
-        if step not in set(df["step"].astype(int)):
-            raise SystemExit(f"{run}: no samples for step {step}; steps present: {sorted(set(df['step'].astype(int)))}")
-        frames.append(df.assign(correct=df["correct"].fillna(False).astype(bool)))
+    frames = [read_step(run, step) for run, step in ((args.run, args.a), (args.run_b or args.run, args.b))]
     r = compare(frames[0], args.a, args.b, args.boot, df_b=frames[1])
     where = f" (b from {args.run_b})" if args.run_b else ""
     print(f"steps {r['a']} -> {r['b']}{where}, {r['problems']} problems, n = {r['n']}")

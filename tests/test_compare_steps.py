@@ -37,3 +37,36 @@ def test_step_b_can_come_from_another_run():
     r = cs.compare(a, 5, 5, n_boot=50, df_b=b)
     assert r["histogram_a"] == [0, 0, 2, 0, 0] and r["histogram_b"] == [0, 1, 0, 0, 1]
     assert r["pass_at_k_diff"]["1"]["diff"] == pytest.approx(((4 - 2) + (1 - 2)) / 4 / 2)
+
+
+def _report(path, counts: dict[int, list[int]], n: int = 4):
+    import json
+
+    steps = {str(st): {"per_problem": {f"p{j}": {"n": n, "c": c} for j, c in enumerate(cs_)}}
+             for st, cs_ in counts.items()}
+    path.write_text(json.dumps({"run": "r", "steps": steps}))
+    return str(path)
+
+
+def test_committed_reports_pair_like_the_sample_stores(tmp_path):
+    """A checkpoints_metrics.json's per-problem {n, c} gives the same comparison as the store it came from."""
+    counts = {1: [2, 2, 1], 2: [4, 0, 3]}
+    other = {7: [3, 1, 0]}
+    a, b = _report(tmp_path / "a.json", counts), _report(tmp_path / "b.json", other)
+    from_rows = cs.compare(_df(counts), 1, 2, n_boot=300)
+    from_json = cs.compare(cs.read_step(a, 1), 1, 2, n_boot=300, df_b=cs.read_step(a, 2))
+    assert from_json == from_rows
+    across = cs.compare(cs.read_step(a, 2), 2, 7, n_boot=300, df_b=cs.read_step(b, 7))
+    assert across == cs.compare(_df(counts), 2, 7, n_boot=300, df_b=_df(other))
+    assert cs.main([a, "--a", "1", "--b", "7", "--run-b", b, "--boot", "50"]) == 0
+
+
+def test_report_without_counts_or_step_is_refused_by_name(tmp_path):
+    import json
+
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"steps": {"10": {"pass_at_k": {}}}}))
+    with pytest.raises(SystemExit, match="old.json: step 10 has no per_problem counts"):
+        cs.read_step(str(old), 10)
+    with pytest.raises(SystemExit, match=r"old.json: no step 20; steps present: \[10\]"):
+        cs.read_step(str(old), 20)

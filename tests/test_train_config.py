@@ -93,6 +93,9 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     assert pk[0]["4"]["mean"] == pytest.approx(1.0) and pk[20]["4"]["mean"] == pytest.approx(0.5)  # squeezing
     assert rep["steps"][20]["vs_base"] == {"lost": ["p1"], "gained": [], "n_lost": 1, "n_gained": 0, "n_kept": 1}
     assert rep["steps"][0]["vs_base"]["n_kept"] == 2 and rep["steps"][10]["vs_base"]["n_lost"] == 0
+    assert rep["steps"][20]["per_problem"] == {"p0": {"n": 4, "c": 4}, "p1": {"n": 4, "c": 0}}
+    saved = json.loads((run / "eval_report" / "checkpoints_metrics.json").read_text())
+    assert saved["steps"]["10"]["per_problem"]["p0"] == {"n": 4, "c": 2}
     from harness.train.eval_checkpoints import shape_table
 
     rows = shape_table(rep["steps"]).splitlines()

@@ -7,7 +7,9 @@ decoding for every step (default T = 0.6, top-p 0.95, the Yue et al. 2025 protoc
 ``evaluate_run`` (H3) gives pass@k (k = 1..n, unbiased estimator, bootstrap CIs) per step, written to
 ``<out>/checkpoints_metrics.json`` (per step also: the problems solved at least once, which of the base
 model's it lost and which it gained -- the solved-set picture of squeezing -- and the completions' mean
-length, share cut at the token limit and grade statuses; printed as a second table) with two figures:
+length, share cut at the token limit and grade statuses; printed as a second table; and each problem's
+``{n, c}``, so that ``scripts/compare_steps.py`` can pair two committed reports without the sample stores) with
+two figures:
 
 * ``passk_vs_k.png``: pass@k against k (log axis), one curve per step, the base model dashed;
 * ``passk_vs_step.png``: pass@k against training step for k = 1, 2, 4, ..., n, base values as dotted lines
@@ -141,8 +143,10 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
 
         stored = set(SampleStore(eval_dir).steps())
         steps += [s for s in sorted(set(args.steps) - set(steps)) if s in stored and s != 0]
+    # per_problem ({problem_id: {n, c}}) is kept so that a committed report alone supports paired comparisons
+    # (scripts/compare_steps.py reads it) after the ignored runs/ folder is gone
     keep = ("pass_at_k", "n", "n_problems", "maj_at_k", "n_solved", "solved", "mean_tokens", "grade_status",
-            "finish_reason")
+            "finish_reason", "per_problem")
     results = {}
     if base_metrics is not None:
         results[0] = {k: base_metrics[k] for k in keep}
