@@ -46,3 +46,35 @@ def test_same_seed_same_token_whatever_the_batch():
     a, _ = _draw([7, 8, 9], logits)
     b, _ = _draw([9, 123, 7, 456], logits)
     assert a[0] == b[2] and a[2] == b[0]
+
+
+# (seed, step, token) triples whose hash rounds to u = 1.0 in float32 without the clamp (found by scanning seeds
+# 0..255, steps 0..9 at SmolLM2's vocabulary of 49152 tokens)
+_U_ONE = [(139, 2, 40418), (136, 3, 8316), (33, 9, 35223)]
+
+
+@pytest.mark.parametrize("seed,step,token", _U_ONE)
+def test_noise_never_reaches_one_so_no_token_outside_the_nucleus_is_emitted(seed, step, token, monkeypatch):
+    """Regression: u = 1.0 gave infinite Gumbel noise, and the token it fell on was emitted whatever its
+    probability (NaN = -inf + inf outside the nucleus, which argmax picks). Now the draw stays in the nucleus
+    with a finite log-probability, and the clamp changes no other token's noise."""
+    import harness.backends.row_sampler as rs
+
+    V = 49152
+    logits = torch.full((1, V), -20.0)
+    logits[0, :3] = torch.tensor([3.0, 2.0, 1.0])  # nucleus at top_p 0.9: tokens 0 and 1
+    seeds = torch.tensor([seed])
+    u, u_max = rs.hashed_uniform(seeds, step, V), rs.U_MAX
+    fixed = [rs.draw_tokens(logits, seeds, step, 0.7, top_p) for top_p in (0.9, 1.0)]
+    monkeypatch.setattr(rs, "U_MAX", 2.0)  # the unclamped noise of the old code
+    u_old = rs.hashed_uniform(seeds, step, V)
+    old = [rs.draw_tokens(logits, seeds, step, 0.7, top_p) for top_p in (0.9, 1.0)]
+
+    assert u_old[0, token].item() == 1.0 and int((u_old == 1.0).sum()) == 1
+    assert all(int(c[0]) == token for c, _ in old)  # the bug: a -20-logit token emitted
+    assert u.max().item() < 1.0 and u[0, token].item() == np.float32(u_max)
+    other = torch.ones(V, dtype=torch.bool)
+    other[token] = False
+    assert torch.equal(u[0, other], u_old[0, other])
+    for chosen, lp in fixed:
+        assert int(chosen[0]) in (0, 1, 2) and torch.isfinite(lp).all()

@@ -32,8 +32,20 @@ def _fmix32(x):
     return x
 
 
+# The largest float32 below 1. (H + 0.5) / 2^32 rounds to exactly 1.0 in float32 for the top 128 of the 2^32
+# hash values, and G(1) = -log(-log 1) = +inf: before this clamp (harness up to 2026-12-01), about 1.5e-3 of
+# the decoding steps at a 49k vocabulary had such a u, and the token it belonged to was emitted -- inside the
+# nucleus as logp + inf = inf, outside it as -inf + inf = NaN, which argmax also picks -- i.e. a token drawn
+# uniformly from the whole vocabulary, with log-probability -inf. docs/harness_benchmarks.md measures it.
+U_MAX = 1.0 - 2.0 ** -24
+
+
 def hashed_uniform(seeds, step: int, vocab: int):
-    """``u[b, v] = (H(seed_b, step, v) + 0.5) / 2^32`` in (0, 1), float32, on ``seeds.device``."""
+    """``u[b, v] = min((H(seed_b, step, v) + 0.5) / 2^32, 1 - 2^-24)`` in (0, 1), float32, on ``seeds.device``.
+
+    The clamp keeps ``u < 1`` after the cast to float32, so the Gumbel noise ``-log(-log u)`` is finite (at most
+    16.6); it moves only the 128 hash values that rounded to 1.0 and leaves every other draw bit-identical.
+    """
     import torch
 
     seeds = seeds.to(torch.int64)
@@ -42,7 +54,7 @@ def hashed_uniform(seeds, step: int, vocab: int):
     v = torch.arange(vocab, device=seeds.device, dtype=torch.int64)
     x = ((s[:, None] * 0x9E3779B1) + (t ^ (v[None, :] * 0xC2B2AE3D))) & _M32
     x = _fmix32(x ^ (s[:, None] >> 7))
-    return (x.to(torch.float64) + 0.5).div_(4294967296.0).to(torch.float32)
+    return (x.to(torch.float64) + 0.5).div_(4294967296.0).clamp_(max=U_MAX).to(torch.float32)
 
 
 def seed_tensor(seeds, device=None):
