@@ -202,3 +202,44 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
 
     with pytest.raises(StoreError, match="lacks 1 of the 2 requested problems"):
         evaluate_run(base, problem_ids=["gsm8k/test/0", "gsm8k/test/99"])
+
+
+def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
+    """On a CPU `tmc train` trains in float32 (dtype: auto); a CPU with native bf16 would otherwise sample the
+    checkpoints in bf16 (the sampler's own auto). --dtype overrides; a base run of another explicit dtype is refused."""
+    from harness.store import SampleStore
+    from harness.train.eval_checkpoints import build_parser, evaluate_checkpoints, sample_config
+    from harness.train.runner import resolved_dtype_name
+    from tmc_theory.config import ConfigError
+
+    meta = {"model_path": "m", "config": {"model": "m", "benchmark": "gsm8k", "template": "chat",
+                                         "max_completion_length": 8, "dtype": "auto"}}
+    cpu = resolved_dtype_name("auto")
+    assert cpu == ("bfloat16" if torch_cuda() else "float32")
+    assert sample_config(meta, build_parser().parse_args(["r"])).dtype == cpu
+    assert sample_config(meta, build_parser().parse_args(["r", "--dtype", "auto"])).dtype == "auto"
+    meta["config"]["dtype"] = "float16"
+    assert sample_config(meta, build_parser().parse_args(["r"])).dtype == "float16"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["r", "--dtype", "fp8"])
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "train_run.json").write_text(json.dumps({**meta, "method": "grpo"}))
+    base = tmp_path / "base"
+    st = SampleStore.open(base, {"benchmark": "gsm8k", "split": "test", "template": "chat", "temperature": 0.6,
+                                 "top_p": 0.95, "max_new_tokens": 8, "seed": 0, "n": 4, "dtype": "bfloat16"}, "b")
+    st.write_batch([{"problem_id": "gsm8k/test/0", "sample_idx": j, "step": 0, "correct": False} for j in range(4)])
+    data = tmp_path / "t.jsonl"
+    data.write_text(json.dumps({"question": "q", "answer": "#### 1"}) + "\n")
+    argv = [str(run), "--source", str(data), "--limit", "1", "--n", "4", "--base-run", str(base)]
+    with pytest.raises(ConfigError, match="dtype = 'bfloat16' there but 'float16'"):
+        evaluate_checkpoints(run, build_parser().parse_args(argv), sampler=lambda *a: None)
+    rep = evaluate_checkpoints(run, build_parser().parse_args(argv + ["--dtype", "bfloat16"]), sampler=lambda *a: None)
+    assert rep["steps"][0]["n_problems"] == 1
+
+
+def torch_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

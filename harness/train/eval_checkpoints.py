@@ -53,6 +53,11 @@ def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
     p.add_argument("--max-new-tokens", type=int, default=None, help="default: the training max_completion_length")
     p.add_argument("--backend", default="hf", choices=("hf", "vllm"))
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--dtype", default="train", choices=("train", "auto", "float32", "bfloat16", "float16"),
+                   help="weights dtype for sampling; train (default) = the dtype `tmc train` trained the policy in on "
+                        "this machine (float32 on a CPU, bf16 on a GPU for dtype: auto), so a CPU with native bf16 "
+                        "does not evaluate a float32-trained policy in bf16; auto = the sampler's own choice (what "
+                        "eval folders made before this option used: pass it to resume one of those)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, nargs="*", default=None, help="only these checkpoint steps (0 = base)")
     p.add_argument("--no-base", action="store_true", help="do not sample the base model (step 0)")
@@ -70,8 +75,12 @@ def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
 def sample_config(train_meta: dict, args) -> object:
     from harness.pipeline import SampleConfig
 
+    from harness.train.runner import resolved_dtype_name
+
     cfg = train_meta["config"]
-    return SampleConfig(model=train_meta.get("model_path") or cfg["model"], backend=args.backend,
+    dtype = getattr(args, "dtype", "train")
+    dtype = resolved_dtype_name(cfg.get("dtype", "auto")) if dtype == "train" else dtype
+    return SampleConfig(model=train_meta.get("model_path") or cfg["model"], backend=args.backend, dtype=dtype,
                         benchmark=cfg["benchmark"], split=args.split, source=args.source, limit=args.limit,
                         template=cfg["template"], n=args.n, temperature=args.temperature, top_p=args.top_p,
                         max_new_tokens=args.max_new_tokens or cfg["max_completion_length"], seed=args.seed,
@@ -100,6 +109,10 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
         if base_cfg.get(key) != getattr(scfg, key):
             raise ConfigError(f"--base-run {base_run}: {key} = {base_cfg.get(key)!r} there but {getattr(scfg, key)!r} "
                               "in this evaluation; allowed values: a base run with the same decoding settings")
+    base_dtype = base_cfg.get("dtype", "auto")
+    if base_dtype != "auto" and scfg.dtype != "auto" and base_dtype != scfg.dtype:  # auto: resolved per machine
+        raise ConfigError(f"--base-run {base_run}: dtype = {base_dtype!r} there but {scfg.dtype!r} in this "
+                          f"evaluation; allowed values: a base run sampled in {scfg.dtype}, or --dtype {base_dtype}")
     if int(base_cfg.get("n", 0)) < scfg.n:
         raise ConfigError(f"--base-run {base_run}: n = {base_cfg.get('n')} there, fewer than this evaluation's {scfg.n}")
     ids = [p.id for p in load_problems(scfg.benchmark, split=scfg.split, source=scfg.source, limit=scfg.limit,

@@ -23,12 +23,20 @@ from .config import TrainConfig
 log = logging.getLogger(__name__)
 
 
+def resolved_dtype_name(dtype: str) -> str:
+    """The weights dtype ``tmc train`` uses for a config's ``dtype``: ``auto`` is bfloat16 on a CUDA machine and
+    float32 on a CPU (whatever its bf16 support: the policy is trained in float32 there)."""
+    if dtype == "auto":
+        import torch
+
+        return "bfloat16" if torch.cuda.is_available() else "float32"
+    return dtype
+
+
 def torch_dtype(cfg: TrainConfig):
     import torch
 
-    if cfg.dtype == "auto":
-        return torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    return getattr(torch, cfg.dtype)
+    return getattr(torch, resolved_dtype_name(cfg.dtype))
 
 
 def load_policy(cfg: TrainConfig):
