@@ -66,8 +66,9 @@ def test_noise_never_reaches_one_so_no_token_outside_the_nucleus_is_emitted(seed
     seeds = torch.tensor([seed])
     u, u_max = rs.hashed_uniform(seeds, step, V), rs.U_MAX
     fixed = [rs.draw_tokens(logits, seeds, step, 0.7, top_p) for top_p in (0.9, 1.0)]
-    monkeypatch.setattr(rs, "U_MAX", 2.0)  # the unclamped noise of the old code
-    u_old = rs.hashed_uniform(seeds, step, V)
+    u_old = rs.hashed_uniform(seeds, step, V, clamp=False)  # the noise of the old code
+    assert torch.equal(u_old, rs.hashed_uniform(seeds, step, V, clamp=True).where(u_old < 1, u_old))
+    monkeypatch.setattr(rs, "U_MAX", 2.0)  # draw_tokens with the clamp disabled = the old sampler
     old = [rs.draw_tokens(logits, seeds, step, 0.7, top_p) for top_p in (0.9, 1.0)]
 
     assert u_old[0, token].item() == 1.0 and int((u_old == 1.0).sum()) == 1

@@ -40,11 +40,12 @@ def _fmix32(x):
 U_MAX = 1.0 - 2.0 ** -24
 
 
-def hashed_uniform(seeds, step: int, vocab: int):
+def hashed_uniform(seeds, step: int, vocab: int, clamp: bool = True):
     """``u[b, v] = min((H(seed_b, step, v) + 0.5) / 2^32, 1 - 2^-24)`` in (0, 1), float32, on ``seeds.device``.
 
     The clamp keeps ``u < 1`` after the cast to float32, so the Gumbel noise ``-log(-log u)`` is finite (at most
     16.6); it moves only the 128 hash values that rounded to 1.0 and leaves every other draw bit-identical.
+    ``clamp=False`` gives the old noise (scripts/sampler_u1_rows.py uses it to find the samples it corrupted).
     """
     import torch
 
@@ -54,7 +55,8 @@ def hashed_uniform(seeds, step: int, vocab: int):
     v = torch.arange(vocab, device=seeds.device, dtype=torch.int64)
     x = ((s[:, None] * 0x9E3779B1) + (t ^ (v[None, :] * 0xC2B2AE3D))) & _M32
     x = _fmix32(x ^ (s[:, None] >> 7))
-    return (x.to(torch.float64) + 0.5).div_(4294967296.0).clamp_(max=U_MAX).to(torch.float32)
+    u = (x.to(torch.float64) + 0.5).div_(4294967296.0)
+    return (u.clamp_(max=U_MAX) if clamp else u).to(torch.float32)
 
 
 def seed_tensor(seeds, device=None):
