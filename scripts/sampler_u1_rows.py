@@ -1,6 +1,7 @@
 """Which stored samples the transformers backend's row sampler corrupted before 2026-12-01 (the u = 1.0 bug).
 
     python scripts/sampler_u1_rows.py RUN [RUN ...] [--vocab 49152] [--json out.json]
+    python scripts/sampler_u1_rows.py --reports docs/cpu_grpo/checkpoints_metrics.json ...   # stores gone: bounds
 
 The sampler draws token ``argmax_v [log pi'(v) - log(-log u_{s,t,v})]`` with ``u`` hashed from (seed, decode
 step, token) (harness/backends/row_sampler.py). Before the clamp, ``u`` rounded to exactly 1.0 in float32 for
@@ -14,7 +15,12 @@ the first such step the old sampler emitted that token, and the completion diver
 recomputes the old noise for every stored row and reports, per step of the run, the share of corrupted samples
 and the accuracy of both groups. ``--vocab`` must be the model's logit width (49152 for SmolLM2; 151936 for
 Qwen2.5). A corrupted sample whose out-of-nucleus token was emitted also has ``logprob_sum = -inf``, which the
-report cross-checks (in-nucleus hits keep a finite log-probability).
+report cross-checks (in-nucleus hits keep a finite log-probability; with top_p = 1 every hit is in the nucleus).
+
+Where the stores are gone and only committed reports remain (``checkpoints_metrics.json`` of ``tmc
+eval-checkpoints`` or ``metrics.json`` of ``tmc eval``), ``--reports`` gives, per step, the expected corrupted
+share at the report's mean length and the largest pass@1 the clean samples could have had, p_obs / (1 - s)
+(if no corrupted sample was correct; measured, they were correct about half as often as clean ones).
 """
 
 from __future__ import annotations
@@ -44,6 +50,34 @@ def first_hit_steps(seeds, n_tokens, vocab: int, rows_per_chunk: int = 128) -> n
     return hit
 
 
+def hit_rate_per_step(vocab: int) -> float:
+    """P(some token of the step has u = 1.0) = 1 - (1 - 128 / 2^32)^V: 128 of the 2^32 hash values round to 1."""
+    return float(-np.expm1(vocab * np.log1p(-128 / 2**32)))
+
+
+def corrupted_share(mean_tokens: float, vocab: int) -> float:
+    """s = 1 - (1 - q)^L at the mean length L: an upper estimate of the expected share over lengths (concavity)."""
+    return float(-np.expm1(mean_tokens * np.log1p(-hit_rate_per_step(vocab))))
+
+
+def bounds_from_reports(paths: list[str], vocab: int) -> list[dict]:
+    """Per (report, step): mean tokens, expected corrupted share s, observed pass@1 and the bound p_obs / (1 - s)."""
+    out = []
+    for path in paths:
+        with open(path) as f:
+            d = json.load(f)
+        steps = d.get("steps") or {name: r for name, r in d.get("runs", {}).items()}
+        if not steps:
+            raise SystemExit(f"{path}: neither 'steps' (tmc eval-checkpoints) nor 'runs' (tmc eval); not a report")
+        for step, r in steps.items():
+            if r.get("mean_tokens") is None:
+                raise SystemExit(f"{path}: step {step} has no mean_tokens")
+            s, p = corrupted_share(r["mean_tokens"], vocab), r["pass_at_k"]["1"]["mean"]
+            out.append({"report": path, "step": step, "mean_tokens": r["mean_tokens"], "corrupted_share": s,
+                        "pass1": p, "pass1_clean_max": p / (1 - s), "ci": [r["pass_at_k"]["1"]["lo"], r["pass_at_k"]["1"]["hi"]]})
+    return out
+
+
 def report(df, vocab: int) -> dict:
     """Per stored step: samples, corrupted share, accuracy of corrupted and clean samples, the -inf cross-check."""
     hit = first_hit_steps(df["seed"].to_numpy(), df["n_tokens"].fillna(0).astype(int).to_numpy(), vocab)
@@ -66,13 +100,27 @@ def report(df, vocab: int) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("runs", nargs="+", help="sample run folders (tmc sample out, or <training run>/eval)")
+    p.add_argument("runs", nargs="*", help="sample run folders (tmc sample out, or <training run>/eval)")
+    p.add_argument("--reports", nargs="*", default=[], help="committed checkpoints_metrics.json / metrics.json: "
+                   "expected corrupted share and pass@1 bound from their mean lengths")
     p.add_argument("--vocab", type=int, default=49152, help="the model's logit width (default: SmolLM2's 49152)")
     p.add_argument("--json", help="write the per-step figures and the corrupted rows here")
     args = p.parse_args(argv)
     from harness.store import SampleStore
 
-    result = {}
+    if not args.runs and not args.reports:
+        p.error("give sample run folders and/or --reports")
+    result: dict = {}
+    if args.reports:
+        rows = result["report_bounds"] = bounds_from_reports(args.reports, args.vocab)
+        print(f"per-step hit rate at V = {args.vocab}: {hit_rate_per_step(args.vocab):.3e}")
+        print("| report | step | mean tokens | expected corrupted share | pass@1 (95% CI) | pass@1 of clean samples at most |")
+        print("|---|---:|---:|---:|---|---:|")
+        for r in rows:
+            print(f"| {r['report']} | {r['step']} | {r['mean_tokens']:.1f} | {r['corrupted_share']:.1%} | {r['pass1']:.4f} "
+                  f"[{r['ci'][0]:.4f}, {r['ci'][1]:.4f}] | {r['pass1_clean_max']:.4f} |")
+    if not args.runs:
+        return _write(result, args.json)
     print("| run | step | samples | mean tokens | corrupted | accuracy corrupted | accuracy clean | logprob -inf (outside corrupted) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for run in args.runs:
@@ -86,8 +134,12 @@ def main(argv=None) -> int:
             print(f"| {run} | {step} | {s['samples']} | {s['mean_tokens']:.1f} | {s['corrupted']} ({s['corrupted_share']:.1%}) | "
                   f"{fmt(s['accuracy_corrupted'])} | {fmt(s['accuracy_clean'])} | {s['logprob_neg_inf']} "
                   f"({s['logprob_neg_inf_outside_corrupted']}) |")
-    if args.json:
-        with open(args.json, "w") as f:
+    return _write(result, args.json)
+
+
+def _write(result: dict, path: str | None) -> int:
+    if path:
+        with open(path, "w") as f:
             json.dump(result, f, indent=2)
     return 0
 
