@@ -35,8 +35,8 @@ def _fmix32(x):
 # The largest float32 below 1. (H + 0.5) / 2^32 rounds to exactly 1.0 in float32 for the top 128 of the 2^32
 # hash values, and G(1) = -log(-log 1) = +inf: before this clamp (harness up to 2026-12-01), about 1.5e-3 of
 # the decoding steps at a 49k vocabulary had such a u, and the token it belonged to was emitted -- inside the
-# nucleus as logp + inf = inf, outside it as -inf + inf = NaN, which argmax also picks -- i.e. a token drawn
-# uniformly from the whole vocabulary, with log-probability -inf. docs/harness_benchmarks.md measures it.
+# nucleus as logp + inf = inf, outside it as -inf + inf = NaN, which argmax also picks (recorded log-probability
+# -inf) -- i.e. a token drawn uniformly from the whole vocabulary. docs/harness_benchmarks.md measures it.
 U_MAX = 1.0 - 2.0 ** -24
 
 

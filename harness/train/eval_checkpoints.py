@@ -74,7 +74,6 @@ def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
 
 def sample_config(train_meta: dict, args) -> object:
     from harness.pipeline import SampleConfig
-
     from harness.train.runner import resolved_dtype_name
 
     cfg = train_meta["config"]
