@@ -49,6 +49,11 @@ def format_table(label: str, r: dict) -> str:
         mj = r["maj_at_k"].get(str(k))
         mj_s = f"{mj['mean']:7.3f}  [{mj['lo']:.3f}, {mj['hi']:.3f}]" if mj else f"{'-':>7}  {'':>14}"
         lines.append(f"  {k:>5}  {pk['mean']:7.3f}  [{pk['lo']:.3f}, {pk['hi']:.3f}]  {mj_s}")
+    res = r.get("resolved") or []
+    if res:
+        drawn = "; ".join(f"{e.get('dtype')} on {e.get('device')}" + (f", {e['threads']} threads" if "threads" in e else "")
+                          for e in res)
+        lines.append(f"  drawn in: {drawn}" + ("  (mixed precisions)" if len({e.get('dtype') for e in res}) > 1 else ""))
     gs = r.get("grade_status") or {}
     if gs:
         lines.append("  grade status: " + ", ".join(f"{k}={v}" for k, v in gs.items()))

@@ -120,6 +120,9 @@ def evaluate_run(
         "top_p": _first(df, "top_p"),
         "config_hash": store.config_hash,
         "config_hashes_in_rows": sorted(map(str, df["config_hash"].dropna().unique())) if "config_hash" in df else [],
+        # what dtype/device the samples of this step were actually drawn in (run.json "resolved"; absent for
+        # runs sampled before it was recorded)
+        "resolved": [e for e in store.meta.get("resolved", []) if int(step) in e.get("steps", [])],
         "n": n_min,
         "n_min": n_min,
         "n_max": n_max,

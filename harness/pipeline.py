@@ -23,6 +23,7 @@ can be extended to more problems or more samples per problem with the same comma
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,13 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
     if backend is None:
         backend = make_backend(cfg.backend, cfg.model, dtype=cfg.dtype, device=cfg.device, adapter=adapter,
                                batch_size=cfg.batch_size, **cfg.backend_options)
+    if hasattr(backend, "resolved"):
+        info = backend.resolved()
+        summary["resolved"] = info
+        for e in store.record_resolved(info, step):
+            print(f"warning: {store.meta_path}: earlier samples (steps {e['steps']}) were drawn in {e.get('dtype')} on "
+                  f"{e.get('device')}, these in {info.get('dtype')} on {info.get('device')}; pass@k then mixes "
+                  f"precisions (set dtype explicitly to keep one)", file=sys.stderr)
     tokenizer = getattr(backend, "tokenizer", None)
     prompts: dict[int, str] = {}
     missing_per_problem: dict[int, int] = {}

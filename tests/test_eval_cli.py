@@ -113,3 +113,17 @@ def test_truncated_samples_do_not_vote(tmp_path):
     assert r["maj_at_k"]["1"]["mean"] == pytest.approx(r["pass_at_k"]["1"]["mean"]) == pytest.approx(0.25)
     # k = 4: p0 votes {6: 1, 5: 1} (tie -> correct half the time); p1 votes {3: 1, 8: 1} likewise
     assert r["maj_at_k"]["4"]["mean"] == pytest.approx(0.5, abs=0.1)
+
+
+def test_table_shows_the_precision_the_samples_were_drawn_in(tmp_path, capsys):
+    make_run(tmp_path / "r", seed=0)
+    s = SampleStore(tmp_path / "r")
+    s.record_resolved({"backend": "hf", "device": "cpu", "dtype": "bfloat16", "threads": 2}, step=0)
+    assert main(["eval", str(tmp_path / "r"), "--n-boot", "20"]) == 0
+    assert "drawn in: bfloat16 on cpu, 2 threads\n" in capsys.readouterr().out + "\n"
+    s.record_resolved({"backend": "hf", "device": "cpu", "dtype": "float32", "threads": 1}, step=0)
+    assert main(["eval", str(tmp_path / "r"), "--n-boot", "20"]) == 0
+    assert "drawn in: bfloat16 on cpu, 2 threads; float32 on cpu, 1 threads  (mixed precisions)" in capsys.readouterr().out
+    make_run(tmp_path / "old", seed=1)  # a run sampled before anything was recorded: no line
+    assert main(["eval", str(tmp_path / "old"), "--n-boot", "20"]) == 0
+    assert "drawn in" not in capsys.readouterr().out

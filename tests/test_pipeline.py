@@ -135,3 +135,34 @@ def test_clear_errors(tiny_model_dir, tmp_path, capsys):
     assert "allowed values: hf, vllm" in capsys.readouterr().err
     assert tmc(["sample", "--config", TINY_CFG, "--set", "n=0", "--out", str(tmp_path / "d")]) == 2
     assert "n: must be >= 1" in capsys.readouterr().err
+
+
+def test_run_json_records_the_resolved_dtype_and_warns_on_mixing(tiny_model_dir, tmp_path, shared_data, capsys):
+    """``dtype: auto`` is bf16 on CPUs with native bf16 and float32 elsewhere: run.json keeps what each session
+    actually drew in, with its steps; the report carries it; a later session in another precision is warned."""
+    import torch
+
+    from harness.backends.hf import _pick_dtype
+    from harness.evaluate import evaluate_run
+    from harness.pipeline import SampleConfig, run_sampling
+    from harness.store import SampleStore
+
+    rd = tmp_path / "r"
+    cfg = SampleConfig(model=str(tiny_model_dir), limit=2, n=2, max_new_tokens=6, batch_size=4, dtype="auto")
+    s = run_sampling(cfg, run_dir=rd, progress=False)
+    want = str(_pick_dtype("auto", "cpu")).removeprefix("torch.")
+    assert s["resolved"]["dtype"] == want and s["resolved"]["device"] == "cpu"
+    assert s["resolved"]["threads"] == torch.get_num_threads()
+    run_sampling(cfg, run_dir=rd, step=3, progress=False)
+    (entry,) = SampleStore(rd).meta["resolved"]
+    assert entry["steps"] == [0, 3] and entry["dtype"] == want
+    assert evaluate_run(rd, step=3, n_boot=10)["resolved"] == [entry]
+    assert "warning" not in capsys.readouterr().err
+    # the same run resumed at another step in the other precision: recorded separately, and warned about
+    other = "float32" if want == "bfloat16" else "bfloat16"
+    run_sampling(SampleConfig(**{**cfg.__dict__, "dtype": other}), run_dir=rd, step=4, progress=False,
+                 allow_mixed=True)
+    err = capsys.readouterr().err
+    assert f"were drawn in {want} on cpu, these in {other} on cpu" in err and "steps [0, 3]" in err
+    assert [e["dtype"] for e in SampleStore(rd).meta["resolved"]] == [want, other]
+    assert [e["dtype"] for e in evaluate_run(rd, step=4, n_boot=10)["resolved"]] == [other]

@@ -237,6 +237,14 @@ def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
         evaluate_checkpoints(run, build_parser().parse_args(argv), sampler=lambda *a: None)
     rep = evaluate_checkpoints(run, build_parser().parse_args(argv + ["--dtype", "bfloat16"]), sampler=lambda *a: None)
     assert rep["steps"][0]["n_problems"] == 1
+    # a base run configured `auto` is checked against what auto resolved to there (run.json "resolved")
+    st.meta["config"]["dtype"] = "auto"
+    st._write_meta()
+    st.record_resolved({"backend": "hf", "device": "cpu", "dtype": "bfloat16", "threads": 2}, step=0)
+    with pytest.raises(ConfigError, match="dtype auto there was drawn in bfloat16 .* samples in float16"):
+        evaluate_checkpoints(run, build_parser().parse_args(argv), sampler=lambda *a: None)
+    rep = evaluate_checkpoints(run, build_parser().parse_args(argv + ["--dtype", "bfloat16"]), sampler=lambda *a: None)
+    assert rep["steps"][0]["n_problems"] == 1
 
 
 def torch_cuda() -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import types
+from pathlib import Path
 
 import pytest
 
@@ -251,6 +253,8 @@ def test_grpo_trains_and_stores_completions(rl_tiny, tmp_path):
     assert set(df.groupby(["step", "problem_id"]).size()) == {4}
     m = metrics(cfg)
     assert {"reward", "entropy", "frac_reward_zero_std", "tokens_per_s"} <= set(m[0])
+    run = json.loads((Path(cfg.output_dir) / "train_run.json").read_text())
+    assert run["resolved_dtype"] == "float32" and run["config"]["dtype"] == cfg.dtype  # CPU trains in float32
 
 
 def test_reinforce_with_all_zero_rewards_changes_nothing(rl_tiny, tmp_path):

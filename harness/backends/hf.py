@@ -199,6 +199,14 @@ class HFBackend:
                            n_tokens=len(t), finish_reason=f, logprob_sum=float(lp), token_ids=list(t))
                 for t, lp, f in zip(tokens, lps, finishes)]
 
+    def resolved(self) -> dict:
+        """What ``dtype: auto``/``device: auto`` became here, and the thread count (bf16 draws on CPU depend on
+        it, docs/harness_benchmarks.md): recorded in the store's run.json by the sampling pipeline."""
+        import torch
+
+        return {"backend": self.name, "device": str(self.device), "dtype": str(self.dtype).removeprefix("torch."),
+                "threads": int(torch.get_num_threads()), "torch": torch.__version__}
+
     def generate(self, prompts: list[str], n: int, temperature: float, top_p: float, max_new_tokens: int,
                  seed: int, seeds: list[list[int]] | None = None) -> list[list[Completion]]:
         """``[prompt][sample]`` completions; rows (prompt x sample) run in chunks of ``batch_size``."""

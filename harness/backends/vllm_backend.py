@@ -64,6 +64,7 @@ class VLLMBackend:
 
             dtype = "bfloat16" if cpu_has_fast_bf16() else "float32"
         kw = dict(model=model, dtype=dtype, seed=seed, logprobs_mode="processed_logprobs")
+        self._resolved = {"backend": self.name, "device": "cpu" if cpu else "cuda", "dtype": dtype}
         if max_model_len is not None:
             kw["max_model_len"] = max_model_len
         if cpu:
@@ -82,6 +83,15 @@ class VLLMBackend:
 
             self.lora_request = LoRARequest("adapter", 1, str(adapter))
         self.last_stats: dict = {}
+
+    def resolved(self) -> dict:
+        """The dtype and device the engine was built with (``auto`` on CUDA is left to vLLM: the model's own
+        dtype) and the vLLM version; recorded in the store's run.json by the sampling pipeline."""
+        import vllm
+
+        cfg = getattr(getattr(self.llm, "llm_engine", None), "model_config", None)
+        dtype = str(getattr(cfg, "dtype", self._resolved["dtype"])).removeprefix("torch.")
+        return {**self._resolved, "dtype": dtype, "vllm": vllm.__version__}
 
     def generate(self, prompts: list[str], n: int, temperature: float, top_p: float, max_new_tokens: int,
                  seed: int, seeds: list[list[int]] | None = None) -> list[list[Completion]]:

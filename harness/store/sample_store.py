@@ -2,12 +2,16 @@
 
 Layout::
 
-    run_dir/run.json                  {"run_id", "config", "config_hash", "created"}
+    run_dir/run.json                  {"run_id", "config", "config_hash", "created", "resolved"}
     run_dir/samples/part-<time_ns>-<pid>-<rand>.parquet   one per write_batch
 
 Each part is written to a hidden temporary file in the same folder, fsync'ed, then ``os.replace``d into
 place, so a part is either complete or absent even if the process is SIGKILLed mid-write (leftover
 ``.tmp-*`` files are ignored and cleaned by the next open). Part names sort by creation time.
+
+``resolved`` lists what each sampling session's backend actually ran as (``dtype: auto`` resolved to
+bfloat16 or float32, device, thread count, library version) with the steps it sampled, so two runs whose
+configs both say ``auto`` but were drawn in different precisions can be told apart.
 
 Resume semantics: ``done(step)`` lists the finished ``sample_idx`` per ``problem_id``; the sampler skips
 them. ``read`` concatenates parts in name order and de-duplicates on ``(problem_id, sample_idx, step)``
@@ -130,6 +134,24 @@ class SampleStore:
                 store._write_meta()
         store._write_hash = config_hash
         return store
+
+    def record_resolved(self, info: dict, step: int) -> list[dict]:
+        """Record that samples of ``step`` were drawn by a backend that resolved to ``info`` (see
+        ``HFBackend.resolved``); return the earlier entries whose dtype or device differs, so the caller
+        can warn that the run now mixes precisions. Entries are kept in run.json under ``resolved`` as
+        ``{**info, "steps": [...]}``, one per distinct ``info``."""
+        entries = [dict(e) for e in self.meta.get("resolved", [])]
+        info = {k: v for k, v in info.items() if k != "steps"}
+        same = [e for e in entries if {k: v for k, v in e.items() if k != "steps"} == info]
+        if same:
+            if int(step) in same[0]["steps"]:
+                return [e for e in entries if (e.get("dtype"), e.get("device")) != (info.get("dtype"), info.get("device"))]
+            same[0]["steps"] = sorted(set(same[0]["steps"]) | {int(step)})
+        else:
+            entries.append({**info, "steps": [int(step)]})
+        self.meta["resolved"] = entries
+        self._write_meta()
+        return [e for e in entries if (e.get("dtype"), e.get("device")) != (info.get("dtype"), info.get("device"))]
 
     # ------------------------------------------------------------------ writing
     def _table(self, rows: list[dict]):

@@ -103,7 +103,8 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
     meta_path = Path(base_run) / "run.json"
     if not meta_path.exists():
         raise ConfigError(f"--base-run {base_run}: not a sample run (no run.json); allowed values: a `tmc sample` run")
-    base_cfg = json.loads(meta_path.read_text()).get("config", {})
+    base_meta = json.loads(meta_path.read_text())
+    base_cfg = base_meta.get("config", {})
     for key in BASE_RUN_KEYS:
         if base_cfg.get(key) != getattr(scfg, key):
             raise ConfigError(f"--base-run {base_run}: {key} = {base_cfg.get(key)!r} there but {getattr(scfg, key)!r} "
@@ -112,6 +113,11 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
     if base_dtype != "auto" and scfg.dtype != "auto" and base_dtype != scfg.dtype:  # auto: resolved per machine
         raise ConfigError(f"--base-run {base_run}: dtype = {base_dtype!r} there but {scfg.dtype!r} in this "
                           f"evaluation; allowed values: a base run sampled in {scfg.dtype}, or --dtype {base_dtype}")
+    drawn = sorted({e.get("dtype") for e in base_meta.get("resolved", []) if 0 in e.get("steps", [])} - {None})
+    if base_dtype == "auto" and scfg.dtype != "auto" and drawn and drawn != [scfg.dtype]:  # what auto became there
+        raise ConfigError(f"--base-run {base_run}: dtype auto there was drawn in {', '.join(drawn)} (run.json resolved) "
+                          f"but this evaluation samples in {scfg.dtype}; allowed values: a base run drawn in "
+                          f"{scfg.dtype}, or --dtype {drawn[0]}")
     if int(base_cfg.get("n", 0)) < scfg.n:
         raise ConfigError(f"--base-run {base_run}: n = {base_cfg.get('n')} there, fewer than this evaluation's {scfg.n}")
     ids = [p.id for p in load_problems(scfg.benchmark, split=scfg.split, source=scfg.source, limit=scfg.limit,

@@ -210,7 +210,10 @@ def write_run_json(cfg: TrainConfig, model_path: str) -> str:
     out.mkdir(parents=True, exist_ok=True)
     h = config_hash(cfg, exclude=("max_steps", "resume", "save_steps", "report_to", "logging_steps", "output_dir",
                                   "run_name", "wandb_project"))
-    meta = {"method": cfg.method, "model_path": model_path, "config": to_dict(cfg), "config_hash": h}
+    # the precision the policy is trained in (``dtype: auto`` differs between CPU and CUDA machines), as resolved
+    # by this launch; tmc eval-checkpoints --dtype train samples in it
+    meta = {"method": cfg.method, "model_path": model_path, "config": to_dict(cfg), "config_hash": h,
+            "resolved_dtype": resolved_dtype_name(cfg.dtype)}
     tmp = out / f".train_run.json.tmp-{os.getpid()}"  # atomic: every process of a multi-process run writes it
     tmp.write_text(json.dumps(meta, indent=2, default=str))
     os.replace(tmp, out / "train_run.json")
