@@ -82,6 +82,7 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     def sampler(step, adapter):
         calls.append((step, adapter))
         st = SampleStore.open(run / "eval", {"n": 4}, "h")
+        st.record_resolved({"backend": "hf", "device": "cpu", "dtype": "float32"}, step)
         st.write_batch([{"problem_id": f"p{j}", "sample_idx": i, "step": step, "correct": i < c, "extracted": str(i < c)}
                         for j, c in enumerate(outcomes[step]) for i in range(4)])
 
@@ -96,6 +97,8 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     assert rep["steps"][20]["per_problem"] == {"p0": {"n": 4, "c": 4}, "p1": {"n": 4, "c": 0}}
     saved = json.loads((run / "eval_report" / "checkpoints_metrics.json").read_text())
     assert saved["steps"]["10"]["per_problem"]["p0"] == {"n": 4, "c": 2}
+    assert saved["steps"]["20"]["resolved"] == [{"backend": "hf", "device": "cpu", "dtype": "float32",
+                                                 "steps": [0, 10, 20]}]
     from harness.train.eval_checkpoints import shape_table
 
     rows = shape_table(rep["steps"]).splitlines()

@@ -163,15 +163,16 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
         steps += [s for s in sorted(set(args.steps) - set(steps)) if s in stored and s != 0]
     # per_problem ({problem_id: {n, c}}) is kept so that a committed report alone supports paired comparisons
     # (scripts/compare_steps.py reads it) after the ignored runs/ folder is gone
+    # and resolved (the dtype/device/threads the step was drawn in, run.json) so the report says its precision
     keep = ("pass_at_k", "n", "n_problems", "maj_at_k", "n_solved", "solved", "mean_tokens", "grade_status",
-            "finish_reason", "per_problem")
+            "finish_reason", "per_problem", "resolved")
     results = {}
     if base_metrics is not None:
-        results[0] = {k: base_metrics[k] for k in keep}
+        results[0] = {k: base_metrics.get(k) for k in keep}
         results[0]["source"] = str(base_run)
     for step in sorted(steps):
         r = evaluate_run(eval_dir, step=step)
-        results[step] = {k: r[k] for k in keep}
+        results[step] = {k: r.get(k) for k in keep}
     if 0 in results:
         for step in results:
             results[step]["vs_base"] = solved_set_change(results[0]["solved"], results[step]["solved"])
