@@ -140,18 +140,22 @@ class SampleStore:
         ``HFBackend.resolved``); return the earlier entries whose dtype or device differs, so the caller
         can warn that the run now mixes precisions. Entries are kept in run.json under ``resolved`` as
         ``{**info, "steps": [...]}``, one per distinct ``info``."""
+        def setting(e: dict) -> dict:
+            return {k: v for k, v in e.items() if k != "steps"}
+
+        info, step = setting(info), int(step)
         entries = [dict(e) for e in self.meta.get("resolved", [])]
-        info = {k: v for k, v in info.items() if k != "steps"}
-        same = [e for e in entries if {k: v for k, v in e.items() if k != "steps"} == info]
-        if same:
-            if int(step) in same[0]["steps"]:
-                return [e for e in entries if (e.get("dtype"), e.get("device")) != (info.get("dtype"), info.get("device"))]
-            same[0]["steps"] = sorted(set(same[0]["steps"]) | {int(step)})
+        others = [e for e in entries if (e.get("dtype"), e.get("device")) != (info.get("dtype"), info.get("device"))]
+        same = next((e for e in entries if setting(e) == info), None)
+        if same is None:
+            entries.append({**info, "steps": [step]})
+        elif step in same["steps"]:
+            return others  # already recorded: run.json is left untouched
         else:
-            entries.append({**info, "steps": [int(step)]})
+            same["steps"] = sorted(set(same["steps"]) | {step})
         self.meta["resolved"] = entries
         self._write_meta()
-        return [e for e in entries if (e.get("dtype"), e.get("device")) != (info.get("dtype"), info.get("device"))]
+        return others
 
     # ------------------------------------------------------------------ writing
     def _table(self, rows: list[dict]):
