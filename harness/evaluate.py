@@ -31,7 +31,7 @@ from .metrics import (
     powers_of_two,
     solved_set,
 )
-from .store import SampleStore, StoreError
+from .store import SampleStore, StoreError, resolved_at
 
 
 def _counts(series) -> dict[str, int]:
@@ -122,7 +122,7 @@ def evaluate_run(
         "config_hashes_in_rows": sorted(map(str, df["config_hash"].dropna().unique())) if "config_hash" in df else [],
         # what dtype/device the samples of this step were actually drawn in (run.json "resolved"; absent for
         # runs sampled before it was recorded)
-        "resolved": [e for e in store.meta.get("resolved", []) if int(step) in e.get("steps", [])],
+        "resolved": resolved_at(store.meta, step),
         "n": n_min,
         "n_min": n_min,
         "n_max": n_max,

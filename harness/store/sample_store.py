@@ -68,6 +68,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def resolved_at(meta: dict, step: int) -> list[dict]:
+    """The ``resolved`` entries of a run.json ``meta`` (see :meth:`SampleStore.record_resolved`) that sampled
+    ``step``: what its samples were actually drawn in. Empty for runs sampled before this was recorded."""
+    return [e for e in meta.get("resolved", []) if int(step) in e.get("steps", [])]
+
+
 class SampleStore:
     """Samples of one run (see the module docstring for layout and semantics)."""
 

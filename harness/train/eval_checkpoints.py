@@ -98,6 +98,7 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
     """
     from harness.data import load_problems
     from harness.evaluate import evaluate_run
+    from harness.store import resolved_at
     from tmc_theory.config import ConfigError
 
     meta_path = Path(base_run) / "run.json"
@@ -113,7 +114,7 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
     if base_dtype != "auto" and scfg.dtype != "auto" and base_dtype != scfg.dtype:  # auto: resolved per machine
         raise ConfigError(f"--base-run {base_run}: dtype = {base_dtype!r} there but {scfg.dtype!r} in this "
                           f"evaluation; allowed values: a base run sampled in {scfg.dtype}, or --dtype {base_dtype}")
-    drawn = sorted({e.get("dtype") for e in base_meta.get("resolved", []) if 0 in e.get("steps", [])} - {None})
+    drawn = sorted({e.get("dtype") for e in resolved_at(base_meta, 0)} - {None})
     if base_dtype == "auto" and scfg.dtype != "auto" and drawn and drawn != [scfg.dtype]:  # what auto became there
         raise ConfigError(f"--base-run {base_run}: dtype auto there was drawn in {', '.join(drawn)} (run.json resolved) "
                           f"but this evaluation samples in {scfg.dtype}; allowed values: a base run drawn in "
