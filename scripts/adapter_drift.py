@@ -1,6 +1,6 @@
 """How far and how fast a LoRA run's adapter moved: weight-space drift per checkpoint and the Adam step size.
 
-    python scripts/adapter_drift.py runs/train/<run> [runs/train/<other run> ...] [--json out.json]
+    python scripts/adapter_drift.py runs/train/<run> [runs/train/<other run> ...] [--against RUN] [--json out.json]
 
 Why: with Adam, multiplying every advantage by a constant c multiplies the gradient by c, and Adam's update
 ``lr * m_hat / (sqrt(v_hat) + eps)`` is unchanged (exactly, up to eps). So "method X has a smaller advantage
@@ -17,6 +17,10 @@ sqrt(v_hat)). This script measures both, from the files ``tmc train`` saves in e
   ``|theta_s - theta_prev| / (sqrt(N) (s - prev) lr)``. 1 would mean every parameter moved lr each step in the
   same direction; smaller values mean smaller or cancelling steps. From step 0 only B is known (A's random init
   is not saved), so the first interval is not given.
+* ``--against RUN``: ``cos(dW_s, dW'_s)`` against another run at the steps both saved: whether two methods
+  moved the weights the same way, whatever the distance. Only runs with the same ``seed`` (the same LoRA init)
+  compare: dW = (alpha / r) B A lies in the row space of A, and two random rank-r inits span nearly orthogonal
+  subspaces, so runs with different seeds give cos ~ 0 whatever they learned.
 * ``Adam step RMS``: the RMS over parameters of ``m_hat / (sqrt(v_hat) + eps)`` from ``optimizer.pt``, i.e. the
   size of the update applied at that checkpoint's step divided by lr (torch's AdamW; weight decay adds
   ``lr * wd * theta``, 0 in our configs).
@@ -142,6 +146,27 @@ def drift(run: Path) -> dict:
     return {"run": str(run), "checkpoints": rows}
 
 
+def delta_cosine(m1: dict, m2: dict) -> float:
+    """cos(dW_1, dW_2) = <dW_1, dW_2> / (|dW_1| |dW_2|) over all modules (the LoRA scale cancels): 1 = the two
+    adapters changed the weights in the same direction, 0 = unrelated directions."""
+    if set(m1) != set(m2):
+        raise ValueError("the two adapters have different LoRA modules")
+    dot = sum(delta_inner(*m1[k], *m2[k]) for k in m1)
+    n1 = np.sqrt(sum(delta_inner(*m1[k], *m1[k]) for k in m1))
+    n2 = np.sqrt(sum(delta_inner(*m2[k], *m2[k]) for k in m2))
+    return float(dot / (n1 * n2)) if n1 > 0 and n2 > 0 else float("nan")
+
+
+def cosines(run: Path, other: Path) -> dict[int, float]:
+    """cos(dW) between ``run`` and ``other`` at every checkpoint step the two share."""
+    from safetensors.numpy import load_file
+
+    mine, theirs = dict(checkpoints(run)), dict(checkpoints(other))
+    return {s: delta_cosine(lora_modules(load_file(str(mine[s] / "adapter_model.safetensors"))),
+                            lora_modules(load_file(str(theirs[s] / "adapter_model.safetensors"))))
+            for s in sorted(set(mine) & set(theirs))}
+
+
 def table(results: list[dict]) -> str:
     lines = ["| run | step | lr | \\|dW\\| | \\|dW − dW_prev\\| | net step / lr | Adam step RMS |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -158,9 +183,16 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="training run folders (output_dir of tmc train, LoRA)")
     ap.add_argument("--json", default=None, help="also write the numbers here")
+    ap.add_argument("--against", default=None,
+                    help="also print cos(dW) of every run against this run at the checkpoint steps they share")
     args = ap.parse_args(argv)
     results = [drift(Path(r)) for r in args.runs]
     print(table(results))
+    if args.against:
+        for r in results:
+            r["cosine_against"] = {"run": args.against, "by_step": cosines(Path(r["run"]), Path(args.against))}
+            cs = ", ".join(f"step {s}: {c:.3f}" for s, c in r["cosine_against"]["by_step"].items())
+            print(f"cos(dW) of {Path(r['run']).name} against {Path(args.against).name}: {cs or 'no common step'}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

@@ -13,6 +13,8 @@ completion with its reward, stored at the global step it was generated at, i.e. 
   any of the T checks also solved the prompt. REINFORCE: never. Other rules: not computed.
 * **all-correct groups**: the share of groups whose G completions are all correct (easy prompts, in the paper's
   sense: ones the current model already solves).
+* **length of credited completions**: the mean token count of the completions with a positive advantage under the
+  run's rule (what the update pushes up), pooled over the block.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 
-def correct_zeroed(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
-    """Boolean per completion of one group (in generation order): correct but given advantage 0 by ``rule``,
-    computed with the trainer's own advantage functions (harness/train/grpo.py, rl_rej.py, reinforce.py)."""
+def advantages(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
+    """Advantage per completion of one group (in generation order) under ``rule``, computed with the trainer's own
+    advantage functions (harness/train/grpo.py, rl_rej.py, reinforce.py)."""
     import torch
 
     from harness.train.grpo import group_normalised_advantage
@@ -38,26 +40,37 @@ def correct_zeroed(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
     if rule not in rules:
         raise ValueError(f"rule: {rule!r}; allowed values: {', '.join(rules)}")
     r = torch.tensor(np.nan_to_num(rewards.astype(float)))
-    adv = rules[rule](r, len(r)).numpy()
-    return (r.numpy() > 0) & (adv == 0)
+    return rules[rule](r, len(r)).numpy()
+
+
+def correct_zeroed(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
+    """Boolean per completion of one group (in generation order): correct but given advantage 0 by ``rule``."""
+    return (np.nan_to_num(rewards.astype(float)) > 0) & (advantages(rewards, rule, tries) == 0)
 
 
 def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
     """Per logged step (stored step + 1) of training samples ``df`` (step, problem_id, sample_idx, reward): the
     share of correct completions with no credit under ``rule`` and the share of all-correct groups."""
     df = df.sort_values(["step", "problem_id", "sample_idx"])
+    has_len = "n_tokens" in df.columns
     out = {}
     for step, d in df.groupby("step"):
         zeroed, n_correct, all_correct, groups = 0, 0, 0, 0
+        credited_len, n_credited = 0.0, 0
         for _, g in d.groupby("problem_id"):
             r = g["reward"].to_numpy()
             groups += 1
             all_correct += bool((np.nan_to_num(r) > 0).all())
             n_correct += int((np.nan_to_num(r) > 0).sum())
             if rule is not None:
-                zeroed += int(correct_zeroed(r, rule, tries).sum())
+                adv = advantages(r, rule, tries)
+                zeroed += int(((np.nan_to_num(r) > 0) & (adv == 0)).sum())
+                if has_len:
+                    credited_len += float(g["n_tokens"].to_numpy()[adv > 0].sum())
+                    n_credited += int((adv > 0).sum())
         out[int(step) + 1] = {"correct_zeroed": (zeroed / n_correct) if (rule and n_correct) else None,
-                              "n_correct": n_correct, "all_correct_groups": all_correct / groups}
+                              "n_correct": n_correct, "all_correct_groups": all_correct / groups,
+                              "credited_length": (credited_len, n_credited) if n_credited else None}
     return out
 
 
@@ -103,26 +116,36 @@ def blocks(run: Path, block: int, last: int) -> dict:
         zs = [(samples[s]["correct_zeroed"], samples[s]["n_correct"]) for s in steps
               if s in samples and samples[s]["correct_zeroed"] is not None]
         pooled = sum(z * n for z, n in zs) / sum(n for _, n in zs) if zs else None
+        cl = [samples[s]["credited_length"] for s in steps if s in samples and samples[s].get("credited_length")]
+        credited = sum(t for t, _ in cl) / sum(n for _, n in cl) if cl else None
         rows[f"{lo}–{hi}"] = {"reward": mean("reward", metrics), "length": mean("completions/mean_length", metrics),
                               "entropy": mean("entropy", metrics), "kl": mean("kl", metrics), "correct_zeroed": pooled,
-                              "all_correct_groups": mean("all_correct_groups", samples)}
+                              "all_correct_groups": mean("all_correct_groups", samples), "credited_length": credited}
     return {"run": str(run), "method": cfg["method"], "rule": rule, "blocks": rows}
+
+
+def labels(results: list[dict]) -> list[str]:
+    """Row label per run: its method, or its folder name where two runs share a method."""
+    methods = [r["method"] for r in results]
+    return [m if methods.count(m) == 1 else Path(r["run"]).name for m, r in zip(methods, results)]
 
 
 def table(results: list[dict]) -> str:
     cols = list(results[0]["blocks"])
+    names_of = labels(results)
     lines = ["| steps | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     fmt = {"reward": "{:.2f}", "length": "{:.0f}", "entropy": "{:.2f}", "kl": "{:.3f}",
-           "correct_zeroed": "{:.2f}", "all_correct_groups": "{:.2f}"}
+           "correct_zeroed": "{:.2f}", "all_correct_groups": "{:.2f}", "credited_length": "{:.0f}"}
     names = {"reward": "reward", "length": "length", "entropy": "entropy", "kl": "KL to base per token",
-             "correct_zeroed": "correct, no credit", "all_correct_groups": "all-correct groups"}
+             "correct_zeroed": "correct, no credit", "all_correct_groups": "all-correct groups",
+             "credited_length": "length of credited completions"}
     for key in fmt:
-        for r in results:
+        for r, label in zip(results, names_of):
             vals = [r["blocks"].get(c, {}).get(key) for c in cols]
             if all(v is None for v in vals):
                 continue
             cells = ["–" if v is None else fmt[key].format(v) for v in vals]
-            lines.append(f"| {names[key]}, {r['method']} | " + " | ".join(cells) + " |")
+            lines.append(f"| {names[key]}, {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -78,3 +78,15 @@ def test_clear_errors(tmp_path):
         ad.drift(tmp_path)
     with pytest.raises(ValueError, match="only one of lora_A"):
         ad.lora_modules({"m.lora_A.weight": np.zeros((2, 3))})
+
+
+def test_cosine_of_weight_changes():
+    rng = np.random.default_rng(2)
+    m = _mods(rng, {"q": (8, 6)})
+    scaled = {k: (a, 3.0 * b) for k, (a, b) in m.items()}
+    flipped = {k: (a, -b) for k, (a, b) in m.items()}
+    assert ad.delta_cosine(m, scaled) == pytest.approx(1.0)
+    assert ad.delta_cosine(m, flipped) == pytest.approx(-1.0)
+    other = _mods(rng, {"q": (8, 6)})
+    dw1, dw2 = m["q"][1] @ m["q"][0], other["q"][1] @ other["q"][0]
+    assert ad.delta_cosine(m, other) == pytest.approx((dw1 * dw2).sum() / np.linalg.norm(dw1) / np.linalg.norm(dw2))
