@@ -131,7 +131,7 @@ def drift(run: Path) -> dict:
         if (d / "optimizer.pt").exists():
             import torch
 
-            rms, lr = adam_step_rms(torch.load(d / "optimizer.pt", map_location="cpu", weights_only=False))
+            rms, lr = adam_step_rms(torch.load(d / "optimizer.pt", map_location="cpu", weights_only=True))
         row = {"step": step, "dW": delta_norm(mods, scale), "lr": lr, "adam_step_rms": rms,
                "dW_from_prev": None, "net_step_over_lr": None, "prev": None}
         if prev is not None:

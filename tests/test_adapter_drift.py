@@ -62,6 +62,12 @@ def test_drift_over_a_run_folder(tmp_path):
         save_file({f"{k}.lora_A.weight": a for k in shapes} | {f"{k}.lora_B.weight": b for k in shapes},
                   str(d / "adapter_model.safetensors"))
         (d / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 4}))
+        if step == 20:  # a real AdamW state dict (lr 1e-3) beside the second adapter only
+            w = torch.nn.Parameter(torch.ones(3))
+            opt = torch.optim.AdamW([w], lr=1e-3)
+            w.sum().backward()
+            opt.step()
+            torch.save(opt.state_dict(), d / "optimizer.pt")
     (tmp_path / "checkpoint-5").mkdir()  # no adapter: skipped
     res = ad.drift(tmp_path)
     rows = res["checkpoints"]
@@ -69,8 +75,12 @@ def test_drift_over_a_run_folder(tmp_path):
     ba = np.ones((6, 2)) @ a
     assert rows[0]["dW"] == pytest.approx(2 * 0.1 * np.linalg.norm(ba), rel=1e-5)
     assert rows[1]["dW_from_prev"] == pytest.approx(2 * 0.2 * np.linalg.norm(ba), rel=1e-5)
-    assert rows[1]["net_step_over_lr"] is None  # no optimizer.pt, so no lr
-    assert "| 20 | –" in ad.table([res])
+    assert rows[0]["net_step_over_lr"] is None and rows[0]["lr"] is None  # first checkpoint, no optimizer.pt
+    # only B moved, by 0.2 in each of its 12 entries; 22 LoRA parameters; 10 steps at lr 1e-3
+    assert rows[1]["lr"] == 1e-3
+    assert rows[1]["net_step_over_lr"] == pytest.approx(np.sqrt(12 * 0.2 ** 2) / (np.sqrt(22) * 10 * 1e-3), rel=1e-5)
+    assert rows[1]["adam_step_rms"] == pytest.approx(1.0, rel=1e-4)  # first Adam step: m_hat / sqrt(v_hat) = sign(g)
+    assert "| 20 | 1e-03 |" in ad.table([res])
 
 
 def test_clear_errors(tmp_path):
