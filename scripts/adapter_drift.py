@@ -54,18 +54,21 @@ def delta_inner(a1: np.ndarray, b1: np.ndarray, a2: np.ndarray, b2: np.ndarray) 
     return float(np.trace((b1.T @ b2) @ (a2 @ a1.T)))
 
 
+def delta_dot(m1: dict, m2: dict) -> float:
+    """<dW_1, dW_2>_F summed over modules, without the LoRA scale (the same modules in both)."""
+    if set(m1) != set(m2):
+        raise ValueError("the two adapters have different LoRA modules")
+    return sum(delta_inner(*m1[k], *m2[k]) for k in m1)
+
+
 def delta_norm(mods: dict, scale: float) -> float:
     """|dW|_F over all modules, dW = scale * B A (the adapter's weight change)."""
-    return scale * float(np.sqrt(max(sum(delta_inner(a, b, a, b) for a, b in mods.values()), 0.0)))
+    return scale * float(np.sqrt(max(delta_dot(mods, mods), 0.0)))
 
 
 def delta_distance(m1: dict, m2: dict, scale: float) -> float:
-    """|dW_1 - dW_2|_F over all modules: |x|^2 + |y|^2 - 2<x, y> per module (same modules in both)."""
-    if set(m1) != set(m2):
-        raise ValueError("the two adapters have different LoRA modules")
-    tot = sum(delta_inner(*m1[k], *m1[k]) + delta_inner(*m2[k], *m2[k]) - 2 * delta_inner(*m1[k], *m2[k])
-              for k in m1)
-    return scale * float(np.sqrt(max(tot, 0.0)))
+    """|dW_1 - dW_2|_F over all modules: |x|^2 + |y|^2 - 2<x, y>."""
+    return scale * float(np.sqrt(max(delta_dot(m1, m1) + delta_dot(m2, m2) - 2 * delta_dot(m1, m2), 0.0)))
 
 
 def param_distance(m1: dict, m2: dict) -> tuple[float, int]:
@@ -149,12 +152,8 @@ def drift(run: Path) -> dict:
 def delta_cosine(m1: dict, m2: dict) -> float:
     """cos(dW_1, dW_2) = <dW_1, dW_2> / (|dW_1| |dW_2|) over all modules (the LoRA scale cancels): 1 = the two
     adapters changed the weights in the same direction, 0 = unrelated directions."""
-    if set(m1) != set(m2):
-        raise ValueError("the two adapters have different LoRA modules")
-    dot = sum(delta_inner(*m1[k], *m2[k]) for k in m1)
-    n1 = np.sqrt(sum(delta_inner(*m1[k], *m1[k]) for k in m1))
-    n2 = np.sqrt(sum(delta_inner(*m2[k], *m2[k]) for k in m2))
-    return float(dot / (n1 * n2)) if n1 > 0 and n2 > 0 else float("nan")
+    n1, n2 = np.sqrt(delta_dot(m1, m1)), np.sqrt(delta_dot(m2, m2))
+    return float(delta_dot(m1, m2) / (n1 * n2)) if n1 > 0 and n2 > 0 else float("nan")
 
 
 def cosines(run: Path, other: Path) -> dict[int, float]:

@@ -49,8 +49,9 @@ def correct_zeroed(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
 
 
 def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
-    """Per logged step (stored step + 1) of training samples ``df`` (step, problem_id, sample_idx, reward): the
-    share of correct completions with no credit under ``rule`` and the share of all-correct groups."""
+    """Per logged step (stored step + 1) of training samples ``df`` (step, problem_id, sample_idx, reward, and
+    n_tokens when present): the share of correct completions with no credit under ``rule``, the share of
+    all-correct groups, and (total tokens, count) of the completions with a positive advantage."""
     df = df.sort_values(["step", "problem_id", "sample_idx"])
     has_len = "n_tokens" in df.columns
     out = {}
@@ -59,12 +60,13 @@ def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
         credited_len, n_credited = 0.0, 0
         for _, g in d.groupby("problem_id"):
             r = g["reward"].to_numpy()
+            correct = np.nan_to_num(r.astype(float)) > 0
             groups += 1
-            all_correct += bool((np.nan_to_num(r) > 0).all())
-            n_correct += int((np.nan_to_num(r) > 0).sum())
+            all_correct += bool(correct.all())
+            n_correct += int(correct.sum())
             if rule is not None:
                 adv = advantages(r, rule, tries)
-                zeroed += int(((np.nan_to_num(r) > 0) & (adv == 0)).sum())
+                zeroed += int((correct & (adv == 0)).sum())
                 if has_len:
                     credited_len += float(g["n_tokens"].to_numpy()[adv > 0].sum())
                     n_credited += int((adv > 0).sum())
