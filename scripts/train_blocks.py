@@ -15,6 +15,9 @@ completion with its reward, stored at the global step it was generated at, i.e. 
   sense: ones the current model already solves).
 * **length of credited completions**: the mean token count of the completions with a positive advantage under the
   run's rule (what the update pushes up), pooled over the block.
+* **credited completions per step**: how many of the step's completions have a positive advantage (mean over the
+  block's steps). Under GRPO, every correct completion of a mixed group; under RL-rej ``leave_out``, only those
+  whose T checks all failed.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def correct_zeroed(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
 def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
     """Per logged step (stored step + 1) of training samples ``df`` (step, problem_id, sample_idx, reward, and
     n_tokens when present): the share of correct completions with no credit under ``rule``, the share of
-    all-correct groups, and (total tokens, count) of the completions with a positive advantage."""
+    all-correct groups, the number of completions with a positive advantage, and (total tokens, count) of them."""
     df = df.sort_values(["step", "problem_id", "sample_idx"])
     has_len = "n_tokens" in df.columns
     out = {}
@@ -67,12 +70,13 @@ def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
             if rule is not None:
                 adv = advantages(r, rule, tries)
                 zeroed += int((correct & (adv == 0)).sum())
+                n_credited += int((adv > 0).sum())
                 if has_len:
                     credited_len += float(g["n_tokens"].to_numpy()[adv > 0].sum())
-                    n_credited += int((adv > 0).sum())
         out[int(step) + 1] = {"correct_zeroed": (zeroed / n_correct) if (rule and n_correct) else None,
                               "n_correct": n_correct, "all_correct_groups": all_correct / groups,
-                              "credited_length": (credited_len, n_credited) if n_credited else None}
+                              "n_credited": n_credited if rule else None,
+                              "credited_length": (credited_len, n_credited) if (has_len and n_credited) else None}
     return out
 
 
@@ -122,7 +126,8 @@ def blocks(run: Path, block: int, last: int) -> dict:
         credited = sum(t for t, _ in cl) / sum(n for _, n in cl) if cl else None
         rows[f"{lo}–{hi}"] = {"reward": mean("reward", metrics), "length": mean("completions/mean_length", metrics),
                               "entropy": mean("entropy", metrics), "kl": mean("kl", metrics), "correct_zeroed": pooled,
-                              "all_correct_groups": mean("all_correct_groups", samples), "credited_length": credited}
+                              "all_correct_groups": mean("all_correct_groups", samples), "credited_length": credited,
+                              "credited_per_step": mean("n_credited", samples)}
     return {"run": str(run), "method": cfg["method"], "rule": rule, "blocks": rows}
 
 
@@ -137,10 +142,12 @@ def table(results: list[dict]) -> str:
     names_of = labels(results)
     lines = ["| steps | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     fmt = {"reward": "{:.2f}", "length": "{:.0f}", "entropy": "{:.2f}", "kl": "{:.3f}",
-           "correct_zeroed": "{:.2f}", "all_correct_groups": "{:.2f}", "credited_length": "{:.0f}"}
+           "correct_zeroed": "{:.2f}", "all_correct_groups": "{:.2f}", "credited_length": "{:.0f}",
+           "credited_per_step": "{:.1f}"}
     names = {"reward": "reward", "length": "length", "entropy": "entropy", "kl": "KL to base per token",
              "correct_zeroed": "correct, no credit", "all_correct_groups": "all-correct groups",
-             "credited_length": "length of credited completions"}
+             "credited_length": "length of credited completions",
+             "credited_per_step": "credited completions per step"}
     for key in fmt:
         for r, label in zip(results, names_of):
             vals = [r["blocks"].get(c, {}).get(key) for c in cols]

@@ -37,7 +37,7 @@ def test_sample_stats_per_logged_step():
                        for s, p, rs in rows for i, x in enumerate(rs)])
     st = tb.sample_stats(df, "grpo", 5)
     assert st[1] == {"correct_zeroed": pytest.approx(4 / 5), "n_correct": 5, "all_correct_groups": 0.5,
-                     "credited_length": None}  # no n_tokens column
+                     "n_credited": 1, "credited_length": None}  # no n_tokens column
     assert st[2]["correct_zeroed"] is None and st[2]["all_correct_groups"] == 0.0
 
 
@@ -47,7 +47,7 @@ def test_credited_length_is_the_mean_length_of_positive_advantages():
     df = pd.DataFrame([{"step": 0, "problem_id": "a", "sample_idx": i, "reward": float(r), "n_tokens": n}
                        for i, (r, n) in enumerate(zip(rs, lens))])
     st = tb.sample_stats(df, "leave_out", 2)
-    assert st[1]["credited_length"] == (10.0, 1)
+    assert st[1]["credited_length"] == (10.0, 1) and st[1]["n_credited"] == 1
     assert st[1]["correct_zeroed"] == pytest.approx(1 / 2)
     # GRPO credits both correct ones (positive group-normalised advantage)
     assert tb.sample_stats(df, "grpo", 2)[1]["credited_length"] == (40.0, 2)
