@@ -236,7 +236,8 @@ def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
     data = tmp_path / "t.jsonl"
     data.write_text(json.dumps({"question": "q", "answer": "#### 1"}) + "\n")
     argv = [str(run), "--source", str(data), "--limit", "1", "--n", "4", "--base-run", str(base)]
-    with pytest.raises(ConfigError, match="dtype = 'bfloat16' there but 'float16'"):
+    explicit = r"drawn in bfloat16 there \(dtype 'bfloat16', its config\) but this evaluation samples in float16"
+    with pytest.raises(ConfigError, match=explicit):
         evaluate_checkpoints(run, build_parser().parse_args(argv), sampler=lambda *a: None)
     rep = evaluate_checkpoints(run, build_parser().parse_args(argv + ["--dtype", "bfloat16"]), sampler=lambda *a: None)
     assert rep["steps"][0]["n_problems"] == 1
@@ -244,7 +245,8 @@ def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
     st.meta["config"]["dtype"] = "auto"
     st._write_meta()
     st.record_resolved({"backend": "hf", "device": "cpu", "dtype": "bfloat16", "threads": 2}, step=0)
-    with pytest.raises(ConfigError, match="dtype auto there was drawn in bfloat16 .* samples in float16"):
+    resolved = r"drawn in bfloat16 there \(dtype 'auto', run.json resolved\) .* samples in float16; .* --dtype bfloat16"
+    with pytest.raises(ConfigError, match=resolved):
         evaluate_checkpoints(run, build_parser().parse_args(argv), sampler=lambda *a: None)
     rep = evaluate_checkpoints(run, build_parser().parse_args(argv + ["--dtype", "bfloat16"]), sampler=lambda *a: None)
     assert rep["steps"][0]["n_problems"] == 1

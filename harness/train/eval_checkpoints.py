@@ -110,13 +110,13 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
         if base_cfg.get(key) != getattr(scfg, key):
             raise ConfigError(f"--base-run {base_run}: {key} = {base_cfg.get(key)!r} there but {getattr(scfg, key)!r} "
                               "in this evaluation; allowed values: a base run with the same decoding settings")
+    # what the base was drawn in: run.json "resolved" where recorded (what `auto` became there), else its config
     base_dtype = base_cfg.get("dtype", "auto")
-    if base_dtype != "auto" and scfg.dtype != "auto" and base_dtype != scfg.dtype:  # auto: resolved per machine
-        raise ConfigError(f"--base-run {base_run}: dtype = {base_dtype!r} there but {scfg.dtype!r} in this "
-                          f"evaluation; allowed values: a base run sampled in {scfg.dtype}, or --dtype {base_dtype}")
-    drawn = sorted({e.get("dtype") for e in resolved_at(base_meta, 0)} - {None})
-    if base_dtype == "auto" and scfg.dtype != "auto" and drawn and drawn != [scfg.dtype]:  # what auto became there
-        raise ConfigError(f"--base-run {base_run}: dtype auto there was drawn in {', '.join(drawn)} (run.json resolved) "
+    drawn, how = sorted({e.get("dtype") for e in resolved_at(base_meta, 0)} - {None}), "run.json resolved"
+    if not drawn and base_dtype != "auto":
+        drawn, how = [base_dtype], "its config"
+    if scfg.dtype != "auto" and drawn and drawn != [scfg.dtype]:
+        raise ConfigError(f"--base-run {base_run}: drawn in {', '.join(drawn)} there (dtype {base_dtype!r}, {how}) "
                           f"but this evaluation samples in {scfg.dtype}; allowed values: a base run drawn in "
                           f"{scfg.dtype}, or --dtype {drawn[0]}")
     if int(base_cfg.get("n", 0)) < scfg.n:
