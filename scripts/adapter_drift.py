@@ -118,10 +118,15 @@ def checkpoints(run: Path) -> list[tuple[int, Path]]:
     return sorted(out)
 
 
-def drift(run: Path) -> dict:
-    """Per checkpoint of ``run``: |dW|, |dW - dW_prev|, net step / lr and the Adam step RMS (see the module doc)."""
+def adapter_modules(checkpoint: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The (A, B) pairs of one checkpoint folder's saved LoRA adapter."""
     from safetensors.numpy import load_file
 
+    return lora_modules(load_file(str(checkpoint / "adapter_model.safetensors")))
+
+
+def drift(run: Path) -> dict:
+    """Per checkpoint of ``run``: |dW|, |dW - dW_prev|, net step / lr and the Adam step RMS (see the module doc)."""
     cps = checkpoints(run)
     if not cps:
         raise FileNotFoundError(f"{run}: no checkpoint-<step>/adapter_model.safetensors (a LoRA run saves them "
@@ -129,7 +134,7 @@ def drift(run: Path) -> dict:
     rows, prev = [], None
     for step, d in cps:
         scale = lora_scale(json.loads((d / "adapter_config.json").read_text()))
-        mods = lora_modules(load_file(str(d / "adapter_model.safetensors")))
+        mods = adapter_modules(d)
         rms, lr = None, None
         if (d / "optimizer.pt").exists():
             import torch
@@ -158,11 +163,8 @@ def delta_cosine(m1: dict, m2: dict) -> float:
 
 def cosines(run: Path, other: Path) -> dict[int, float]:
     """cos(dW) between ``run`` and ``other`` at every checkpoint step the two share."""
-    from safetensors.numpy import load_file
-
     mine, theirs = dict(checkpoints(run)), dict(checkpoints(other))
-    return {s: delta_cosine(lora_modules(load_file(str(mine[s] / "adapter_model.safetensors"))),
-                            lora_modules(load_file(str(theirs[s] / "adapter_model.safetensors"))))
+    return {s: delta_cosine(adapter_modules(mine[s]), adapter_modules(theirs[s]))
             for s in sorted(set(mine) & set(theirs))}
 
 
