@@ -298,6 +298,28 @@ def test_rl_rej_in_loop_trains(rl_tiny, tmp_path):
     assert all("rej/frac_rejected" in x for x in m)
 
 
+def test_rl_rej_in_loop_with_group_baseline_trains_on_grpo_advantages(rl_tiny, tmp_path):
+    """rej_baseline: group = GRPO's advantage on the groups the in-loop rejector keeps (and on its refills)."""
+    from harness.store import SampleStore
+    from harness.train.grpo import group_normalised_advantage
+    from harness.train.registry import run_training
+
+    cfg = make_cfg(rl_tiny, tmp_path, "rl_rej", rej_baseline="group", rej_threshold=0.3, rej_max_refill=1, max_steps=3)
+    res = run_training(cfg)
+    trainer = res["trainer"]
+    assert trainer.advantage_rule.func is group_normalised_advantage
+    assert trainer.advantage_rule.keywords == {"scale": cfg.scale_rewards}
+    assert trainer.rejector is not None and trainer.rejector.threshold == 0.3
+    assert changed(initial_lora(cfg), lora_tensors(trainer.model))
+    assert all("rej/frac_rejected" in x for x in metrics(cfg))
+    # unlike A = r, an all-correct group (one the rejector may have to keep when refills run out) gets zero advantage
+    r = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0])
+    adv = trainer.advantage_rule(r, 4)
+    assert adv[:4].abs().max() < 1e-3 and adv[4:].abs().sum() > 0
+    n_stored = len(SampleStore(f"{cfg.output_dir}/train_samples").read())  # each step's groups, refills included
+    assert n_stored >= 3 * 8 and n_stored % 4 == 0
+
+
 def test_rl_rej_leave_out_trains(rl_tiny, tmp_path):
     from harness.store import SampleStore
     from harness.train.registry import run_training

@@ -22,6 +22,7 @@ LOSS_TYPES = ("dr_grpo", "grpo", "bnpo", "dapo")
 KL_ESTIMATORS = ("k3", "k2", "forward")
 REWARDS = ("grader", "random")
 REJ_MODES = ("in_loop", "offline", "both", "leave_out")
+REJ_BASELINES = ("none", "group")
 
 
 @dataclass
@@ -120,6 +121,12 @@ class TrainConfig:
         "rl_rej: a prompt is rejected when its pass rate is > this (default: only all-correct groups)"))
     rej_base_run: str | None = field(default=None, metadata=doc(
         "rl_rej offline: a `tmc sample` run directory of the base model on the training split (pass rates per problem)"))
+    rej_baseline: str = field(default="none", metadata=doc(
+        "rl_rej in_loop/offline/both: the advantage of the groups that are kept. 'none' = A = r, the paper's "
+        "REINFORCE update (arXiv 2511.07368); 'group' = GRPO's group-normalised advantage (scale_rewards), i.e. "
+        "GRPO that also rejects easy instances: with rej_threshold < 1 a stricter form of DAPO's dynamic sampling "
+        "(arXiv 2503.14476), which drops only all-correct and all-wrong groups. Not defined for leave_out",
+        choices=REJ_BASELINES))
     rej_max_refill: int = field(default=4, metadata=doc(
         "rl_rej in_loop: at most this many extra generation rounds to refill rejected groups; groups still "
         "missing keep zero advantage"))
@@ -197,6 +204,11 @@ def validate(cfg: TrainConfig) -> None:
         raise _bad("rej_threshold", cfg.rej_threshold, "a pass rate in [0, 1]")
     if cfg.rej_mode not in REJ_MODES:
         raise _bad("rej_mode", cfg.rej_mode, ", ".join(REJ_MODES))
+    if cfg.rej_baseline not in REJ_BASELINES:
+        raise _bad("rej_baseline", cfg.rej_baseline, ", ".join(REJ_BASELINES))
+    if cfg.method == "rl_rej" and cfg.rej_mode == "leave_out" and cfg.rej_baseline != "none":
+        raise _bad("rej_baseline", cfg.rej_baseline, "none for rej_mode leave_out (its advantage is the leave-T-out "
+                   "rule; a group baseline applies to in_loop, offline, both)")
     if cfg.method == "rl_rej" and cfg.rej_mode == "leave_out" and not 1 <= cfg.rej_tries < cfg.num_generations:
         raise _bad("rej_tries", cfg.rej_tries, f"an integer in [1, num_generations - 1 = {cfg.num_generations - 1}] "
                    "for rej_mode leave_out")

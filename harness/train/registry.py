@@ -11,7 +11,9 @@ grpo_kl    same, + beta * KL(estimator) to the base     RLVRTrainer + group_norm
 reinforce  A = r (no baseline)                          RLVRTrainer + reinforce_advantage
 rl_rej     A = r, easy prompts rejected (offline and/   RLVRTrainer + reinforce_advantage +
            or in-loop with refill), or the paper's      rl_rej.offline_rejected_ids / InLoopRejector,
-           leave-T-out rule A_i = r_i prod(1 - r_j)     or rl_rej.leave_out_advantage
+           leave-T-out rule A_i = r_i prod(1 - r_j);    or rl_rej.leave_out_advantage;
+           rej_baseline: group = GRPO's advantage on    group_normalised_advantage +
+           the kept groups                              rejection
 ppo        token-level GAE with a learned critic,       ppo.PPOTrainer (RLVRTrainer subclass)
            clipped objective over ppo_epochs passes
 raft       keep correct samples, SFT on them, R rounds  raft.train_raft (SFTTrainer loop)
@@ -58,7 +60,13 @@ def _run_rl_rej(cfg: TrainConfig, **kw) -> dict:
     if cfg.rej_mode in ("offline", "both"):
         exclude, _ = offline_rejected_ids(cfg.rej_base_run, cfg.rej_threshold)
     rejector = InLoopRejector(cfg.rej_threshold, cfg.rej_max_refill, cfg.seed) if cfg.rej_mode in ("in_loop", "both") else None
-    return train_policy_gradient(cfg, reinforce_advantage, rejector=rejector, exclude_ids=exclude, **kw)
+    if cfg.rej_baseline == "group":
+        from .grpo import group_normalised_advantage
+
+        rule = partial(group_normalised_advantage, scale=cfg.scale_rewards)
+    else:
+        rule = reinforce_advantage
+    return train_policy_gradient(cfg, rule, rejector=rejector, exclude_ids=exclude, **kw)
 
 
 def _run_ppo(cfg: TrainConfig, **kw) -> dict:

@@ -20,8 +20,15 @@
   With a 0/1 reward, in-loop rejection of "any success" would instead keep only all-wrong groups (no signal);
   this is why the theory's rule needs the leave-out form.
 
+Advantage of the kept groups (``rej_baseline``, in_loop / offline / both): ``none`` (default) is A = r, the
+paper's REINFORCE update; ``group`` is GRPO's group-normalised advantage, so RL-rej becomes GRPO that also
+rejects easy instances. With ``rej_threshold`` = 0.99 that is DAPO's dynamic sampling for easy groups only
+(an all-correct group has zero GRPO advantage anyway; rejecting it makes room for a group with signal); with
+a threshold < 1 it also drops mostly-solved groups that GRPO would still train on.
+
 Departure from DAPO: DAPO also drops all-wrong groups (which have zero advantage under GRPO); under the
-REINFORCE rule an all-wrong group already has zero advantage, so only easy groups are rejected. Refill
+REINFORCE rule an all-wrong group already has zero advantage, so only easy groups are rejected, and we keep
+that choice under ``rej_baseline: group`` too (an all-wrong group then costs a slot but moves nothing). Refill
 prompts are drawn uniformly from the training set with a generator seeded by (seed, step, attempt), so a
 resumed run refills identically.
 
