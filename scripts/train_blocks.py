@@ -46,9 +46,12 @@ def advantages(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
     return rules[rule](r, len(r)).numpy()
 
 
-def correct_zeroed(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
-    """Boolean per completion of one group (in generation order): correct but given advantage 0 by ``rule``."""
-    return (np.nan_to_num(rewards.astype(float)) > 0) & (advantages(rewards, rule, tries) == 0)
+def correct_zeroed(rewards: np.ndarray, rule: str, tries: int, adv: np.ndarray | None = None) -> np.ndarray:
+    """Boolean per completion of one group (in generation order): correct but given advantage 0 by ``rule``
+    (``adv``: that group's advantages when the caller has them already)."""
+    if adv is None:
+        adv = advantages(rewards, rule, tries)
+    return (np.nan_to_num(rewards.astype(float)) > 0) & (adv == 0)
 
 
 def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
@@ -69,7 +72,7 @@ def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
             n_correct += int(correct.sum())
             if rule is not None:
                 adv = advantages(r, rule, tries)
-                zeroed += int((correct & (adv == 0)).sum())
+                zeroed += int(correct_zeroed(r, rule, tries, adv).sum())
                 n_credited += int((adv > 0).sum())
                 if has_len:
                     credited_len += float(g["n_tokens"].to_numpy()[adv > 0].sum())
@@ -89,7 +92,7 @@ def read_samples(run: Path):
 
 def run_rule(cfg: dict) -> str | None:
     m = cfg["method"]
-    if m == "rl_rej":
+    if m == "rl_rej":  # in_loop / both: the store also holds the rejected groups, which were not trained on
         return "leave_out" if cfg.get("rej_mode") == "leave_out" else None
     return m if m in ("grpo", "grpo_kl", "reinforce") else None
 

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
     ({"method": "rl_rej", "rej_mode": "offline"}, "rej_base_run", "tmc sample"),
     ({"lora_rank": 8}, "lora_rank", "lora_r"),
     ({"rej_mode": "dapo"}, "rej_mode", "leave_out"),
+    ({"method": "rl_rej", "rej_baseline": "critic"}, "rej_baseline", "none, group"),
+    ({"method": "rl_rej", "rej_mode": "leave_out", "rej_baseline": "group"}, "rej_baseline", "in_loop, offline, both"),
     ({"method": "rl_rej", "rej_mode": "leave_out", "num_generations": 4, "rej_tries": 5}, "rej_tries",
      "[1, num_generations - 1 = 3]"),
 ])
@@ -105,6 +107,15 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     assert rows[2].startswith("| base | - |") and rows[4].endswith("| 1 | 1 | 0 |")  # step 20: 1 solved, 1 lost
     assert (run / "eval_report" / "passk_vs_step.png").stat().st_size > 1000
     assert (run / "eval_report" / "passk_vs_k.png").exists()
+    # a later call that samples only a new checkpoint keeps the earlier steps in the report
+    (run / "checkpoint-30").mkdir()
+    (run / "checkpoint-30" / "adapter_config.json").write_text("{}")
+    outcomes[30] = [3, 0]
+    calls.clear()
+    rep = evaluate_checkpoints(run, build_parser().parse_args([str(run), "--steps", "30"]), sampler=sampler)
+    assert [c[0] for c in calls] == [30] and sorted(rep["steps"]) == [0, 10, 20, 30]
+    saved = json.loads((run / "eval_report" / "checkpoints_metrics.json").read_text())
+    assert saved["steps"]["10"]["per_problem"]["p0"] == {"n": 4, "c": 2} and saved["steps"]["30"]["n_solved"] == 1
 
 
 @pytest.mark.parametrize("rej_mode", ["in_loop", "both"])

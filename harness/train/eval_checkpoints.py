@@ -129,8 +129,10 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
 def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = None) -> dict:
     """Sample base + checkpoints into ``<run>/eval`` and evaluate each step; returns the metrics dict.
 
-    Steps named in ``--steps`` whose checkpoint folder is gone but whose samples are in ``<run>/eval`` (e.g.
-    sampled on another machine) are evaluated from the store.
+    ``--steps`` limits what is SAMPLED, not what is reported: the report (and ``checkpoints_metrics.json``) covers
+    every step held in ``<run>/eval``, so a later call that samples only new checkpoints keeps the earlier steps,
+    and a step whose checkpoint folder is gone (e.g. sampled on another machine) is evaluated from the store.
+    Step 0 is reported from ``--base-run`` when given, else from the store when it holds step 0.
     """
     from harness.evaluate import evaluate_run
 
@@ -156,12 +158,13 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
             return run_sampling(scfg, run_dir=eval_dir, step=step, adapter=adapter)
     for step, adapter in todo:
         sampler(step, adapter)
-    steps = [s for s, _ in todo]
-    if args.steps is not None and (eval_dir / "samples").is_dir():
+    steps = {s for s, _ in todo}
+    if (eval_dir / "samples").is_dir():  # earlier calls' steps stay in the report
         from harness.store import SampleStore
 
-        stored = set(SampleStore(eval_dir).steps())
-        steps += [s for s in sorted(set(args.steps) - set(steps)) if s in stored and s != 0]
+        steps |= set(SampleStore(eval_dir).steps())
+    if base_metrics is not None:
+        steps.discard(0)
     # per_problem ({problem_id: {n, c}}) is kept so that a committed report alone supports paired comparisons
     # (scripts/compare_steps.py reads it) after the ignored runs/ folder is gone
     # and resolved (the dtype/device/threads the step was drawn in, run.json) so the report says its precision
