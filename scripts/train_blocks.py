@@ -15,6 +15,10 @@ completion with its reward, stored at the global step it was generated at, i.e. 
   sense: ones the current model already solves).
 * **length of credited completions**: the mean token count of the completions with a positive advantage under the
   run's rule (what the update pushes up), pooled over the block.
+* **groups rejected (in-loop)** and **rejected groups not refilled**: RL-rej ``in_loop`` / ``both`` only, from
+  ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py). Such a run's ``reward`` is TRL's mean over
+  the step's scoring calls (first batch and each refill round, unweighted), and its ``train_samples`` store holds
+  the rejected groups too, so the sample-based rows are over every generated group, not the trained ones.
 * **credited completions per step**: how many of the step's completions have a positive advantage (mean over the
   block's steps). Under GRPO, every correct completion of a mixed group; under RL-rej ``leave_out``, only those
   whose T checks all failed.
@@ -130,7 +134,8 @@ def blocks(run: Path, block: int, last: int) -> dict:
         rows[f"{lo}–{hi}"] = {"reward": mean("reward", metrics), "length": mean("completions/mean_length", metrics),
                               "entropy": mean("entropy", metrics), "kl": mean("kl", metrics), "correct_zeroed": pooled,
                               "all_correct_groups": mean("all_correct_groups", samples), "credited_length": credited,
-                              "credited_per_step": mean("n_credited", samples)}
+                              "credited_per_step": mean("n_credited", samples),
+                              "rejected": mean("rej/frac_rejected", metrics), "unfilled": mean("rej/unfilled", metrics)}
     return {"run": str(run), "method": cfg["method"], "rule": rule, "blocks": rows}
 
 
@@ -146,11 +151,12 @@ def table(results: list[dict]) -> str:
     lines = ["| steps | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     fmt = {"reward": "{:.2f}", "length": "{:.0f}", "entropy": "{:.2f}", "kl": "{:.3f}",
            "correct_zeroed": "{:.2f}", "all_correct_groups": "{:.2f}", "credited_length": "{:.0f}",
-           "credited_per_step": "{:.1f}"}
+           "credited_per_step": "{:.1f}", "rejected": "{:.2f}", "unfilled": "{:.2f}"}
     names = {"reward": "reward", "length": "length", "entropy": "entropy", "kl": "KL to base per token",
              "correct_zeroed": "correct, no credit", "all_correct_groups": "all-correct groups",
              "credited_length": "length of credited completions",
-             "credited_per_step": "credited completions per step"}
+             "credited_per_step": "credited completions per step", "rejected": "groups rejected (in-loop)",
+             "unfilled": "rejected groups not refilled"}
     for key in fmt:
         for r, label in zip(results, names_of):
             vals = [r["blocks"].get(c, {}).get(key) for c in cols]

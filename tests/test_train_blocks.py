@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,3 +59,17 @@ def test_runs_sharing_a_method_are_labelled_by_folder():
     res = [{"run": "runs/train/a", "method": "rl_rej"}, {"run": "runs/train/b", "method": "rl_rej"},
            {"run": "runs/train/c", "method": "grpo"}]
     assert tb.labels(res) == ["a", "b", "grpo"]
+
+
+def test_in_loop_rejection_rows_come_from_the_logged_metrics(tmp_path):
+    run = tmp_path / "rej"
+    run.mkdir()
+    (run / "train_run.json").write_text(json.dumps({"config": {"method": "rl_rej", "rej_mode": "in_loop"}}))
+    rows = [{"step": s, "loss": 0.0, "reward": 0.5, "rej/frac_rejected": f, "rej/unfilled": 0.0}
+            for s, f in zip(range(1, 5), (0.0, 0.5, 0.25, 0.25))]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = tb.blocks(run, 2, 4)
+    assert res["rule"] is None  # the store would hold rejected groups too: no credit statistics
+    assert res["blocks"]["1–2"]["rejected"] == pytest.approx(0.25) and res["blocks"]["3–4"]["rejected"] == pytest.approx(0.25)
+    t = tb.table([res])
+    assert "| groups rejected (in-loop), rl_rej | 0.25 | 0.25 |" in t and "not refilled" in t
