@@ -31,11 +31,17 @@ from tmc_theory.names import BY_KEY, FINETUNE_KEYS
 from .config import TrainConfig
 
 
-def _run_grpo(cfg: TrainConfig, **kw) -> dict:
+def _group_rule(cfg: TrainConfig):
+    """GRPO's group-normalised advantage with the config's ``scale_rewards`` (grpo, grpo_kl, rl_rej group)."""
     from .grpo import group_normalised_advantage
+
+    return partial(group_normalised_advantage, scale=cfg.scale_rewards)
+
+
+def _run_grpo(cfg: TrainConfig, **kw) -> dict:
     from .runner import train_policy_gradient
 
-    return train_policy_gradient(cfg, partial(group_normalised_advantage, scale=cfg.scale_rewards), **kw)
+    return train_policy_gradient(cfg, _group_rule(cfg), **kw)
 
 
 def _run_reinforce(cfg: TrainConfig, **kw) -> dict:
@@ -60,12 +66,7 @@ def _run_rl_rej(cfg: TrainConfig, **kw) -> dict:
     if cfg.rej_mode in ("offline", "both"):
         exclude, _ = offline_rejected_ids(cfg.rej_base_run, cfg.rej_threshold)
     rejector = InLoopRejector(cfg.rej_threshold, cfg.rej_max_refill, cfg.seed) if cfg.rej_mode in ("in_loop", "both") else None
-    if cfg.rej_baseline == "group":
-        from .grpo import group_normalised_advantage
-
-        rule = partial(group_normalised_advantage, scale=cfg.scale_rewards)
-    else:
-        rule = reinforce_advantage
+    rule = _group_rule(cfg) if cfg.rej_baseline == "group" else reinforce_advantage
     return train_policy_gradient(cfg, rule, rejector=rejector, exclude_ids=exclude, **kw)
 
 
