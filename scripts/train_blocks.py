@@ -15,8 +15,9 @@ completion with its reward, stored at the global step it was generated at, i.e. 
   sense: ones the current model already solves).
 * **length of credited completions**: the mean token count of the completions with a positive advantage under the
   run's rule (what the update pushes up), pooled over the block.
-* **groups rejected (in-loop)** and **rejected groups not refilled**: RL-rej ``in_loop`` / ``both`` only, from
-  ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py). Such a run's ``reward`` is TRL's mean over
+* **groups rejected (in-loop)** and **batch groups left unfilled**: RL-rej ``in_loop`` / ``both`` only, from
+  ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py); both are fractions of the batch's groups
+  (unfilled = rejected groups with no replacement after ``rej_max_refill`` rounds, over all the batch's groups). Such a run's ``reward`` is TRL's mean over
   the step's scoring calls (first batch and each refill round, unweighted), and its ``train_samples`` store holds
   the rejected groups too, so the sample-based rows are over every generated group, not the trained ones.
 * **credited completions per step**: how many of the step's completions have a positive advantage (mean over the
@@ -58,17 +59,23 @@ def correct_zeroed(rewards: np.ndarray, rule: str, tries: int, adv: np.ndarray |
     return (np.nan_to_num(rewards.astype(float)) > 0) & (adv == 0)
 
 
-def sample_stats(df, rule: str | None, tries: int) -> dict[int, dict]:
+def sample_stats(df, rule: str | None, tries: int, group_size: int | None = None) -> dict[int, dict]:
     """Per logged step (stored step + 1) of training samples ``df`` (step, problem_id, sample_idx, reward, and
     n_tokens when present): the share of correct completions with no credit under ``rule``, the share of
-    all-correct groups, the number of completions with a positive advantage, and (total tokens, count) of them."""
+    all-correct groups, the number of completions with a positive advantage, and (total tokens, count) of them.
+
+    A group is the G = ``group_size`` completions of one draw of a prompt: ``sample_idx`` counts a problem's
+    completions within a step (0..G-1, then G..2G-1 when the problem is drawn again, e.g. by an RL-rej refill;
+    harness/train/callbacks.py), so the group key is (problem_id, sample_idx // G). ``group_size`` None: one
+    group per problem and step (right only when no problem is drawn twice in a step)."""
     df = df.sort_values(["step", "problem_id", "sample_idx"])
     has_len = "n_tokens" in df.columns
     out = {}
     for step, d in df.groupby("step"):
         zeroed, n_correct, all_correct, groups = 0, 0, 0, 0
         credited_len, n_credited = 0.0, 0
-        for _, g in d.groupby("problem_id"):
+        draw = d["sample_idx"] // group_size if group_size else 0
+        for _, g in d.assign(_draw=draw).groupby(["problem_id", "_draw"]):
             r = g["reward"].to_numpy()
             correct = np.nan_to_num(r.astype(float)) > 0
             groups += 1
@@ -115,7 +122,8 @@ def blocks(run: Path, block: int, last: int) -> dict:
     rule = run_rule(cfg)
     metrics = {m["step"]: m for m in read_metrics(run / "metrics.jsonl") if "reward" in m}
     df = read_samples(run)
-    samples = sample_stats(df, rule, int(cfg.get("rej_tries", 5))) if df is not None else {}
+    g = cfg.get("num_generations")
+    samples = sample_stats(df, rule, int(cfg.get("rej_tries", 5)), int(g) if g else None) if df is not None else {}
     rows = {}
     for lo in range(1, last + 1, block):
         hi = min(lo + block - 1, last)
@@ -156,7 +164,7 @@ def table(results: list[dict]) -> str:
              "correct_zeroed": "correct, no credit", "all_correct_groups": "all-correct groups",
              "credited_length": "length of credited completions",
              "credited_per_step": "credited completions per step", "rejected": "groups rejected (in-loop)",
-             "unfilled": "rejected groups not refilled"}
+             "unfilled": "batch groups left unfilled"}
     for key in fmt:
         for r, label in zip(results, names_of):
             vals = [r["blocks"].get(c, {}).get(key) for c in cols]

@@ -72,4 +72,17 @@ def test_in_loop_rejection_rows_come_from_the_logged_metrics(tmp_path):
     assert res["rule"] is None  # the store would hold rejected groups too: no credit statistics
     assert res["blocks"]["1–2"]["rejected"] == pytest.approx(0.25) and res["blocks"]["3–4"]["rejected"] == pytest.approx(0.25)
     t = tb.table([res])
-    assert "| groups rejected (in-loop), rl_rej | 0.25 | 0.25 |" in t and "not refilled" in t
+    assert "| groups rejected (in-loop), rl_rej | 0.25 | 0.25 |" in t and "left unfilled" in t
+
+
+def test_a_problem_drawn_twice_in_a_step_is_two_groups():
+    """An RL-rej refill can draw a problem again in the same step: sample_idx then runs on to G..2G-1
+    (harness/train/callbacks.py) and those completions are a second group, not four more members of the first."""
+    rs = [1, 1, 1, 1, 0, 1, 0, 0]  # draw 1 all correct; draw 2 mixed
+    df = pd.DataFrame([{"step": 0, "problem_id": "a", "sample_idx": i, "reward": float(r)} for i, r in enumerate(rs)])
+    st = tb.sample_stats(df, "grpo", 5, group_size=4)[1]
+    assert st["all_correct_groups"] == 0.5 and st["n_credited"] == 1
+    assert st["correct_zeroed"] == pytest.approx(4 / 5)
+    # merged into one group of 8 (the old behaviour) every correct completion would get credit
+    merged = tb.sample_stats(df, "grpo", 5)[1]
+    assert merged["all_correct_groups"] == 0.0 and merged["correct_zeroed"] == 0.0
