@@ -16,9 +16,9 @@ completion with its reward, stored at the global step it was generated at, i.e. 
 * **length of credited completions**: the mean token count of the completions with a positive advantage under the
   run's rule (what the update pushes up), pooled over the block.
 * **groups rejected (in-loop)** and **batch groups left unfilled**: RL-rej ``in_loop`` / ``both`` only, from
-  ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py); both are fractions of the batch's groups
-  (unfilled = rejected groups with no replacement after ``rej_max_refill`` rounds, over all the batch's groups). Such a run's ``reward`` is TRL's mean over
-  the step's scoring calls (first batch and each refill round, unweighted), and its ``train_samples`` store holds
+  ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py), both fractions of the batch's groups
+  (unfilled: rejected groups with no replacement after ``rej_max_refill`` rounds). Such a run's ``reward`` is
+  TRL's mean over the step's scoring calls (first batch and each refill round, unweighted), and its ``train_samples`` store holds
   the rejected groups too, so the sample-based rows are over every generated group, not the trained ones.
 * **credited completions per step**: how many of the step's completions have a positive advantage (mean over the
   block's steps). Under GRPO, every correct completion of a mixed group; under RL-rej ``leave_out``, only those
