@@ -18,8 +18,9 @@ completion with its reward, stored at the global step it was generated at, i.e. 
 * **groups rejected (in-loop)** and **batch groups left unfilled**: RL-rej ``in_loop`` / ``both`` only, from
   ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py), both fractions of the batch's groups
   (unfilled: rejected groups with no replacement after ``rej_max_refill`` rounds). Such a run's ``reward`` is
-  TRL's mean over the step's scoring calls (first batch and each refill round, unweighted), and its ``train_samples`` store holds
-  the rejected groups too, so the sample-based rows are over every generated group, not the trained ones.
+  TRL's mean over the step's scoring calls (first batch and each refill round, unweighted), and its
+  ``train_samples`` store holds the rejected groups too, so the sample-based rows are over every generated
+  group, not the trained ones.
 * **credited completions per step**: how many of the step's completions have a positive advantage (mean over the
   block's steps). Under GRPO, every correct completion of a mixed group; under RL-rej ``leave_out``, only those
   whose T checks all failed.
