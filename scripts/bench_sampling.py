@@ -93,16 +93,17 @@ def bench(args) -> dict:
 
 
 def report(paths: list[str]) -> str:
-    """Markdown table of result files, one row per repetition (``dtype`` is the one asked for; files written
-    before it was recorded read as ``auto``)."""
-    lines = ["| backend | model | dtype | rows x max tokens | batch | alone tok/s | pipeline tok/s | overhead vs alone | "
-             "grade+store share of pipeline | load avg (1 min) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    """Markdown table of result files, one row per repetition (``dtype``: the one asked for, e.g. ``auto``)."""
+    lines = ["| backend | model | dtype | rows x max tokens | batch | alone tok/s | pipeline tok/s | "
+             "overhead vs alone | grade+store share of pipeline | load avg (1 min) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for p in paths:
         with open(p) as fh:
             r = json.load(fh)
         for rep in r["reps"]:
             lines.append(
-                f"| {r['backend']} | {r['model']} | {r.get('dtype', 'auto')} | {r['problems']}x{r['n']} x {r['max_new_tokens']} | {r['batch_size']} | "
+                f"| {r['backend']} | {r['model']} | {r['dtype']} | {r['problems']}x{r['n']} x {r['max_new_tokens']} | "
+                f"{r['batch_size']} | "
                 f"{rep['backend_alone_tok_s']} | {rep['pipeline_tok_s']} | {100 * rep['overhead_vs_alone']:+.1f}% | "
                 f"{100 * rep['overhead_within_pipeline']:.2f}% | {rep['load_avg_1m'][0]}-{rep['load_avg_1m'][1]} |")
     return "\n".join(lines)

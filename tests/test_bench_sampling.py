@@ -22,7 +22,7 @@ def _result(tmp_path, name, **extra):
 
 def test_report_names_the_dtype_of_each_file_and_one_row_per_repetition(tmp_path):
     a = _result(tmp_path, "a.json", dtype="bfloat16")
-    b = _result(tmp_path, "b.json")  # written before the dtype was recorded
+    b = _result(tmp_path, "b.json", dtype="auto")
     lines = bs.report([a, b]).splitlines()
     assert lines[0].split(" | ")[2] == "dtype"
     rows = [ln.split(" | ") for ln in lines[2:]]
