@@ -175,6 +175,31 @@ def test_steps_table_puts_base_first_and_every_method_step(tmp_path, capsys):
         run(build_parser().parse_args([str(tmp_path / "a"), "--table", str(tmp_path / "none")]))
 
 
+def test_steps_table_reads_report_files_labels_repeated_methods_and_shows_k_n(tmp_path, capsys):
+    """--table takes committed checkpoints_metrics.json files too; two runs of one method are told apart by their
+    run folder; pass@n (here 8, not in the default ks) is always a column."""
+    from harness.train.eval_checkpoints import build_parser, run
+
+    def pk(m):
+        return {str(k): {"mean": m, "lo": m - 0.1, "hi": m + 0.1} for k in (1, 2, 4, 8)}
+
+    files = []
+    for name, mean in (("rej_t05", 0.5), ("rej_t099", 0.3)):
+        f = tmp_path / name / "checkpoints_metrics.json"
+        f.parent.mkdir()
+        f.write_text(json.dumps({"run": f"runs/train/{name}", "method": "rl_rej",
+                                 "steps": {"50": {"pass_at_k": pk(mean), "n": 8, "n_problems": 64}}}))
+        files.append(str(f))
+    g = tmp_path / "grpo.json"
+    g.write_text(json.dumps({"run": "runs/train/g", "method": "grpo",
+                             "steps": {"50": {"pass_at_k": pk(0.2), "n": 8, "n_problems": 64}}}))
+    assert run(build_parser().parse_args([files[0], "--table", files[1], str(g)])) == 0
+    t = capsys.readouterr().out.strip().splitlines()
+    assert t[0] == "| model | step | problems | n | pass@1 | pass@4 | pass@8 |"
+    assert [r.split(" | ")[0] for r in t[2:]] == ["| rl_rej (rej_t05)", "| rl_rej (rej_t099)", "| grpo"]
+    assert t[3].endswith("| 0.300 [0.200, 0.400] |")
+
+
 def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     """--base-run: step 0 comes from a base sample run restricted to the evaluated problems; other decoding refused;
     a step whose checkpoint folder is gone is evaluated from the store."""

@@ -16,8 +16,9 @@ two figures:
   (the Yue et al. picture: RLVR raises pass@1 while large-k pass@k falls to or below the base).
 
 ``tmc eval-checkpoints --table RUN [RUN ...]`` samples nothing: it reads the runs' ``checkpoints_metrics.json``
-and prints one Markdown table of pass@k (95% CI) against step for every method, with the base model (step 0,
-from whichever run sampled it) as the first row (:func:`steps_table`).
+(or takes ``checkpoints_metrics.json`` files themselves, such as the ones committed under ``docs/``) and prints
+one Markdown table of pass@k (95% CI) against step for every method, with the base model (step 0, from whichever
+run sampled it) as the first row (:func:`steps_table`). Two runs of one method are labelled by their run folder.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
                         "template, temperature, top_p, max_new_tokens, seed) must equal this evaluation's")
     p.add_argument("--out", default=None, help="output folder for metrics/figures (default <run>/eval_report)")
     p.add_argument("--table", nargs="*", metavar="RUN", default=None,
-                   help="sample nothing: print the pass@k-vs-steps Markdown table of these runs (and `run`)")
+                   help="sample nothing: print the pass@k-vs-steps Markdown table of these runs (and `run`); each "
+                        "RUN is a training run folder or a checkpoints_metrics.json (e.g. one committed to docs/)")
     add_threads_argument(p)
     return p
 
@@ -258,21 +260,30 @@ def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
     return paths
 
 
+def report_labels(reports: list[dict]) -> list[str]:
+    """Row label of each report: its method, or ``method (run folder name)`` when two reports share a method
+    (e.g. two RL-rej thresholds), so that their rows can be told apart."""
+    methods = [str(r.get("method")) for r in reports]
+    return [m if methods.count(m) == 1 else f"{m} ({Path(str(r.get('run', '?'))).name})"
+            for m, r in zip(methods, reports)]
+
+
 def steps_table(reports: list[dict], ks: tuple[int, ...] = (1, 4, 16, 64)) -> str:
     """Markdown table: one row per (method, step) of every report (``checkpoints_metrics.json`` dicts), the base
-    model (step 0) once at the top; pass@k as ``mean [lo, hi]`` for the ``ks`` that every row has (k <= n)."""
+    model (step 0) once at the top; pass@k as ``mean [lo, hi]`` for the ``ks`` that every row has (k <= n), and
+    always for k = n, the largest k every row supports."""
     rows: list[tuple[str, int, dict]] = []
     base = next((r["steps"][s] for r in reports for s in r["steps"] if int(s) == 0), None)
     if base is not None:
         rows.append(("base", 0, base))
-    for r in reports:
+    for r, label in zip(reports, report_labels(reports)):
         for s in sorted(r["steps"], key=int):
             if int(s) != 0:
-                rows.append((str(r.get("method")), int(s), r["steps"][s]))
+                rows.append((label, int(s), r["steps"][s]))
     if not rows:
         return "(no evaluated steps)"
     n = min(int(x["n"]) for _, _, x in rows)
-    ks = [k for k in ks if k <= n] or [n]
+    ks = sorted({k for k in ks if k <= n} | {n})
     lines = ["| model | step | problems | n | " + " | ".join(f"pass@{k}" for k in ks) + " |",
              "|---|---:|---:|---:|" + "---|" * len(ks)]
     for name, step, x in rows:
@@ -288,12 +299,13 @@ def run(args) -> int:
     if args.table is not None:
         runs = [args.run, *args.table]
         reports = []
-        for r in runs:
-            f = Path(r) / "eval_report" / "checkpoints_metrics.json"
+        for r in runs:  # a training run folder, or a checkpoints_metrics.json itself (e.g. one committed to docs/)
+            f = Path(r) if Path(r).is_file() else Path(r) / "eval_report" / "checkpoints_metrics.json"
             if not f.exists():
                 from tmc_theory.config import ConfigError
 
-                raise ConfigError(f"{f}: missing; allowed values: runs evaluated by `tmc eval-checkpoints <run>`")
+                raise ConfigError(f"{f}: missing; allowed values: runs evaluated by `tmc eval-checkpoints <run>`, "
+                                  "or their checkpoints_metrics.json")
             reports.append(json.loads(f.read_text()))
         print(steps_table(reports))
         return 0
