@@ -256,7 +256,8 @@ def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
         ax.plot(trained, [results[s]["pass_at_k"][str(k)]["mean"] for s in trained], "o-", color=color, label=f"pass@{k}")
         if 0 in results:
             ax.axhline(results[0]["pass_at_k"][str(k)]["mean"], color=color, ls=":", lw=1)
-    paths.append(_finish(fig, ax, "training step", "pass@k (dotted: base)", title, out / "passk_vs_step.png"))
+    ylabel = "pass@k (dotted: base)" if 0 in results else "pass@k (base not evaluated)"
+    paths.append(_finish(fig, ax, "training step", ylabel, title, out / "passk_vs_step.png"))
     return paths
 
 
