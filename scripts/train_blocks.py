@@ -18,7 +18,8 @@ completion with its reward, stored at the global step it was generated at, i.e. 
 * **groups rejected (in-loop)** and **batch groups left unfilled**: RL-rej ``in_loop`` / ``both`` only, from
   ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py), both fractions of the batch's groups
   (unfilled: rejected groups with no replacement after ``rej_max_refill`` rounds). Such a run's ``reward`` is
-  TRL's mean over the step's scoring calls (first batch and each refill round, unweighted), and its
+  TRL's mean over the step's scoring calls (first batch and each refill round, unweighted); **reward of trained
+  groups** is ``rej/kept_reward``, the mean reward of the groups the update used (logged by runs started after the t = 0.99 seed-2 run). Its
   ``train_samples`` store holds the rejected groups too, so the sample-based rows are over every generated
   group, not the trained ones.
 * **credited completions per step**: how many of the step's completions have a positive advantage (mean over the
@@ -144,7 +145,8 @@ def blocks(run: Path, block: int, last: int) -> dict:
                               "entropy": mean("entropy", metrics), "kl": mean("kl", metrics), "correct_zeroed": pooled,
                               "all_correct_groups": mean("all_correct_groups", samples), "credited_length": credited,
                               "credited_per_step": mean("n_credited", samples),
-                              "rejected": mean("rej/frac_rejected", metrics), "unfilled": mean("rej/unfilled", metrics)}
+                              "rejected": mean("rej/frac_rejected", metrics), "unfilled": mean("rej/unfilled", metrics),
+                              "kept_reward": mean("rej/kept_reward", metrics)}
     return {"run": str(run), "method": cfg["method"], "rule": rule, "blocks": rows}
 
 
@@ -160,12 +162,12 @@ def table(results: list[dict]) -> str:
     lines = ["| steps | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     fmt = {"reward": "{:.2f}", "length": "{:.0f}", "entropy": "{:.2f}", "kl": "{:.3f}",
            "correct_zeroed": "{:.2f}", "all_correct_groups": "{:.2f}", "credited_length": "{:.0f}",
-           "credited_per_step": "{:.1f}", "rejected": "{:.2f}", "unfilled": "{:.2f}"}
+           "credited_per_step": "{:.1f}", "rejected": "{:.2f}", "unfilled": "{:.2f}", "kept_reward": "{:.2f}"}
     names = {"reward": "reward", "length": "length", "entropy": "entropy", "kl": "KL to base per token",
              "correct_zeroed": "correct, no credit", "all_correct_groups": "all-correct groups",
              "credited_length": "length of credited completions",
              "credited_per_step": "credited completions per step", "rejected": "groups rejected (in-loop)",
-             "unfilled": "batch groups left unfilled"}
+             "unfilled": "batch groups left unfilled", "kept_reward": "reward of trained groups"}
     for key in fmt:
         for r, label in zip(results, names_of):
             vals = [r["blocks"].get(c, {}).get(key) for c in cols]

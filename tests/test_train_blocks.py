@@ -65,14 +65,15 @@ def test_in_loop_rejection_rows_come_from_the_logged_metrics(tmp_path):
     run = tmp_path / "rej"
     run.mkdir()
     (run / "train_run.json").write_text(json.dumps({"config": {"method": "rl_rej", "rej_mode": "in_loop"}}))
-    rows = [{"step": s, "loss": 0.0, "reward": 0.5, "rej/frac_rejected": f, "rej/unfilled": 0.0}
-            for s, f in zip(range(1, 5), (0.0, 0.5, 0.25, 0.25))]
+    rows = [{"step": s, "loss": 0.0, "reward": 0.5, "rej/frac_rejected": f, "rej/unfilled": 0.0, "rej/kept_reward": k}
+            for s, f, k in zip(range(1, 5), (0.0, 0.5, 0.25, 0.25), (0.5, 0.3, 0.2, 0.4))]
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     res = tb.blocks(run, 2, 4)
     assert res["rule"] is None  # the store would hold rejected groups too: no credit statistics
     assert res["blocks"]["1–2"]["rejected"] == pytest.approx(0.25) and res["blocks"]["3–4"]["rejected"] == pytest.approx(0.25)
     t = tb.table([res])
     assert "| groups rejected (in-loop), rl_rej | 0.25 | 0.25 |" in t and "left unfilled" in t
+    assert "| reward of trained groups, rl_rej | 0.40 | 0.30 |" in t  # rej/kept_reward, not TRL's reward (0.50)
 
 
 def test_a_problem_drawn_twice_in_a_step_is_two_groups():

@@ -141,6 +141,8 @@ def test_rl_rej_in_loop_drops_exactly_groups_above_threshold_and_refills():
     assert new["advantages"][:2].tolist() == [0.0, 1.0]  # group b kept
     assert new["advantages"][2:4].tolist() == [0.0, 1.0]  # the kept refill group
     assert t._metrics["train"]["rej/frac_rejected"] == [pytest.approx(2 / 3)]
+    # the reward of the groups trained with their advantage (b and the kept refill), not of every scored round
+    assert t._metrics["train"]["rej/kept_reward"] == [pytest.approx(0.5)]
     # a second refill returned nothing usable -> the remaining slot is a rejected group with zero advantage
     assert new["advantages"][4:].tolist() == [0.0, 0.0]
 
@@ -174,7 +176,8 @@ def test_rl_rej_in_loop_refill_under_two_processes(monkeypatch):
 
         class FakeTrainer:
             num_generations = G
-            accelerator = types.SimpleNamespace(num_processes=P, process_index=rank, gather=lambda t: t.repeat(P))
+            accelerator = types.SimpleNamespace(num_processes=P, process_index=rank, gather=lambda t: t.repeat(P),
+                                                device=torch.device("cpu"))
             state = types.SimpleNamespace(global_step=3)
             train_dataset = [{"problem_id": f"p{i}"} for i in range(50)]
             _metrics = {"train": collections.defaultdict(list)}
@@ -202,6 +205,23 @@ def test_rl_rej_in_loop_refill_under_two_processes(monkeypatch):
     assert m0["rej/frac_rejected"] == m1["rej/frac_rejected"] == [pytest.approx(3 / 4)]
     assert m0["rej/unfilled"] == m1["rej/unfilled"] == [pytest.approx(1 / 4)]
     assert int(new0["num_items_in_batch"]) == P * 8  # the gathered token count, not this rank's
+    # this rank's accepted rows (the fake gather repeats them): rank 0 kept b (0, 1) + a refill (0, 1), rank 1 one
+    # refill (0, 0); its unfilled slot (group c, all correct) is not counted
+    assert m0["rej/kept_reward"] == [pytest.approx(0.5)] and m1["rej/kept_reward"] == [pytest.approx(0.0)]
+
+
+def test_rl_rej_kept_reward_pools_sums_and_counts_over_processes():
+    """rej/kept_reward over processes is sum / count of the pooled rows (NaN rewards skipped), not a mean of
+    per-process means: here 1 of 1 scorable row on this rank plus 1 of 4 on the other -> 2 / 5."""
+    from harness.train.rl_rej import InLoopRejector
+
+    acc = types.SimpleNamespace(num_processes=2, device=torch.device("cpu"),
+                                gather=lambda t: torch.cat([t, torch.tensor([1.0, 4.0])]))
+    got = InLoopRejector._mean_over_processes(acc, [torch.tensor(1.0), torch.tensor(float("nan"))])
+    assert got == pytest.approx(2 / 5)
+    one = types.SimpleNamespace(num_processes=1)
+    assert InLoopRejector._mean_over_processes(one, [torch.tensor(0.0), torch.tensor(1.0), torch.tensor(1.0)]) == pytest.approx(2 / 3)
+    assert __import__("math").isnan(InLoopRejector._mean_over_processes(one, []))
 
 
 def test_rl_rej_leave_out_rule_and_its_expectation():

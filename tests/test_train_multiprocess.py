@@ -87,6 +87,8 @@ def test_rl_rej_in_loop_refill_under_two_processes(rl_tiny, tmp_path):
     assert p.returncode == 0, p.stderr[-4000:]
     m = [x for x in read_metrics(out / "metrics.jsonl") if "loss" in x and "train_runtime" not in x]
     assert [x["step"] for x in m] == [1, 2, 3] and all("rej/frac_rejected" in x for x in m)
+    # every accepted group has pass rate <= 0.3, so the pooled reward of the trained groups is too
+    assert all(0.0 <= x["rej/kept_reward"] <= 0.3 for x in m)
     df = SampleStore(out / "train_samples").read()
     sizes = df.groupby(["step", "problem_id"]).size()
     assert (sizes % 8 == 0).all()  # whole groups only (a problem drawn twice in a step has 16 rows)

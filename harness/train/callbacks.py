@@ -11,7 +11,8 @@ e.g. by RL-rej refill). Resume: steps already in the store when the process star
 first drops the lines logged after the checkpoint step, so nothing is duplicated. The logged keys include
 TRL's ``reward``, ``kl``, ``entropy``, ``frac_reward_zero_std`` (fraction of zero-variance groups),
 ``num_tokens`` and ours: ``tokens_per_s`` (completion tokens / generation+scoring time), ``rej/frac_rejected``,
-``rej/unfilled`` (rl_rej), ``adv/frac_correct_zeroed`` (grpo.py: correct completions given no credit) and
+``rej/unfilled`` and ``rej/kept_reward`` (rl_rej in-loop: the mean reward of the groups trained on, where TRL's
+``reward`` averages every scoring round), ``adv/frac_correct_zeroed`` (grpo.py: correct completions given no credit) and
 ``ppo/value_loss`` (ppo).
 
 ``RunWandb`` is HF's ``WandbCallback`` (``report_to: [wandb]``: same setup, config, summary and model logging)

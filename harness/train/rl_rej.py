@@ -6,7 +6,10 @@
 * in-loop (``rej_mode: in_loop``): after each generation, drop every group whose pass rate among its G
   completions is > ``rej_threshold`` (default 0.99: all-correct groups) and REFILL the batch with groups of
   fresh prompts (DAPO dynamic sampling, arXiv 2503.14476), for at most ``rej_max_refill`` extra generation
-  rounds; groups still missing are kept with advantage 0 (logged as ``rej/unfilled``).
+  rounds; groups still missing are kept with advantage 0 (logged as ``rej/unfilled``). ``rej/kept_reward`` is
+  the mean reward of the groups that enter the update with their advantage (the kept first-round groups and the
+  accepted refills; unfilled slots excluded): TRL's own ``reward`` averages every scoring round of the step,
+  rejected groups and refill rounds included, so it is not the reward of the batch trained on.
 
 * leave-T-out (``rej_mode: leave_out``): the paper's own rule (spec section 4: draw an instance C, draw
   T = ``rej_tries`` checks from the current model, skip C if any check is correct, else update on a FRESH
@@ -114,6 +117,17 @@ class InLoopRejector:
         rate = torch.nanmean(rewards.float().view(-1, group_size), dim=1)
         return rate > self.threshold
 
+    @staticmethod
+    def _mean_over_processes(acc, values: list) -> float:
+        """Mean of the non-NaN ``values`` pooled over all processes (NaN when there are none): the
+        ``rej/kept_reward`` metric, the mean 0/1 reward of the accepted groups' completions."""
+        v = torch.stack(values) if values else torch.zeros(0)
+        ok = ~torch.isnan(v)
+        tot = torch.stack([v[ok].sum(), ok.sum().float()])
+        if acc.num_processes > 1:  # every process has the same number of batch slots; pool sums and counts
+            tot = acc.gather(tot.to(acc.device)).view(-1, 2).sum(dim=0)
+        return (tot[0] / tot[1]).item() if tot[1] > 0 else float("nan")
+
     def apply(self, trainer, inputs: list[dict], out: dict, rewards: torch.Tensor) -> dict:
         """Replace this process's rejected groups of ``out`` (its rows of the generation batch) by accepted
         groups of fresh prompts; ``rewards`` are the gathered rewards of all processes (module docstring)."""
@@ -137,8 +151,11 @@ class InLoopRejector:
                      "pass_rates": torch.nanmean(rewards.float().view(-1, G), dim=1).tolist(), "refill_ids": []}
         metrics = trainer._metrics["train"]
         metrics["rej/frac_rejected"].append(rej.float().mean().item())
+        local_r = rewards.float()[pi * n_local:(pi + 1) * n_local]
+        kept_r = [local_r[i] for i in range(n_local) if not local_rej[i // G]]  # accepted rows' rewards
         if not rej.any():
             metrics["rej/unfilled"].append(0.0)
+            metrics["rej/kept_reward"].append(self._mean_over_processes(acc, kept_r))
             return out
         keep_rows = torch.tensor([i for i in range(n_local) if not local_rej[i // G]], dtype=torch.long)
         parts = [(out, keep_rows)] if len(keep_rows) else []
@@ -158,6 +175,7 @@ class InLoopRejector:
                 if p == pi and ok:
                     rows = torch.tensor([g * G + k for g in ok for k in range(G)], dtype=torch.long)
                     parts.append((out2, rows))
+                    kept_r += list(rewards2.float()[pi * m * G:(pi + 1) * m * G][rows])
                     refill_ids += [new_inputs[g * G].get("problem_id", str(g)) for g in ok]
                 need[p] -= len(ok)
         self.last["refill_ids"] = gather_lists(acc, refill_ids)
@@ -168,6 +186,7 @@ class InLoopRejector:
             zeroed["advantages"] = torch.zeros_like(out["advantages"])
             parts.append((zeroed, rows))
         metrics["rej/unfilled"].append(sum(need) / n_groups)
+        metrics["rej/kept_reward"].append(self._mean_over_processes(acc, kept_r))
         batch = select_and_concat(parts, trainer._tokenizer.pad_token_id)
         if P > 1:  # TRL's num_items_in_batch counts the completion tokens of all processes
             batch["num_items_in_batch"] = acc.gather(batch["completion_mask"].sum().reshape(1)).sum()
