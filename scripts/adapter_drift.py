@@ -31,6 +31,7 @@ All norms are computed from r x r products, ``|B A|_F^2 = tr((B^T B)(A A^T))``, 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 from pathlib import Path
@@ -119,10 +120,17 @@ def checkpoints(run: Path) -> list[tuple[int, Path]]:
 
 
 def adapter_modules(checkpoint: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The (A, B) pairs of one checkpoint folder's saved LoRA adapter."""
+    """The (A, B) pairs of one checkpoint folder's saved LoRA adapter. Read once per file version: ``drift`` and
+    ``--against`` both need every checkpoint, so a second call is served from memory (the result is read-only)."""
+    f = (Path(checkpoint) / "adapter_model.safetensors").resolve()
+    return _load_modules(str(f), f.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_modules(path: str, mtime_ns: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     from safetensors.numpy import load_file
 
-    return lora_modules(load_file(str(checkpoint / "adapter_model.safetensors")))
+    return lora_modules(load_file(path))
 
 
 def drift(run: Path) -> dict:

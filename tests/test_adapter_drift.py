@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -48,7 +49,7 @@ def test_adam_step_rms_is_the_last_update_over_lr():
     assert rms == pytest.approx(float(((w.detach() - before) ** 2).mean().sqrt()) / lr, rel=1e-5)
 
 
-def test_drift_over_a_run_folder(tmp_path):
+def test_drift_over_a_run_folder(tmp_path, monkeypatch):
     from safetensors.numpy import save_file
 
     rng = np.random.default_rng(1)
@@ -81,6 +82,18 @@ def test_drift_over_a_run_folder(tmp_path):
     assert rows[1]["net_step_over_lr"] == pytest.approx(np.sqrt(12 * 0.2 ** 2) / (np.sqrt(22) * 10 * 1e-3), rel=1e-5)
     assert rows[1]["adam_step_rms"] == pytest.approx(1.0, rel=1e-4)  # first Adam step: m_hat / sqrt(v_hat) = sign(g)
     assert "| 20 | 1e-03 |" in ad.table([res])
+    # --against the run itself: cos = 1 at both steps, and no adapter file is read again for it
+    import safetensors.numpy
+
+    reads = []
+    real = safetensors.numpy.load_file
+    monkeypatch.setattr(safetensors.numpy, "load_file", lambda p: reads.append(p) or real(p))
+    assert ad.cosines(tmp_path, tmp_path) == {10: pytest.approx(1.0), 20: pytest.approx(1.0)}
+    assert reads == []
+    f20 = tmp_path / "checkpoint-20" / "adapter_model.safetensors"
+    os.utime(f20, ns=(f20.stat().st_atime_ns, f20.stat().st_mtime_ns + 10**9))  # a rewritten file is read again
+    ad.cosines(tmp_path, tmp_path)
+    assert len(reads) == 1
 
 
 def test_clear_errors(tmp_path):
