@@ -124,7 +124,7 @@ class InLoopRejector:
         v = torch.stack(values) if values else torch.zeros(0)
         ok = ~torch.isnan(v)
         tot = torch.stack([v[ok].sum(), ok.sum().float()])
-        if acc.num_processes > 1:  # every process has the same number of batch slots; pool sums and counts
+        if acc.num_processes > 1:  # pool sums and counts (processes may hold different numbers of kept rows)
             tot = acc.gather(tot.to(acc.device)).view(-1, 2).sum(dim=0)
         return (tot[0] / tot[1]).item() if tot[1] > 0 else float("nan")
 
@@ -151,13 +151,12 @@ class InLoopRejector:
                      "pass_rates": torch.nanmean(rewards.float().view(-1, G), dim=1).tolist(), "refill_ids": []}
         metrics = trainer._metrics["train"]
         metrics["rej/frac_rejected"].append(rej.float().mean().item())
-        local_r = rewards.float()[pi * n_local:(pi + 1) * n_local]
-        kept_r = [local_r[i] for i in range(n_local) if not local_rej[i // G]]  # accepted rows' rewards
+        keep_rows = torch.tensor([i for i in range(n_local) if not local_rej[i // G]], dtype=torch.long)
+        kept_r = list(rewards.float()[pi * n_local:(pi + 1) * n_local][keep_rows])  # accepted rows' rewards
         if not rej.any():
             metrics["rej/unfilled"].append(0.0)
             metrics["rej/kept_reward"].append(self._mean_over_processes(acc, kept_r))
             return out
-        keep_rows = torch.tensor([i for i in range(n_local) if not local_rej[i // G]], dtype=torch.long)
         parts = [(out, keep_rows)] if len(keep_rows) else []
         refill_ids: list[str] = []
         dataset = trainer.train_dataset
