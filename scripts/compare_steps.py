@@ -21,18 +21,7 @@ import json
 
 import numpy as np
 
-
-def paired_passk_diff(n_a, c_a, n_b, c_b, ks, n_boot: int = 10000, seed: int = 0) -> dict:
-    """Mean over problems of pass@k(b) - pass@k(a) with a paired bootstrap 95% CI, for every k in ``ks``."""
-    from harness.metrics.bootstrap import bootstrap_mean
-    from harness.metrics.passk import pass_at_k_matrix
-
-    diffs = pass_at_k_matrix(np.asarray(n_b), np.asarray(c_b), ks) - pass_at_k_matrix(np.asarray(n_a), np.asarray(c_a), ks)
-    out = {}
-    for j, k in enumerate(ks):  # same seed for every k: the same resampled problems
-        m, lo, hi = bootstrap_mean(diffs[:, j], n_boot=n_boot, seed=seed)
-        out[str(k)] = {"diff": m, "lo": lo, "hi": hi}
-    return out
+from harness.metrics.paired import paired_pass_at_k_diff
 
 
 def compare(df, a: int, b: int, n_boot: int = 10000, df_b=None) -> dict:
@@ -51,7 +40,7 @@ def compare(df, a: int, b: int, n_boot: int = 10000, df_b=None) -> dict:
             "histogram_a": np.bincount(c_a, minlength=n + 1).tolist() if (n_a == n).all() else None,
             "histogram_b": np.bincount(c_b, minlength=n + 1).tolist() if (n_b == n).all() else None,
             "lost": sorted(solved_a - solved_b), "gained": sorted(solved_b - solved_a),
-            "pass_at_k_diff": paired_passk_diff(n_a, c_a, n_b, c_b, ks, n_boot=n_boot)}
+            "pass_at_k_diff": paired_pass_at_k_diff(n_a, c_a, n_b, c_b, ks, n_boot=n_boot)}
 
 
 def frame_from_metrics(path: str, step: int):

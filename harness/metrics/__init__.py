@@ -6,11 +6,12 @@ Importing this package needs numpy only; pandas/matplotlib are imported by the f
 from .bootstrap import bootstrap_mean, bootstrap_pass_at_k
 from .breakdown import breakdown, compare_solved, per_problem, solved_set
 from .majority import maj_at_k, maj_at_k_per_problem
+from .paired import paired_pass_at_k_diff
 from .passk import counts_from_matrix, pass_at_k, pass_at_k_curve, pass_at_k_matrix, powers_of_two
 from .plot import plot_pass_at_k
 
 __all__ = [
     "pass_at_k", "pass_at_k_curve", "pass_at_k_matrix", "powers_of_two", "counts_from_matrix",
-    "bootstrap_pass_at_k", "bootstrap_mean", "maj_at_k", "maj_at_k_per_problem",
+    "bootstrap_pass_at_k", "bootstrap_mean", "paired_pass_at_k_diff", "maj_at_k", "maj_at_k_per_problem",
     "per_problem", "breakdown", "solved_set", "compare_solved", "plot_pass_at_k",
 ]
