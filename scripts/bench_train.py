@@ -4,8 +4,12 @@ generation length). Each variant runs in its own process (clean peak RSS); repor
 over ``--steps`` measured steps after one warm-up step, the overhead in percent (target <= 5%), and peak
 memory (RSS on CPU; max allocated on CUDA).
 
+With ``--gradient-checkpointing`` the two variants are instead ours without and with ``gradient_checkpointing``
+(activations recomputed in the backward pass): the memory saved and the time it costs, side by side.
+
     python scripts/bench_train.py --model smollm2 --steps 3 --max-new-tokens 64
     python scripts/bench_train.py --model tiny            # the tiny offline model (seconds)
+    python scripts/bench_train.py --model smollm2 --steps 2 --max-new-tokens 96 --batch 32 --gradient-checkpointing
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ class T(TrainerCallback):
 model, tok, path = load_policy(cfg)
 ds = build_train_dataset(cfg, tok)
 reward = make_train_reward(cfg)
-if variant == "ours":
+if variant.startswith("ours"):
     from functools import partial
     from harness.train.callbacks import MetricsJSONL
     from harness.train.grpo import RLVRTrainer, group_normalised_advantage
@@ -66,6 +70,10 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=3, help="measured steps (after 1 warm-up step)")
     ap.add_argument("--num-generations", type=int, default=8)
     ap.add_argument("--max-new-tokens", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=None,
+                    help="completions per step (per_device_train_batch_size; default --num-generations)")
+    ap.add_argument("--gradient-checkpointing", action="store_true",
+                    help="compare ours without and with gradient_checkpointing instead of bare vs ours")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=64)
     ap.add_argument("--out", default=None, help="write the JSON result here")
@@ -78,11 +86,13 @@ def main() -> int:
         d = prepare_rl_tiny(os.path.join(tmp, "tiny"))
         model, source = str(d / "model"), str(d / "train.jsonl")
     res = {}
-    for variant in ("bare", "ours"):
+    variants = ("ours", "ours_gc") if a.gradient_checkpointing else ("bare", "ours")
+    for variant in variants:
         cfgd = dict(method="grpo", model=model, source=source, limit=a.limit, num_generations=a.num_generations,
-                    per_device_train_batch_size=a.num_generations, max_completion_length=a.max_new_tokens,
+                    per_device_train_batch_size=a.batch or a.num_generations, max_completion_length=a.max_new_tokens,
                     max_steps=a.steps + 1, save_steps=10_000, report_to=["none"], temperature=0.7,
-                    output_dir=os.path.join(tmp, variant), threads=a.threads, learning_rate=1e-5)
+                    output_dir=os.path.join(tmp, variant), threads=a.threads, learning_rate=1e-5,
+                    gradient_checkpointing=variant == "ours_gc")
         t0 = time.time()
         p = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cfgd), variant], capture_output=True, text=True,
                            env=dict(os.environ, HF_HUB_OFFLINE="1"))
@@ -94,12 +104,17 @@ def main() -> int:
         r["median_step_s"] = statistics.median(r["times"][1:]) if len(r["times"]) > 1 else r["times"][0]
         r["wall_s"] = time.time() - t0
         res[variant] = r
-        print(f"{variant:5s} steps {['%.2f' % t for t in r['times']]} median {r['median_step_s']:.3f} s  "
+        print(f"{variant:7s} steps {['%.2f' % t for t in r['times']]} median {r['median_step_s']:.3f} s  "
               f"peak {r['peak_gib']:.2f} GiB", flush=True)
-    ov = 100 * (res["ours"]["median_step_s"] / res["bare"]["median_step_s"] - 1)
+    base, other = variants
+    ov = 100 * (res[other]["median_step_s"] / res[base]["median_step_s"] - 1)
     res["overhead_pct"] = ov
     res["settings"] = vars(a)
-    print(f"overhead of ours vs bare GRPOTrainer: {ov:+.1f}% (target <= 5%)")
+    if a.gradient_checkpointing:
+        print(f"gradient checkpointing: step time {ov:+.1f}%, peak memory "
+              f"{res['ours_gc']['peak_gib']:.2f} vs {res['ours']['peak_gib']:.2f} GiB")
+    else:
+        print(f"overhead of ours vs bare GRPOTrainer: {ov:+.1f}% (target <= 5%)")
     if a.out:
         with open(a.out, "w") as fh:
             json.dump(res, fh, indent=2)
