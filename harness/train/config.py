@@ -108,7 +108,7 @@ class TrainConfig:
         "weights dtype: auto = bf16 on GPU, float32 on CPU", choices=("auto", "float32", "bfloat16", "float16")))
     gradient_checkpointing: bool = field(default=False, metadata=doc(
         "recompute activations in the backward pass instead of storing them: the same updates for about one more "
-        "forward pass per step; halved peak RSS (20.7 -> 10.4 GB) on the CPU easy-arithmetic config (docs/training.md)"))
+        "forward pass per step; peak RSS 20.75 -> 11.57 GiB at +0.2% step time on the CPU easy-arithmetic config (docs/training.md)"))
 
     # ---------------------------------------------------------------- RL-rej (reject easy instances)
     rej_mode: str = field(default="in_loop", metadata=doc(
