@@ -2,7 +2,7 @@
 
     python scripts/compare_steps.py runs/train/<run>/eval --a 40 --b 50 [--boot 10000] [--json out.json]
     python scripts/compare_steps.py runs/train/<grpo run>/eval --a 50 --b 50 --run-b runs/train/<other run>/eval
-    python scripts/compare_steps.py docs/cpu_grpo/<x>/checkpoints_metrics.json --a 50 --b 60 [--run-b <y>.json]
+    python scripts/compare_steps.py results/cpu_grpo/<x>/checkpoints_metrics.json --a 50 --b 60 [--run-b <y>.json]
 
 Either side may be a sample run folder (its Parquet store) or a ``checkpoints_metrics.json`` written by
 ``tmc eval-checkpoints`` (its per-problem ``{n, c}``), so committed reports compare after ``runs/`` is gone.
