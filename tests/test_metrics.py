@@ -137,3 +137,17 @@ def test_plot_writes_png(tmp_path):
     assert p.exists() and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="no curves"):
         plot_pass_at_k({}, tmp_path / "x.png")
+
+
+def test_majority_votes_numbers_by_value():
+    """ "18", "18.0", "18.00", "$18" are one answer class, so they outvote "17" (3 + 1 against 2)."""
+    from harness.metrics.majority import encode_answers, vote_key
+
+    answers = [["18", "18.00", "17", "18.0", "17", " 1 8 ", "$18"]]
+    correct = [[True, True, False, True, False, True, True]]
+    ids, _ = encode_answers(answers, correct)
+    assert len(set(ids[0][[0, 1, 3, 5, 6]])) == 1 and ids[0][2] == ids[0][4] != ids[0][0]
+    assert maj_at_k_per_problem([["18", "18.00", "17", "17", "18.0"]], [[True] * 2 + [False] * 2 + [True]],
+                                [5])[0, 0] == 1.0  # 3 votes for 18 against 2 for 17; by string it would tie 1:1:2
+    assert vote_key("1,234") == vote_key("1234.") and vote_key("x+1") == "x+1" and vote_key("  ") is None
+    assert vote_key("nan") == "nan" and vote_key("\\frac{1}{2}") != vote_key("0.5")

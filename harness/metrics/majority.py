@@ -4,13 +4,15 @@ Definition used here (stated because papers differ): maj@k of one problem is the
 of the majority answer of a uniformly random size-k subset (without replacement) of its n samples,
 i.e. the same subset convention as unbiased pass@k, rather than the "first k samples" convention.
 
-* Votes: samples vote with their extracted answer after whitespace removal; samples with no extracted
-  answer do not vote. A subset in which nobody voted counts as wrong. The caller passes ``None`` for a sample
-  whose number is not an answer (``harness.evaluate``: grade status ``truncated``), so maj@1 equals pass@1.
+* Votes: samples vote with their extracted answer after whitespace removal; an answer that reads as a
+  number votes by its value, as the GSM8K grader compares (``Decimal`` after dropping ``,``, ``$`` and a final
+  ``.``: "18", "18.0", "18.00" and "$18" are one class); samples with no extracted answer do not vote. A subset
+  in which nobody voted counts as wrong. The caller passes ``None`` for a sample whose number is not an answer
+  (``harness.evaluate``: grade status ``truncated``), so maj@1 equals pass@1.
 * Ties between answers are broken uniformly at random.
 * An answer class is correct when the grader marked its samples correct (``max`` over the class, since a
   deterministic grader gives one verdict per answer string). Answers equal only up to math equivalence
-  (e.g. ``1/2`` vs ``\\frac{1}{2}``) are separate classes - a stated simplification.
+  (e.g. ``1/2`` vs ``\\frac{1}{2}``, or ``0.5`` vs ``1/2``) are separate classes - a stated simplification.
 * k = 1 is exact: (number of correct voting samples)/n. For k > 1 the expectation is estimated by
   Monte Carlo over ``n_subsets`` random subsets per problem (for k = n every subset is the full set, so
   only tie-breaking is random). Macro average over problems.
@@ -18,9 +20,23 @@ i.e. the same subset convention as unbiased pass@k, rather than the "first k sam
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Iterable, Sequence
 
 import numpy as np
+
+
+def vote_key(answer: str) -> str | Decimal | None:
+    """The class an answer votes for: its numeric value when it reads as a finite number (module docstring),
+    else the answer with all whitespace removed; None (no vote) for an empty answer."""
+    key = "".join(str(answer).split())
+    if not key:
+        return None
+    try:
+        value = Decimal(key.replace(",", "").replace("$", "").rstrip("."))
+    except (InvalidOperation, ValueError):
+        return key
+    return value if value.is_finite() else key
 
 
 def encode_answers(answers: Sequence[Sequence[str | None]], correct: Sequence[Sequence[bool]]):
@@ -32,12 +48,12 @@ def encode_answers(answers: Sequence[Sequence[str | None]], correct: Sequence[Se
     for p, (ans, ok) in enumerate(zip(answers, correct)):
         if len(ans) != len(ok):
             raise ValueError(f"problem {p}: {len(ans)} answers but {len(ok)} correctness flags")
-        table: dict[str, int] = {}
+        table: dict[str | Decimal, int] = {}
         for s, (a, o) in enumerate(zip(ans, ok)):
             if a is None or (isinstance(a, float) and np.isnan(a)):
                 continue
-            key = "".join(str(a).split())
-            if not key:
+            key = vote_key(a)
+            if key is None:
                 continue
             cid = table.setdefault(key, len(table))
             ids[p, s] = cid
