@@ -10,7 +10,11 @@ Either side may be a sample run folder (its Parquet store) or a ``checkpoints_me
 The per-problem pass@k estimates (Chen et al. 2021, unbiased, from each problem's c of n) of step ``b`` minus
 step ``a`` are averaged over the problems both steps have; the 95% CI comes from a paired bootstrap over
 problems (the same resampled problems for both steps, so problem difficulty cancels -- narrower than comparing
-two unpaired CIs). Also printed: how many problems each step solves c of n times (the histogram that shows
+two unpaired CIs). Next to it, per k, an exact test over problems (:mod:`harness.metrics.exact_tests`: the sign
+test on the problems solved at one step only when k = n, the sign-flip permutation test on the per-problem pass@k
+differences otherwise), the number of discordant problems, a warning when they are few (the bootstrap CI is then
+anti-conservative), and the exact p-values Holm-corrected over the k's of the table (:func:`harness.metrics.holm`).
+Also printed: how many problems each step solves c of n times (the histogram that shows
 squeezing: mass moving to c = 0 and c = n) and the problems solved >= 1 time at one step but not the other.
 """
 
@@ -21,6 +25,7 @@ import json
 
 import numpy as np
 
+from harness.metrics.holm import holm
 from harness.metrics.paired import paired_pass_at_k_diff
 
 
@@ -36,11 +41,25 @@ def compare(df, a: int, b: int, n_boot: int = 10000, df_b=None) -> dict:
     n = int(min(n_a.min(), n_b.min()))
     ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if k <= n]
     solved_a, solved_b = set(common[c_a > 0]), set(common[c_b > 0])
+    diffs = paired_pass_at_k_diff(n_a, c_a, n_b, c_b, ks, n_boot=n_boot)
+    for v, p_holm in zip(diffs.values(), holm([v["p_exact"] for v in diffs.values()])["adjusted"]):
+        v["p_holm"] = p_holm
     return {"a": a, "b": b, "problems": len(common), "n": n,
             "histogram_a": np.bincount(c_a, minlength=n + 1).tolist() if (n_a == n).all() else None,
             "histogram_b": np.bincount(c_b, minlength=n + 1).tolist() if (n_b == n).all() else None,
             "lost": sorted(solved_a - solved_b), "gained": sorted(solved_b - solved_a),
-            "pass_at_k_diff": paired_pass_at_k_diff(n_a, c_a, n_b, c_b, ks, n_boot=n_boot)}
+            "pass_at_k_diff": diffs}
+
+
+def render_diffs(diffs: dict) -> str:
+    """The Markdown table of paired differences with exact p-values (Holm over the k's), warnings below it."""
+    out = ["| k | pass@k(b) - pass@k(a) | paired bootstrap 95% CI | exact p | test | discordant | Holm p |",
+           "|---:|---:|---|---:|---|---:|---:|"]
+    for k, v in diffs.items():
+        out.append(f"| {k} | {v['diff']:+.3f} | [{v['lo']:+.3f}, {v['hi']:+.3f}] | {v['p_exact']:.3g} | {v['test']} "
+                   f"| {v['discordant']} | {v['p_holm']:.3g} |")
+    out += [f"warning, k = {k}: {v['warning']}" for k, v in diffs.items() if v["warning"]]
+    return "\n".join(out)
 
 
 def frame_from_metrics(path: str, step: int):
@@ -96,9 +115,7 @@ def main(argv=None) -> int:
         for s, h in ((r["a"], r["histogram_a"]), (r["b"], r["histogram_b"])):
             print(f"| step {s} | " + " | ".join(map(str, h)) + " |")
     print(f"solved >= 1 at step {r['a']} but not {r['b']}: {len(r['lost'])}; the reverse: {len(r['gained'])}")
-    print("| k | pass@k(b) - pass@k(a) | paired 95% CI |\n|---:|---:|---|")
-    for k, v in r["pass_at_k_diff"].items():
-        print(f"| {k} | {v['diff']:+.3f} | [{v['lo']:+.3f}, {v['hi']:+.3f}] |")
+    print(render_diffs(r["pass_at_k_diff"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(r, f, indent=2)

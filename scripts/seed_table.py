@@ -9,17 +9,20 @@ Each ``--run RULE SEED PATH`` names one training run: PATH is its ``checkpoints_
 ``tmc eval-checkpoints``; it keeps each problem's n and c) or a folder holding one, and, when the folder also
 holds the ``cot_forms.json`` of ``scripts/cot_forms.py --json``, that step's CoT-form entropy is shown too.
 
-Printed, for ``--step``:
+Printed, for ``--step`` (fixed before looking at the results: the last step of the runs, or a declared schedule,
+never a peak chosen afterwards):
 1. one row per (rule, seed): pass@1 and pass@n (unbiased, Chen et al. 2021), problems solved at least once, at
    0/n and at n/n (the pile-up that squeezing produces), the form entropy in bits, and the paired difference
    against the ``--ref`` rule of the SAME seed, at k = 1 and k = n, with a paired bootstrap 95% CI over the
-   problems (:func:`harness.metrics.paired.paired_pass_at_k_diff`; both runs must share the problems);
-2. one row per rule other than ``--ref``: the per-seed differences, their mean, and how many seeds put the CI
-   above 0, across 0 and below 0 -- a rule "helps" here only if every seed's CI is above 0. The mean over seeds
-   carries no CI: with a handful of seeds the seed-to-seed spread, not the problem bootstrap, is the uncertainty
-   that matters, and the per-seed column shows it.
+   problems (:func:`harness.metrics.paired.paired_pass_at_k_diff`; both runs must share the problems), the exact
+   test's p over problems (sign test at k = n, sign-flip permutation test at k = 1; :mod:`harness.metrics.exact_tests`)
+   and that p Holm-corrected over every per-seed comparison of the table (rules x seeds x both k's);
+2. one row per rule other than ``--ref`` -- the headline: the mean difference over seeds with its Student-t 95%
+   interval and t-test p (:func:`harness.metrics.seeds.seed_t_interval`; the seed is the unit of a training claim),
+   that p Holm-corrected over the rules x both k's, then the per-seed differences and how many seeds put the
+   bootstrap CI above 0, across 0 and below 0 (secondary detail).
 
-Training runs that differ only in the seed can end far apart (docs/cpu_grpo_easy_arith.md: two trajectories that
+Training runs that differ only in the seed can end far apart (docs/log/2026-11-cpu-grpo.md: two trajectories that
 shared 20 steps differed by 0.14 in pass@8 ten steps later), so a single-seed difference is read against this table.
 """
 
@@ -31,8 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.metrics.holm import holm
 from harness.metrics.paired import paired_pass_at_k_diff
 from harness.metrics.passk import pass_at_k_matrix
+from harness.metrics.seeds import seed_t_interval
 
 
 def read_counts(path: str, step: int) -> tuple[dict[str, tuple[int, int]], float | None]:
@@ -71,7 +76,7 @@ def run_row(counts: dict[str, tuple[int, int]], entropy: float | None) -> dict:
 
 def paired_vs(ref: dict[str, tuple[int, int]], other: dict[str, tuple[int, int]], label: str,
               n_boot: int) -> dict:
-    """``other - ref`` at k = 1 and k = n over the problems both hold (paired bootstrap CI)."""
+    """``other - ref`` at k = 1 and k = n over the problems both hold (paired bootstrap CI, exact p)."""
     common = sorted(set(ref) & set(other))
     if not common:
         raise SystemExit(f"{label}: no problem in common with its --ref run of the same seed")
@@ -104,23 +109,42 @@ def build(runs: list[tuple[str, str, str]], step: int, ref: str, n_boot: int = 1
             if entropy is not None and ref_entropy is not None:
                 row["vs_ref"]["form_entropy_bits"] = entropy - ref_entropy
         rows.append(row)
+    per_seed = [r["vs_ref"][key] for r in rows if "vs_ref" in r for key in ("k1", "kn")]
+    for d, p_holm in zip(per_seed, holm([d["p_exact"] for d in per_seed])["adjusted"]):
+        d["p_holm"] = p_holm
     summary = []
     for rule in dict.fromkeys(r["rule"] for r in rows if r["rule"] != ref):
         mine = [r for r in rows if r["rule"] == rule]
         s = {"rule": rule, "seeds": [r["seed"] for r in mine]}
         for key in ("k1", "kn"):
             ds = [r["vs_ref"][key] for r in mine]
-            s[key] = {"per_seed": [d["diff"] for d in ds], "mean": float(np.mean([d["diff"] for d in ds])),
+            t = seed_t_interval([d["diff"] for d in ds])
+            s[key] = {"per_seed": [d["diff"] for d in ds], "mean": t["mean"], "t_lo": t["lo"], "t_hi": t["hi"],
+                      "t_p": t["p"], "per_seed_p_exact": [d["p_exact"] for d in ds],
                       "above": sum(d["lo"] > 0 for d in ds), "below": sum(d["hi"] < 0 for d in ds)}
             s[key]["across"] = len(ds) - s[key]["above"] - s[key]["below"]
         ents = [r["vs_ref"].get("form_entropy_bits") for r in mine]
         s["form_entropy_bits"] = None if None in ents else {"per_seed": ents, "mean": float(np.mean(ents))}
         summary.append(s)
+    heads = [s[key] for s in summary for key in ("k1", "kn")]
+    for h, p_holm in zip(heads, holm([h["t_p"] for h in heads])["adjusted"]):
+        h["t_p_holm"] = p_holm
     return {"step": step, "ref": ref, "rows": rows, "summary": summary}
 
 
 def _ci(d: dict) -> str:
-    return f"{d['diff']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]"
+    return f"{d['diff']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] p {d['p_exact']:.2g} (Holm {d['p_holm']:.2g})"
+
+
+def _p(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2g}"
+
+
+def _t(v: dict) -> str:
+    """Mean over seeds with its t-interval (one seed: the mean alone)."""
+    if v["t_lo"] is None:
+        return f"{v['mean']:+.3f} (1 seed, no interval)"
+    return f"{v['mean']:+.3f} [{v['t_lo']:+.3f}, {v['t_hi']:+.3f}]"
 
 
 def render(result: dict) -> str:
@@ -128,8 +152,9 @@ def render(result: dict) -> str:
     ns = {r["n"] for r in result["rows"]}
     n = str(ns.pop()) if len(ns) == 1 else "n"
     ref = result["ref"]
-    out = [f"Step {result['step']}; differences are paired against {ref} of the same seed (95% bootstrap CI over "
-           "problems).", "",
+    out = [f"Step {result['step']}; differences are paired against {ref} of the same seed: mean over problems, 95% "
+           "bootstrap CI over problems, exact p over problems (sign test at k = n, sign-flip at k = 1) and that p "
+           "Holm-corrected over every per-seed comparison in this table.", "",
            f"| rule | seed | pass@1 | pass@{n} | solved >= 1 | at 0/{n} | at {n}/{n} | form entropy (bits) "
            f"| - {ref}, k = 1 | - {ref}, k = {n} |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
@@ -139,14 +164,23 @@ def render(result: dict) -> str:
         d1, dn = (_ci(vs["k1"]), _ci(vs["kn"])) if vs else ("", "")
         out.append(f"| {r['rule']} | {r['seed']} | {r['pass@1']:.3f} | {r['pass@n']:.3f} | {r['solved']} "
                    f"| {r['at_0']} | {r['at_n']} | {ent} | {d1} | {dn} |")
-    out += ["", f"| rule - {ref} | seeds | k = 1 per seed | mean | CI above / across / below 0 "
-                f"| k = {n} per seed | mean | CI above / across / below 0 | form entropy per seed (bits) |",
-            "|---|---|---|---:|---|---|---:|---|---|"]
+    warn = [f"warning, {r['rule']} seed {r['seed']}, {k}: {r['vs_ref'][key]['warning']}"
+            for r in result["rows"] if "vs_ref" in r for key, k in (("k1", "k = 1"), ("kn", f"k = {n}"))
+            if r["vs_ref"][key]["warning"]]
+    out += ([""] + warn if warn else [])
+    out += ["", f"Headline: mean of the per-seed differences with its Student-t 95% interval over seeds and the "
+                "t-test p, Holm-corrected over the rules x both k's; then the per-seed differences (exact p) and "
+                "how many seeds' bootstrap CIs lie above / across / below 0.", "",
+            f"| rule - {ref} | seeds | k = 1: mean [t 95%] | t p (Holm) | per seed (exact p) | above / across / below "
+            f"| k = {n}: mean [t 95%] | t p (Holm) | per seed (exact p) | above / across / below "
+            "| form entropy per seed (bits) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in result["summary"]:
         cells = []
         for key in ("k1", "kn"):
             v = s[key]
-            cells += [", ".join(f"{x:+.3f}" for x in v["per_seed"]), f"{v['mean']:+.3f}",
+            cells += [_t(v), f"{_p(v['t_p'])} ({_p(v['t_p_holm'])})",
+                      ", ".join(f"{x:+.3f} ({p:.2g})" for x, p in zip(v["per_seed"], v["per_seed_p_exact"])),
                       f"{v['above']} / {v['across']} / {v['below']}"]
         fe = s["form_entropy_bits"]
         cells.append("" if fe is None else ", ".join(f"{x:+.2f}" for x in fe["per_seed"]))

@@ -70,3 +70,17 @@ def test_report_without_counts_or_step_is_refused_by_name(tmp_path):
         cs.read_step(str(old), 10)
     with pytest.raises(SystemExit, match=r"old.json: no step 20; steps present: \[10\]"):
         cs.read_step(str(old), 20)
+
+
+def test_exact_p_values_holm_and_the_few_discordant_warning(capsys):
+    # 20 problems; step 2 forgets 4 of them (2/4 -> 0/4) and leaves 16 at 3/4: pass@4 sign test 4 lost / 0 gained
+    r = cs.compare(_df({1: [2] * 4 + [3] * 16, 2: [0] * 4 + [3] * 16}), 1, 2, n_boot=200)
+    d = r["pass_at_k_diff"]
+    assert d["4"]["test"] == "sign (exact binomial)" and d["4"]["discordant"] == 4
+    assert d["4"]["p_exact"] == pytest.approx(2 / 2 ** 4)
+    assert d["1"]["test"] == "sign-flip (exact)" and d["1"]["p_exact"] == pytest.approx(2 / 2 ** 4)
+    ps = sorted(v["p_exact"] for v in d.values())  # Holm over k = 1, 2, 4: three equal p -> 3 x 0.125
+    assert [v["p_holm"] for v in d.values()] == pytest.approx([min(1, 3 * ps[0])] * 3)
+    table = cs.render_diffs(d)
+    assert "| 4 | -0.200 |" in table and "| 0.125 | sign (exact binomial) | 4 | 0.375 |" in table
+    assert "warning, k = 4: only 4 discordant problem(s)" in table

@@ -35,14 +35,26 @@ def test_rows_pairs_and_seed_summary(tmp_path):
     assert rows[("G", "1")]["at_0"] == 8 and rows[("R", "1")]["at_n"] == 8
     v1, v2 = rows[("R", "1")]["vs_ref"], rows[("R", "2")]["vs_ref"]
     assert v1["k1"]["diff"] == pytest.approx(1.0) and v1["kn"]["lo"] == pytest.approx(1.0)
-    assert v2["k1"] == {"diff": 0.0, "lo": 0.0, "hi": 0.0} and v1["form_entropy_bits"] == pytest.approx(2.5)
+    assert {k: v2["k1"][k] for k in ("diff", "lo", "hi", "p_exact", "discordant")} == {
+        "diff": 0.0, "lo": 0.0, "hi": 0.0, "p_exact": 1.0, "discordant": 0}
+    assert v1["form_entropy_bits"] == pytest.approx(2.5)
+    # seed 1, k = 1: 8 problems all +1 -> sign test 2/2^8; k = 4 (n): 8 problems 0 -> solved: the same p.
+    # Holm over the 4 per-seed comparisons (two of them p = 1): 4 x 2/256 for both small ones
+    assert v1["k1"]["p_exact"] == pytest.approx(2 / 256) and v1["kn"]["p_exact"] == pytest.approx(2 / 256)
+    assert v1["k1"]["p_holm"] == pytest.approx(4 * 2 / 256) and v2["kn"]["p_holm"] == pytest.approx(1.0)
     (s,) = res["summary"]
     assert s["k1"]["per_seed"] == pytest.approx([1.0, 0.0]) and s["k1"]["mean"] == pytest.approx(0.5)
+    # t-interval over 2 seeds: 0.5 -+ t_{0.975,1} sd / sqrt 2 = 0.5 -+ 12.706 x 0.7071 / 1.4142 = 0.5 -+ 6.353;
+    # Holm of the two t p-values (k = 1 and k = n, both 0.5): 2 x 0.5 = 1
+    assert (s["k1"]["t_lo"], s["k1"]["t_hi"]) == pytest.approx((0.5 - 6.3531, 0.5 + 6.3531), abs=1e-3)
+    assert s["k1"]["t_p"] == pytest.approx(0.5, abs=1e-9)  # t = 1 on 1 df: two-sided p = 0.5
+    assert s["k1"]["t_p_holm"] == pytest.approx(1.0) and s["k1"]["per_seed_p_exact"] == pytest.approx([2 / 256, 1])
     assert (s["k1"]["above"], s["k1"]["across"], s["k1"]["below"]) == (1, 1, 0)
     assert s["form_entropy_bits"]["per_seed"] == pytest.approx([2.5, 0.5])
     md = st.render(res)
-    assert "| R | 1 | 1.000 | 1.000 | 8 | 0 | 8 | 3.50 | +1.000 [+1.000, +1.000] |" in md
-    assert "| R | 1, 2 | +1.000, +0.000 | +0.500 | 1 / 1 / 0 |" in md
+    assert "| R | 1 | 1.000 | 1.000 | 8 | 0 | 8 | 3.50 | +1.000 [+1.000, +1.000] p 0.0078 (Holm 0.031) |" in md
+    assert "| R | 1, 2 | +0.500 [-5.853, +6.853] | 0.5 (1) | +1.000 (0.0078), +0.000 (1) | 1 / 1 / 0 |" in md
+    assert "warning, R seed 1, k = 1: only 8 discordant" in md
 
 
 def test_pairs_only_common_problems_and_keeps_missing_entropy_empty(tmp_path):
@@ -77,4 +89,5 @@ def test_main_prints_tables_and_writes_json(tmp_path, capsys):
     assert st.main(["--step", "50", "--ref", "G", "--boot", "50", "--run", "G", "1", g,
                     "--run", "R", "1", str(tmp_path / "r" / "checkpoints_metrics.json"), "--json", str(out)]) == 0
     assert "| rule - G | seeds |" in capsys.readouterr().out
-    assert json.loads(out.read_text())["summary"][0]["kn"]["per_seed"] == pytest.approx([0.5])
+    summary = json.loads(out.read_text())["summary"][0]["kn"]
+    assert summary["per_seed"] == pytest.approx([0.5]) and summary["t_lo"] is None  # one seed: no t-interval
