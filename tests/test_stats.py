@@ -126,3 +126,16 @@ def test_null_simulation_reproduces_the_anticonservative_bootstrap():
     assert r4["sign_test"] == 0.0  # 4 discordant problems can never reach p <= 0.05
     r6 = sim.null_rates(64, 6, n_boot=2000)
     assert r6["sign_test"] == pytest.approx(2 / 64) and r6["sign_test"] <= 0.05
+
+
+def test_eval_checkpoints_shape_table_tests_lost_against_gained_with_holm_over_steps():
+    from harness.train.eval_checkpoints import shape_table
+
+    def step(lost, gained):
+        return {"finish_reason": {"stop": 1}, "grade_status": {"correct": 1}, "mean_tokens": 10.0, "n_solved": 5,
+                "vs_base": {"n_lost": lost, "n_gained": gained}}
+
+    rows = shape_table({0: step(0, 0), 10: step(0, 6), 50: step(4, 0)}).splitlines()
+    # step 10: 6 gained / 0 lost -> 2/2^6 = 0.03125; step 50: 4 lost -> 0.125; Holm: 2 x 0.03125, then 0.125
+    assert rows[2].endswith("| 0 | 0 | - |")
+    assert rows[3].endswith("| 0 | 6 | 0.0312 (0.0625) |") and rows[4].endswith("| 4 | 0 | 0.125 (0.125) |")

@@ -104,7 +104,9 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
     from harness.train.eval_checkpoints import shape_table
 
     rows = shape_table(rep["steps"]).splitlines()
-    assert rows[2].startswith("| base | - |") and rows[4].endswith("| 1 | 1 | 0 |")  # step 20: 1 solved, 1 lost
+    assert rows[2].startswith("| base | - |") and rows[2].endswith("| 2 | 0 | 0 | - |")
+    # step 20: 1 solved, 1 lost, none gained: sign test p = 1 (one discordant problem), Holm over 2 steps = 1
+    assert rows[4].endswith("| 1 | 1 | 0 | 1 (1) |")
     assert (run / "eval_report" / "passk_vs_step.png").stat().st_size > 1000
     assert (run / "eval_report" / "passk_vs_k.png").exists()
     # a later call that samples only a new checkpoint keeps the earlier steps in the report

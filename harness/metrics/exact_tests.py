@@ -102,6 +102,13 @@ def sign_flip_test(d, exact_max: int = 18, n_draws: int = 20000, seed: int = 0) 
             "n_draws": n_draws, **out}
 
 
+def sign_test_counts(a_better: int, b_better: int) -> dict:
+    """:func:`sign_test` from the two discordant counts alone (e.g. a report's problems lost and gained)."""
+    if a_better < 0 or b_better < 0:
+        raise ValueError(f"sign_test_counts: counts must be >= 0, got {a_better} and {b_better}")
+    return sign_test([1] * a_better + [0] * b_better, [0] * a_better + [1] * b_better)
+
+
 def _sign_patterns(m: int, start: int, size: int = 1 << 16) -> np.ndarray:
     """Sign patterns ``start .. start + size - 1`` of the 2^m enumeration, as rows of +-1 (pattern j flips the
     problems whose bit is set in j)."""

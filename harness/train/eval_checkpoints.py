@@ -19,6 +19,9 @@ two figures:
 (or takes ``checkpoints_metrics.json`` files themselves, such as the ones committed under ``docs/``) and prints
 one Markdown table of pass@k (95% CI) against step for every method, with the base model (step 0, from whichever
 run sampled it) as the first row (:func:`steps_table`). Two runs of one method are labelled by their run folder.
+That table compares nothing (each cell is one step's own CI); to compare two steps or runs, pair them over the
+problems with ``scripts/compare_steps.py`` (bootstrap CI and exact p). The lost/gained-vs-base columns of the second
+table carry the exact sign test of lost against gained problems, Holm-corrected over the steps.
 """
 
 from __future__ import annotations
@@ -200,10 +203,18 @@ def solved_set_change(base_solved: list[str], solved: list[str]) -> dict:
 
 def shape_table(results: dict) -> str:
     """Markdown table per step: mean completion tokens, share cut at the token limit, share graded
-    ``truncated``, problems solved >= 1 of n, and the solved-set change against the base model."""
-    lines = ["| step | mean tokens | cut at limit | graded truncated | solved >= 1 | lost vs base | gained vs base |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
-    for step in sorted(results, key=int):
+    ``truncated``, problems solved >= 1 of n, and the solved-set change against the base model with the exact
+    sign test of lost against gained problems (two-sided) and its Holm correction over the steps shown."""
+    from harness.metrics.exact_tests import sign_test_counts
+    from harness.metrics.holm import holm
+
+    lines = ["| step | mean tokens | cut at limit | graded truncated | solved >= 1 | lost vs base | gained vs base "
+             "| sign-test p (Holm over steps) |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    order = sorted(results, key=int)
+    tests = [sign_test_counts(results[s]["vs_base"]["n_lost"], results[s]["vs_base"]["n_gained"])["p"]
+             if int(s) != 0 and "n_lost" in results[s].get("vs_base", {}) else None for s in order]
+    adjusted = holm(tests)["adjusted"]
+    for step, p, p_holm in zip(order, tests, adjusted):
         r = results[step]
         total = max(1, sum(r.get("finish_reason", {}).values()))
         cut = r.get("finish_reason", {}).get("length", 0) / total
@@ -211,7 +222,8 @@ def shape_table(results: dict) -> str:
         vb = r.get("vs_base", {})
         mt = "-" if r.get("mean_tokens") is None else f"{r['mean_tokens']:.1f}"
         lines.append(f"| {'base' if int(step) == 0 else step} | {mt} | {cut:.1%} | {trunc:.1%} | {r['n_solved']} | "
-                     f"{vb.get('n_lost', '-')} | {vb.get('n_gained', '-')} |")
+                     f"{vb.get('n_lost', '-')} | {vb.get('n_gained', '-')} | "
+                     + ("-" if p is None else f"{p:.3g} ({p_holm:.3g})") + " |")
     return "\n".join(lines)
 
 
