@@ -1,4 +1,4 @@
-"""scripts/make_easy_arith.py: the CPU GRPO task (docs/cpu_grpo_easy_arith.md) is reproducible, its train and test
+"""scripts/make_easy_arith.py: the CPU GRPO task (docs/findings.md) is reproducible, its train and test
 sets are disjoint, the committed files are what the script writes, and every record loads and grades as GSM8K."""
 
 from __future__ import annotations
