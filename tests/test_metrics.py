@@ -127,6 +127,8 @@ def test_powers_and_solved_sets(tmp_path):
     r = compare_solved({"a", "b", "c", "d"}, {"a", "b", "e"})
     assert (r["both"], r["only_a"], r["only_b"]) == (2, 2, 1)
     assert r["srr"] == pytest.approx(0.5) and r["ndr"] == pytest.approx(1 / 3)
+    assert r["p_sign"] == pytest.approx(1.0)  # 2 vs 1 discordant: P(|2X - 3| >= 1) = 1
+    assert compare_solved({"a", "b", "c", "d"}, set())["p_sign"] == pytest.approx(2 / 16)
 
 
 def test_plot_writes_png(tmp_path):

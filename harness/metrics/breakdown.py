@@ -7,7 +7,9 @@
 * ``solved_set``: problems solved at least once (c > 0), i.e. pass@n > 0; ``compare_solved`` gives the
   support retention rate SRR = |S_a & S_b| / |S_a| and net discovery rate NDR = |S_b - S_a| / |S_b|, our
   reading of the support metrics of Wu et al. 2025 ("The Invisible Leash", arXiv:2507.14843), with
-  a = base and b = post-trained; the raw set sizes are returned too, so other ratios can be formed.
+  a = base and b = post-trained; the raw set sizes are returned too, so other ratios can be formed, and
+  ``p_sign``, the exact two-sided sign test of only_a against only_b (``exact_tests.sign_test_counts``; valid when
+  a and b are solved sets over the SAME problems).
 """
 
 from __future__ import annotations
@@ -55,9 +57,12 @@ def solved_set(pp) -> set[str]:
 
 def compare_solved(a: set[str], b: set[str]) -> dict[str, float | int]:
     """Solved-set comparison of run a (reference, e.g. base) and run b (e.g. post-trained)."""
+    from .exact_tests import sign_test_counts
+
     both, only_a, only_b = a & b, a - b, b - a
     return {
         "both": len(both), "only_a": len(only_a), "only_b": len(only_b),
+        "p_sign": sign_test_counts(len(only_a), len(only_b))["p"],
         "srr": len(both) / len(a) if a else float("nan"),
         "ndr": len(only_b) / len(b) if b else float("nan"),
     }
