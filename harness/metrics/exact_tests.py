@@ -94,8 +94,9 @@ def sign_flip_test(d, exact_max: int = 18, n_draws: int = 20000, seed: int = 0) 
         return {"p": hits / total, "test": "sign-flip (exact)", "n_draws": None, **out}
     rng = np.random.default_rng(seed)
     hits = 0
-    for start in range(0, n_draws, 10000):
-        size = min(10000, n_draws - start)
+    rows = max(1, min(10000, 4_000_000 // m))  # bounded memory for thousands of problems
+    for start in range(0, n_draws, rows):
+        size = min(rows, n_draws - start)
         signs = 1 - 2 * rng.integers(0, 2, size=(size, m), dtype=np.int8)
         hits += int((np.abs(signs @ nz) >= t_obs - _TOL).sum())
     return {"p": (1 + hits) / (1 + n_draws), "test": f"sign-flip (Monte Carlo, {n_draws} draws)",
