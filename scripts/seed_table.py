@@ -22,7 +22,7 @@ never a peak chosen afterwards):
    that p Holm-corrected over the rules x both k's, then the per-seed differences and how many seeds put the
    bootstrap CI above 0, across 0 and below 0 (secondary detail).
 
-Training runs that differ only in the seed can end far apart (docs/log/2026-11-cpu-grpo.md: two trajectories that
+Training runs that differ only in the seed can end far apart (log/2026-11-cpu-grpo.md: two trajectories that
 shared 20 steps differed by 0.14 in pass@8 ten steps later), so a single-seed difference is read against this table.
 """
 
