@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     parser = module.build_parser(f"tmc {name}")
     args = parser.parse_args(rest)
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     try:
         return int(module.run(args) or 0)

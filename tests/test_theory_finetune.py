@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tmc_theory.config import ConfigError, from_dict
+from tmc_core.config import ConfigError, from_dict
 from tmc_theory.exact import coverage, path_distribution
 from tmc_theory.finetune import common, grpo, grpo_kl, raft, rl_rej
 from tmc_theory.finetune.run import FinetuneConfig, StepContext, finetune, policy_coverage

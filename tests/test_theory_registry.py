@@ -6,7 +6,8 @@ import importlib
 
 import pytest
 
-from tmc_theory import names, registry
+from tmc_core import names
+from tmc_theory import registry
 
 
 def test_every_finetune_key_registered_with_paper_and_expected_variants():

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tmc_theory.config import ConfigError
+from tmc_core.config import ConfigError
 from tmc_theory.reproduce import ReproduceConfig
 from tmc_theory.sweeps import crossing_k, run_sweep
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.train.config import TrainConfig, load_train_config, train_config_from_dict
-from tmc_theory.config import ConfigError
-from tmc_theory.names import FINETUNE_KEYS
+from tmc_core.config import ConfigError
+from tmc_core.names import FINETUNE_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,7 +205,7 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     a step whose checkpoint folder is gone is evaluated from the store."""
     from harness.store import SampleStore
     from harness.train.eval_checkpoints import BASE_RUN_KEYS, build_parser, evaluate_checkpoints
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     data = tmp_path / "test.jsonl"
     data.write_text("".join(json.dumps({"question": f"q{i}", "answer": f"#### {i}"}) + "\n" for i in range(5)))
@@ -249,7 +249,7 @@ def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
     from harness.store import SampleStore
     from harness.train.eval_checkpoints import build_parser, evaluate_checkpoints, sample_config
     from harness.train.runner import resolved_dtype_name
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     meta = {"model_path": "m", "config": {"model": "m", "benchmark": "gsm8k", "template": "chat",
                                          "max_completion_length": 8, "dtype": "auto"}}

@@ -1,4 +1,4 @@
-"""THE one place where method keys (:mod:`tmc_theory.names`) meet implementations, fine-tuning and inference.
+"""THE one place where method keys (:mod:`tmc_core.names`) meet implementations, fine-tuning and inference.
 
 ``FINETUNE[key].variants`` maps a variant name to a step function ``step(policy, ctx, rng)`` (one iteration,
 in place) or, for the GRPO-KL closed form, to a builder ``make(policy, ctx) -> TiltedPolicy`` marked
@@ -20,7 +20,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from . import names
+from tmc_core import names
 
 
 class RegistryError(KeyError):

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import names
-from .config import ConfigError, to_dict
+from tmc_core import names
+from tmc_core.config import ConfigError, to_dict
 from .exact import expected_pass_at_k
 from .finetune.run import finetune, policy_coverage, policy_path_distribution
 from .instances import draw_instances

@@ -130,7 +130,7 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     """The whole study; returns the results dict (also written to ``out_dir/results.json``)."""
     import torch
 
-    from tmc_theory.config import to_dict
+    from tmc_core.config import to_dict
     from tmc_theory.instances import draw_instances
 
     from .compare import compare_method, plot_coverage_bars, plot_forgetting, plot_path_mass
@@ -150,7 +150,7 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     k = cfg.measure.k
     pc = cfg.posttrain
     if pc.task not in [t.name for t in tmc.tasks]:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"posttrain.task: {pc.task!r} is not allowed; allowed values: "
                           f"{', '.join(t.name for t in tmc.tasks)}")
@@ -232,13 +232,13 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
 
 
 def run(args) -> int:
-    from tmc_theory.config import parse_override
+    from tmc_core.config import parse_override
 
     overrides = dict(parse_override(s) for s in args.set)
     if args.config:
         cfg = load_tmclm_config(args.config, overrides)
     else:
-        from tmc_theory.config import apply_overrides, from_dict
+        from tmc_core.config import apply_overrides, from_dict
 
         cfg = from_dict(TmclmConfig, apply_overrides({}, overrides), "<defaults>")
     out = args.out or cfg.out_dir

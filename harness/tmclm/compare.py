@@ -46,7 +46,7 @@ def theory_variant(method: str, requested: str = "auto") -> str:
     variants = FINETUNE[method].variants
     if requested != "auto":
         if requested not in variants:
-            from tmc_theory.config import ConfigError
+            from tmc_core.config import ConfigError
 
             raise ConfigError(f"compare.theory_variant: {requested!r} is not available for {method}; allowed "
                               f"values: auto, {', '.join(variants)}")

@@ -95,7 +95,7 @@ def _advantage_rule(method: str, group_size: int):
         return lambda r, g: torch.nan_to_num(r.float(), nan=0.0)
     if method == "rl_rej":
         if group_size <= REJ_TRIES:
-            from tmc_theory.config import ConfigError
+            from tmc_core.config import ConfigError
 
             raise ConfigError(f"posttrain.num_generations: {group_size} is too small for rl_rej; allowed values: "
                               f"> rej_tries = {REJ_TRIES}")
@@ -104,7 +104,7 @@ def _advantage_rule(method: str, group_size: int):
         return raft_advantage
     if method == "ppo":
         return None
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     raise ConfigError(f"posttrain.methods: {method!r} is not allowed; allowed values: grpo, grpo_kl, reinforce, "
                       "rl_rej, raft, ppo")

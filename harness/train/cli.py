@@ -22,7 +22,7 @@ def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
 
 
 def load_from_args(args):
-    from tmc_theory.config import ConfigError, parse_override
+    from tmc_core.config import ConfigError, parse_override
 
     from .config import TrainConfig, load_train_config, train_config_from_dict
 
@@ -36,7 +36,7 @@ def load_from_args(args):
 
 def run(args) -> int:
     if args.describe:
-        from tmc_theory.config import describe
+        from tmc_core.config import describe
 
         from .config import TrainConfig
 

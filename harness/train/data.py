@@ -27,7 +27,7 @@ def build_train_dataset(cfg, tokenizer: Any, exclude_ids: set[str] | None = None
                      "benchmark": p.benchmark, "level": p.level if p.level is not None else -1,
                      "subject": p.subject or ""})
     if not rows:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"limit/offset/rej_threshold: no training problems left for {cfg.benchmark} {cfg.split}")
     return Dataset.from_list(rows)

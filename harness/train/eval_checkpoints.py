@@ -101,7 +101,7 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
     from harness.data import load_problems
     from harness.evaluate import evaluate_run
     from harness.store import resolved_at
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     meta_path = Path(base_run) / "run.json"
     if not meta_path.exists():
@@ -141,7 +141,7 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     run_dir = Path(run_dir)
     meta_path = run_dir / "train_run.json"
     if not meta_path.exists():
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"{run_dir}: not a training run (no train_run.json); allowed values: an output_dir of `tmc train`")
     meta = json.loads(meta_path.read_text())
@@ -303,7 +303,7 @@ def run(args) -> int:
         for r in runs:  # a training run folder, or a checkpoints_metrics.json itself (e.g. one committed to docs/)
             f = Path(r) if Path(r).is_file() else Path(r) / "eval_report" / "checkpoints_metrics.json"
             if not f.exists():
-                from tmc_theory.config import ConfigError
+                from tmc_core.config import ConfigError
 
                 raise ConfigError(f"{f}: missing; allowed values: runs evaluated by `tmc eval-checkpoints <run>`, "
                                   "or their checkpoints_metrics.json")

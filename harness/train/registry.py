@@ -1,4 +1,4 @@
-"""The harness's registry: method key (``tmc_theory.names``) -> training implementation.
+"""The harness's registry: method key (``tmc_core.names``) -> training implementation.
 
 Every entry is a function ``run(cfg: TrainConfig) -> dict``. The policy-gradient methods are ONE trainer
 (``grpo.RLVRTrainer``) configured with a different advantage / selection rule:
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from tmc_theory.names import BY_KEY, FINETUNE_KEYS
+from tmc_core.names import BY_KEY, FINETUNE_KEYS
 
 from .config import TrainConfig
 
@@ -98,12 +98,12 @@ REGISTRY: dict[str, TrainMethod] = {
     "ppo": TrainMethod("ppo", BY_KEY["ppo"].paper_name, "GAE advantage from a learned critic", _run_ppo),
     "raft": TrainMethod("raft", BY_KEY["raft"].paper_name, "SFT on correct samples", _run_raft),
 }
-assert set(REGISTRY) == set(FINETUNE_KEYS), "harness.train.registry must cover tmc_theory.names.FINETUNE_KEYS"
+assert set(REGISTRY) == set(FINETUNE_KEYS), "harness.train.registry must cover tmc_core.names.FINETUNE_KEYS"
 
 
 def get_method(key: str) -> TrainMethod:
     if key not in REGISTRY:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"method: {key!r} is not allowed; allowed values: {', '.join(REGISTRY)}")
     return REGISTRY[key]

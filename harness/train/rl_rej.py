@@ -75,7 +75,7 @@ def offline_rejected_ids(run_dir: str | Path, threshold: float) -> tuple[set[str
 
     df = SampleStore(run_dir).read()
     if df.empty:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"rej_base_run: {run_dir} holds no samples; allowed values: a finished `tmc sample` run")
     rates = df.groupby("problem_id")["correct"].mean().astype(float).to_dict()

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tmc_theory.config import config_hash, to_dict
+from tmc_core.config import config_hash, to_dict
 
 from .config import TrainConfig
 
@@ -147,7 +147,7 @@ def require_whole_groups_per_process(cfg: TrainConfig, why: str) -> None:
     n = world_size()
     rows, how = generation_rows_per_process(cfg, n)
     if n > 1 and rows % cfg.num_generations:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"{how} = {rows} completions per process is not a multiple of "
                           f"num_generations: {cfg.num_generations}, which method: {cfg.method!r} with rej_mode: "

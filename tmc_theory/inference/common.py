@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 
 from .. import exact
-from ..config import ConfigError, doc
+from tmc_core.config import ConfigError, check_literals, doc
 from ..sampling import sample_paths
 from ..tmc import TMC, Task
 
@@ -34,12 +34,11 @@ class InferenceConfig:
     reward_task: str | None = field(default=None, metadata=doc(
         "task whose R_out / V / h score the candidates; null = the evaluated task (textbook); "
         "the paper scores every task with TASK1 rewards (spec section 5)"))
-    start: str = field(default="task", metadata=doc(
+    start: Literal["task", "uniform"] = field(default="task", metadata=doc(
         "start state of the base sampler / walks: task = the evaluated task's start; uniform = uniform over "
-        "layer 0 (the paper's convention for Base Model, Soft-BoN and ORM-BoN)", choices=("task", "uniform")))
-    estimator: str = field(default="mc", metadata=doc(
-        "reward-model values used by sample(): mc = fresh N-continuation estimates (paper); exact = exact V / h",
-        choices=("mc", "exact")))
+        "layer 0 (the paper's convention for Base Model, Soft-BoN and ORM-BoN)"))
+    estimator: Literal["mc", "exact"] = field(default="mc", metadata=doc(
+        "reward-model values used by sample(): mc = fresh N-continuation estimates (paper); exact = exact V / h"))
     distinct: bool = field(default=True, metadata=doc(
         "Soft-BoN: keep drawing until n_candidates DISTINCT paths (paper); false = n_candidates i.i.d. draws"))
     base_factor: bool = field(default=False, metadata=doc(
@@ -47,6 +46,7 @@ class InferenceConfig:
         "true = textbook Doob transform p(c|s) h(prefix+c) / h(prefix)"))
 
     def __post_init__(self):
+        check_literals(self)
         if self.n_candidates < 1:
             raise ConfigError(f"n_candidates: must be >= 1, got {self.n_candidates}")
         if self.n_mc < 1:

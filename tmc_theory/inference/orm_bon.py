@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import exact
-from ..config import ConfigError
+from tmc_core.config import ConfigError
 from ..sampling import sample_paths
 from .common import InferenceConfig, as_task, draw_starts, iid_pass_at_k, reward_task, start_dist
 

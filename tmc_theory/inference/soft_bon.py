@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import exact
-from ..config import ConfigError
+from tmc_core.config import ConfigError
 from .common import InferenceConfig, as_task, reward_task, start_dist
 
 MAX_EXACT_PATHS = 22
