@@ -1,4 +1,4 @@
-"""scripts/sampler_u1_rows.py: finds the stored samples the old row sampler corrupted (u rounded to 1.0)."""
+"""harness.analyze.sampler_u1_rows: finds the stored samples the old row sampler corrupted (u rounded to 1.0)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("torch")
-from harness.testing.scripts import load_script  # noqa: E402
-
-su = load_script("sampler_u1_rows")
+from harness.analyze import sampler_u1_rows as su  # noqa: E402
 
 
 def test_first_hit_is_the_first_step_with_u_one_before_the_sample_ended():

@@ -1,4 +1,4 @@
-"""scripts/seed_table.py: rules x seeds at one step, paired against a reference rule of the same seed."""
+"""harness.analyze.seed_table: rules x seeds at one step, paired against a reference rule of the same seed."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import json
 
 import pytest
 
-from harness.testing.scripts import load_script
-
-st = load_script("seed_table")
+from harness.analyze import seed_table as st
 
 
 def _report(folder, step: int, counts: list[int], n: int = 4, entropy: float | None = None):

@@ -1,6 +1,6 @@
 """How concentrated are the sampled CoTs? A crude "form" clustering of the completions in a sample run, per step.
 
-    python scripts/cot_forms.py runs/train/<run>/eval [--words 8] [--json out.json]
+    tmc analyze cot_forms runs/train/<run>/eval [--words 8] [--json out.json]
 
 The form of a completion is its first ``--words`` word tokens after normalisation: lower case, every number
 -> ``n``, every arithmetic operator -> ``o`` (which one is the problem's business), every word that occurs in the

@@ -1,6 +1,6 @@
 """Re-grade every stored completion of a sample run with today's grader, under both truncation rules.
 
-    python scripts/regrade.py RUN [--first N] [--source FILE] [--json OUT]
+    tmc analyze regrade RUN [--first N] [--source FILE] [--json OUT]
 
 Answers two questions about a run graded elsewhere (a GPU machine) or by an older version:
 1. Do the stored ``correct`` flags agree with the grader here? (Per grade status; a mismatch means the grader
@@ -17,14 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 

@@ -1,7 +1,7 @@
 """Which stored samples the transformers backend's row sampler corrupted before 2026-12-01 (the u = 1.0 bug).
 
-    python scripts/sampler_u1_rows.py RUN [RUN ...] [--vocab 49152] [--json out.json]
-    python scripts/sampler_u1_rows.py --reports results/cpu_grpo/checkpoints_metrics.json ...   # stores gone: bounds
+    tmc analyze sampler_u1_rows RUN [RUN ...] [--vocab 49152] [--json out.json]
+    tmc analyze sampler_u1_rows --reports results/cpu_grpo/checkpoints_metrics.json ...   # stores gone: bounds
 
 The sampler draws token ``argmax_v [log pi'(v) - log(-log u_{s,t,v})]`` with ``u`` hashed from (seed, decode
 step, token) (harness/backends/row_sampler.py). Before the clamp, ``u`` rounded to exactly 1.0 in float32 for

@@ -1,6 +1,6 @@
 """Training curves of one or more `tmc train` runs, as means over blocks of steps (a Markdown table).
 
-    python scripts/train_blocks.py runs/train/<grpo run> runs/train/<rl_rej run> [--block 5] [--upto 50] [--json out.json]
+    tmc analyze train_blocks runs/train/<grpo run> runs/train/<rl_rej run> [--block 5] [--upto 50] [--json out.json]
 
 From each run's ``metrics.jsonl``: ``reward`` (mean 0/1 correctness of the step's completions), completion
 length, policy ``entropy`` and ``kl`` (when beta > 0). From its ``train_samples`` store (every training-time
@@ -178,13 +178,13 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="training run folders (output_dir of tmc train)")
     ap.add_argument("--block", type=int, default=5, help="steps per block")
     ap.add_argument("--upto", type=int, default=None, help="last step to include")
     ap.add_argument("--json", default=None, help="also write the numbers here")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     last = max(last_step(Path(r)) for r in args.runs)
     last = min(last, args.upto) if args.upto else last
     results = [blocks(Path(r), args.block, last) for r in args.runs]

@@ -8,7 +8,7 @@ decoding for every step (default T = 0.6, top-p 0.95, the Yue et al. 2025 protoc
 ``<out>/checkpoints_metrics.json`` (per step also: the problems solved at least once, which of the base
 model's it lost and which it gained -- the solved-set picture of squeezing -- and the completions' mean
 length, share cut at the token limit and grade statuses; printed as a second table; and each problem's
-``{n, c}``, so that ``scripts/compare_steps.py`` can pair two committed reports without the sample stores) with
+``{n, c}``, so that ``tmc analyze compare_steps`` can pair two committed reports without the sample stores) with
 two figures:
 
 * ``passk_vs_k.png``: pass@k against k (log axis), one curve per step, the base model dashed;
@@ -168,7 +168,7 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     if base_metrics is not None:
         steps.discard(0)
     # per_problem ({problem_id: {n, c}}) is kept so that a committed report alone supports paired comparisons
-    # (scripts/compare_steps.py reads it) after the ignored runs/ folder is gone
+    # (harness/analyze/compare_steps.py reads it) after the ignored runs/ folder is gone
     # and resolved (the dtype/device/threads the step was drawn in, run.json) so the report says its precision
     keep = ("pass_at_k", "n", "n_problems", "maj_at_k", "n_solved", "solved", "mean_tokens", "grade_status",
             "finish_reason", "per_problem", "resolved")
