@@ -6,7 +6,7 @@ so its coverage inherits the pretraining noise (two-phase SGD on sampled paths, 
 ``expected`` GRPO-KL variant: no Monte-Carlo noise in V), and reports the exact TASK1/TASK2 coverage, its spread
 over seeds, and how many single seeds reproduce the paper's whole row.
 
-    python scripts/grpo_kl_seed_spread.py --seeds 60 --seed0 1000
+    python experiments/grpo_kl_seed_spread.py --seeds 60 --seed0 1000
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tmc_theory.pretrain import sgd_pretrain
 from tmc_theory.tmc import paper_tmc
 
 PAPER = np.array([46.47, 16.27, 37.27, 54.18, 1.68, 44.13])  # spec section 6, GRPO-KL row
-COLS = ["T1 easy", "T1 hard", "T1 invalid", "T2 easy", "T2 hard", "T2 invalid"]
+COLS = ["TASK1 easy", "TASK1 hard", "TASK1 invalid", "TASK2 easy", "TASK2 hard", "TASK2 invalid"]
 
 
 def row(tm, seed: int, lam: float = 0.5, beta: float = 1.0) -> np.ndarray:
