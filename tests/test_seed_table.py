@@ -70,7 +70,7 @@ def test_bad_input_names_the_problem(tmp_path):
 
 def test_main_prints_tables_and_writes_json(tmp_path, capsys):
     g = _report(tmp_path / "g", 50, [0, 4])
-    r = _report(tmp_path / "r", 50, [4, 4])
+    _report(tmp_path / "r", 50, [4, 4])
     out = tmp_path / "t.json"
     assert st.main(["--step", "50", "--ref", "G", "--boot", "50", "--run", "G", "1", g,
                     "--run", "R", "1", str(tmp_path / "r" / "checkpoints_metrics.json"), "--json", str(out)]) == 0

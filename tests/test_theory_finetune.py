@@ -131,7 +131,10 @@ def test_sequence_tilt_beats_per_step_tilt_on_the_sequence_objective():
     seq = grpo_kl.sequence_tilt_distribution(tmc, t1, base.kernels(), 0.5, 1.0)
     step = grpo_kl.TiltedPolicy(base.logits, tmc, 0.5, 1.0, 0).path_distribution(t1)
     keep = p > 0
-    obj = lambda q: grpo_kl.kl_objective(q[keep], p[keep], A[keep], 1.0)
+
+    def obj(q):
+        return grpo_kl.kl_objective(q[keep], p[keep], A[keep], 1.0)
+
     assert obj(seq) >= obj(step) - 1e-12
     rng = np.random.default_rng(0)
     for _ in range(30):

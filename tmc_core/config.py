@@ -165,7 +165,6 @@ def _build(cls: type[T], data: Mapping[str, Any], where: str) -> T:
         )
     kwargs = {}
     for name, value in data.items():
-        f = fields[name]
         path = f"{where}.{name}" if where else name
         kwargs[name] = _coerce(value, hints[name], path)
     missing = [

@@ -192,7 +192,8 @@ def coverage(tmc: TMC, task: Task | str | int, kernels: Sequence[np.ndarray] | N
     task = _as_task(tmc, task)
     ks = tmc.kernels if kernels is None else [np.asarray(k, float) for k in kernels]
     sd = start_distribution(tmc.widths[0], task.start) if start_dist is None else np.asarray(start_dist, float)
-    bv = np.zeros(tmc.widths[-1]); bv[task.target] = 1.0
+    bv = np.zeros(tmc.widths[-1])
+    bv[task.target] = 1.0
     be = bv.copy()
     for k, h in zip(reversed(ks), reversed(tmc.high)):
         bv = k @ bv

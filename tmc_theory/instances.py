@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exact import r_out as _r_out, valid_path_index
+from .exact import r_out as _r_out
 from .tmc import TMC, Task, TMCError
 
 

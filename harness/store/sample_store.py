@@ -26,7 +26,7 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from .schema import ARROW_TYPES, KEY, REQUIRED, SAMPLE_COLUMNS
 

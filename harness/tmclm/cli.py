@@ -174,7 +174,7 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     pre["non_markov_kl"] = {kk: non_markov_kl(tmc, v) for kk, v in base_probs.items()}
     inf = run_inference(tmc, base_probs, cfg.measure.inference, cfg.measure.n_bon, cfg.measure.lam, k)
     timings["measure_inference_s"] = time.perf_counter() - t0
-    say(f"[tmclm] base model: " + "; ".join(
+    say("[tmclm] base model: " + "; ".join(
         f"{p} -> {t}: easy {d['easy']:.3f} hard {d['hard']:.3f} invalid {d['invalid']:.3f} (malformed "
         f"{d['malformed']:.4f})" for p, m in base["metrics"].items() for t, d in m.items() if p == t or p == "<any>"))
 

@@ -172,10 +172,12 @@ def _mc_template(widths, n_mc):
     for l in range(L - 1):
         k = n_mc if l + 2 < L else 1
         for _ in range(k):
-            plen.append(l + 2); over.append(-1); qg.append(l); vg.append(-1); vs.append(-1)
+            for lst, v in ((plen, l + 2), (over, -1), (qg, l), (vg, -1), (vs, -1)):
+                lst.append(v)
     for l in range(L - 1):
         for s in range(widths[l + 1]):
-            plen.append(l + 2); over.append(s); qg.append(-1); vg.append(l); vs.append(s)
+            for lst, v in ((plen, l + 2), (over, s), (qg, -1), (vg, l), (vs, s)):
+                lst.append(v)
     a = {k: np.array(v) for k, v in dict(plen=plen, over=over, qg=qg, vg=vg, vs=vs).items()}
     a["qrows"] = np.flatnonzero(a["qg"] >= 0)
     a["vrows"] = np.flatnonzero(a["vg"] >= 0)

@@ -103,7 +103,8 @@ def continuation_table(tmc: TMC, rtask: Task, layer: int) -> tuple[np.ndarray, n
         return None
     probs, vals = [], []
     for s in range(w[layer]):
-        sd = np.zeros(w[layer]); sd[s] = 1.0
+        sd = np.zeros(w[layer])
+        sd[s] = 1.0
         paths, p = exact.path_distribution(tmc.kernels[layer:], sd)
         p = p.reshape(w[layer], -1)[s]
         hit = paths.reshape(w[layer], -1, paths.shape[1])[s][:, -1] == rtask.target
