@@ -43,16 +43,19 @@ def main() -> None:
     args = ap.parse_args()
     tm = paper_tmc()
     r = np.array([row(tm, args.seed0 + s) for s in range(args.seeds)])
-    print(f"GRPO-KL exact tilt of {args.seeds} SGD-pretrained models (seeds {args.seed0}..{args.seed0 + args.seeds - 1})")
+    print(f"GRPO-KL exact tilt of {args.seeds} SGD-pretrained models (seeds "
+          f"{args.seed0}..{args.seed0 + args.seeds - 1})")
     print("| | " + " | ".join(COLS) + " |\n|---|" + "---:|" * len(COLS))
     print("| paper (one run) | " + " | ".join(f"{x:.2f}" for x in PAPER) + " |")
     print("| mean over seeds | " + " | ".join(f"{x:.2f}" for x in r.mean(0)) + " |")
     print("| sd over seeds | " + " | ".join(f"{x:.2f}" for x in r.std(0)) + " |")
-    print("| 5th-95th pct | " + " | ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(*np.percentile(r, [5, 95], axis=0))) + " |")
+    lo, hi = np.percentile(r, [5, 95], axis=0)
+    print("| 5th-95th pct | " + " | ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(lo, hi)) + " |")
     d = np.abs(r - PAPER).max(axis=1)
     best = int(d.argmin())
     print("| closest seed | " + " | ".join(f"{x:.2f}" for x in r[best]) + " |")
-    print(f"\nP(T1 hard >= paper) = {np.mean(r[:, 1] >= PAPER[1]):.3f}; P(T1 easy <= paper) = {np.mean(r[:, 0] <= PAPER[0]):.3f}")
+    print(f"\nP(T1 hard >= paper) = {np.mean(r[:, 1] >= PAPER[1]):.3f}; P(T1 easy <= paper) = "
+          f"{np.mean(r[:, 0] <= PAPER[0]):.3f}")
     print(f"seeds whose whole row is within 2.5 points of the paper's: {int((d <= 2.5).sum())} of {len(r)}; "
           f"closest seed {args.seed0 + best}: max |diff| {d[best]:.2f}")
 

@@ -184,7 +184,8 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
                 rows.append({
                     "problem_id": p.id, "sample_idx": j, "prompt": prompts[i], "completion": c.text,
                     "extracted": g.extracted, "correct": bool(g.correct), "grade_status": g.status,
-                    "grade_rule": g.rule, "n_tokens": c.n_tokens, "logprob_sum": c.logprob_sum, "finish_reason": c.finish_reason,
+                    "grade_rule": g.rule, "n_tokens": c.n_tokens, "logprob_sum": c.logprob_sum,
+                    "finish_reason": c.finish_reason,
                     "model": cfg.model, "temperature": cfg.temperature, "top_p": cfg.top_p,
                     "max_new_tokens": cfg.max_new_tokens, "seed": s, "config_hash": chash, "step": step,
                     "benchmark": p.benchmark, "level": p.level, "subject": p.subject, "adapter": adapter,

@@ -68,7 +68,9 @@ def test_in_loop_rejection_rows_come_from_the_logged_metrics(tmp_path):
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     res = tb.blocks(run, 2, 4)
     assert res["rule"] is None  # the store would hold rejected groups too: no credit statistics
-    assert res["blocks"]["1–2"]["rejected"] == pytest.approx(0.25) and res["blocks"]["3–4"]["rejected"] == pytest.approx(0.25)
+    assert res["blocks"]["1–2"]["rejected"] == pytest.approx(0.25) and res["blocks"]["3–4"][
+        "rejected"
+    ] == pytest.approx(0.25)
     t = tb.table([res])
     assert "| groups rejected (in-loop), rl_rej | 0.25 | 0.25 |" in t and "left unfilled" in t
     assert "| reward of trained groups, rl_rej | 0.40 | 0.30 |" in t  # rej/kept_reward, not TRL's reward (0.50)

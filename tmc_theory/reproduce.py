@@ -76,7 +76,8 @@ class ReproduceConfig:
     lam: float = field(default=0.5, metadata=doc("lambda of Soft-BoN and the DPRM (paper 0.5)"))
     reward_task: str | None = field(default="TASK1", metadata=doc(
         "inference methods score every task with this task's rewards (paper: TASK1); null = each task its own"))
-    uniform_start: list[Literal["base", InferenceKey]] = field(default_factory=lambda: ["base", "soft_bon", "orm_bon"], metadata=doc(
+    uniform_start: list[Literal["base", InferenceKey]] = field(
+        default_factory=lambda: ["base", "soft_bon", "orm_bon"], metadata=doc(
         "strategies sampled from a uniform start state (paper: Base Model, Soft-BoN, ORM-BoN); the rest start at "
         "the task's start state"))
     base_sampler: Literal["true_tmc", "pretrained"] = field(default="true_tmc", metadata=doc(

@@ -152,7 +152,8 @@ EASY, HARD, INVALID = 0, 1, 2
 COVERAGE_LABELS = ("easy", "hard", "invalid")
 
 
-def kernels_from_high(high: Sequence[np.ndarray], high_weight: float = 1.0, low_weight: float = 0.1) -> list[np.ndarray]:
+def kernels_from_high(high: Sequence[np.ndarray], high_weight: float = 1.0,
+                      low_weight: float = 0.1) -> list[np.ndarray]:
     """Row-normalised kernels from edge types: weight ``high_weight`` on high edges, ``low_weight`` on low."""
     if high_weight < 0 or low_weight < 0:
         raise TMCError(f"edge weights must be >= 0, got high={high_weight}, low={low_weight}")
@@ -176,8 +177,10 @@ def paper_tmc(seed: int = 42) -> TMC:
     stream, so only 42 is accepted; use :func:`tmc_theory.generate.random_tmc` for others.
     """
     if seed != 42:
-        raise TMCError(f"paper_tmc: only seed 42 (the published instance) is defined; got {seed}. "
-                       "Use random_tmc(...) for other instances.")
+        raise TMCError(
+            f"paper_tmc: only seed 42 (the published instance) is defined; got {seed}. "
+            "Use random_tmc(...) for other instances."
+        )
     high = [
         np.array([[1, 0], [1, 0]], dtype=bool),  # S1 -> S2: both forced to child 0
         np.array([[1, 0], [0, 1]], dtype=bool),  # S2 -> S3: S2[0] forced 0; S2[1] drew 1

@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="also write the result here")
     a = ap.parse_args(argv)
     r = regrade(a.run, a.first, a.source)
-    print(f"{r['run']}: {r['problems']} problems x n = {r['n']}, {r['samples']} samples, {r['cut_at_limit']} cut at the limit")
+    print(f"{r['run']}: {r['problems']} problems x n = {r['n']}, {r['samples']} samples, {r['cut_at_limit']} cut at "
+          f"the limit")
     for s, x in r["agreement_with_stored"].items():
         print(f"  grade status {s:10s}: {x['agree']} of {x['samples']} agree with the stored flag")
     ks = list(r["pass_at_k"]["strict"])

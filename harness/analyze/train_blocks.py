@@ -19,9 +19,9 @@ completion with its reward, stored at the global step it was generated at, i.e. 
   ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py), both fractions of the batch's groups
   (unfilled: rejected groups with no replacement after ``rej_max_refill`` rounds). Such a run's ``reward`` is
   TRL's mean over the step's scoring calls (first batch and each refill round, unweighted); **reward of trained
-  groups** is ``rej/kept_reward``, the mean reward of the groups the update used (logged by runs started after the t = 0.99 seed-2 run). Its
-  ``train_samples`` store holds the rejected groups too, so the sample-based rows are over every generated
-  group, not the trained ones.
+  groups** is ``rej/kept_reward``, the mean reward of the groups the update used (logged by runs started after the
+  t = 0.99 seed-2 run). Its ``train_samples`` store holds the rejected groups too, so the sample-based rows are over
+  every generated group, not the trained ones.
 * **credited completions per step**: how many of the step's completions have a positive advantage (mean over the
   block's steps). Under GRPO, every correct completion of a mixed group; under RL-rej ``leave_out``, only those
   whose T checks all failed.

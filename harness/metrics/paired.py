@@ -17,7 +17,9 @@ from .passk import pass_at_k_matrix
 def paired_pass_at_k_diff(n_a, c_a, n_b, c_b, ks, n_boot: int = 10000, seed: int = 0) -> dict:
     """``{str(k): {"diff", "lo", "hi"}}``: mean over problems of pass@k(B) - pass@k(A) and its paired bootstrap
     95% CI, for every k in ``ks`` (each k <= every n). Row i of the four arrays is the same problem."""
-    diffs = pass_at_k_matrix(np.asarray(n_b), np.asarray(c_b), ks) - pass_at_k_matrix(np.asarray(n_a), np.asarray(c_a), ks)
+    diffs = pass_at_k_matrix(np.asarray(n_b), np.asarray(c_b), ks) - pass_at_k_matrix(
+        np.asarray(n_a), np.asarray(c_a), ks
+    )
     out = {}
     for j, k in enumerate(ks):  # same seed for every k: the same resampled problems
         m, lo, hi = bootstrap_mean(diffs[:, j], n_boot=n_boot, seed=seed)

@@ -216,8 +216,9 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     except OSError:
         pass
     results = {
-        "config": to_dict(cfg), "tmc": {"name": tmc.name, "widths": tmc.widths, "tasks": [t.__dict__ for t in tmc.tasks],
-                                        "kernels": [kk.tolist() for kk in tmc.kernels]},
+        "config": to_dict(cfg),
+        "tmc": {"name": tmc.name, "widths": tmc.widths, "tasks": [t.__dict__ for t in tmc.tasks],
+                "kernels": [kk.tolist() for kk in tmc.kernels]},
         "torch_threads": cfg.threads, "timings": timings,
         "pretrain": pre, "base": {"metrics": base["metrics"], "kl_to_tmc": base["kl_to_tmc"],
                                   "probs": {kk: v.tolist() for kk, v in base_probs.items()}},
@@ -227,7 +228,8 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     (out / "results.json").write_text(json.dumps(_jsonable(results), indent=1))
     (out / "table.md").write_text(table + "\n")
     say(table)
-    say(f"[tmclm] total {timings['total_s']:.1f} s wall, {timings['total_cpu_s']:.1f} s CPU; wrote {out / 'results.json'}")
+    say(f"[tmclm] total {timings['total_s']:.1f} s wall, {timings['total_cpu_s']:.1f} s CPU; wrote "
+        f"{out / 'results.json'}")
     return results
 
 

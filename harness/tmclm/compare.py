@@ -153,7 +153,7 @@ def compare_method(tmc, method: str, tf_history: list[dict], instances, pcfg, cc
 # plots
 # ----------------------------------------------------------------------------------------------------------
 def plot_path_mass(comparisons: dict[str, dict], task: str, path) -> None:
-    """Per-path mass vs step for the task's valid paths: transformer (solid) vs theory (dashed), one panel per method."""
+    """Per-path mass vs step for the task's valid paths: transformer (solid) vs theory (dashed), a panel per method."""
     import matplotlib
 
     matplotlib.use("Agg")

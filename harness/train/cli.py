@@ -16,7 +16,8 @@ def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
                                 "(grpo, grpo_kl, reinforce, rl_rej, ppo, raft); see docs/training.md")
     p.add_argument("--config", help="YAML TrainConfig (configs/train_*.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field (value read as YAML), repeatable: --set method=grpo_kl --set beta=0.05")
+                   help="override a config field (value read as YAML), repeatable: --set method=grpo_kl --set "
+                        "beta=0.05")
     p.add_argument("--describe", action="store_true", help="print every config field with its default and help")
     return p
 

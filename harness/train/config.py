@@ -40,7 +40,8 @@ class TrainConfig:
     benchmark: Literal["gsm8k", "math"] = field(default="gsm8k", metadata=doc("training benchmark"))
     split: str = field(default="train", metadata=doc("split of the benchmark to train on"))
     source: str | None = field(default=None, metadata=doc(
-        "problems source: local JSONL, hub dataset id (e.g. openai/gsm8k), or null = ../shared/data/<benchmark>/<split>.jsonl"))
+        "problems source: local JSONL, hub dataset id (e.g. openai/gsm8k), or null = "
+        "../shared/data/<benchmark>/<split>.jsonl"))
     limit: int | None = field(default=None, metadata=doc("use only the first `limit` problems (after offset)"))
     offset: int = field(default=0, metadata=doc("skip this many problems first"))
     template: Literal["chat", "completion"] = field(default="chat", metadata=doc(
@@ -107,7 +108,8 @@ class TrainConfig:
         "weights dtype: auto = bf16 on GPU, float32 on CPU"))
     gradient_checkpointing: bool = field(default=False, metadata=doc(
         "recompute activations in the backward pass instead of storing them: the same updates for about one more "
-        "forward pass per step; peak RSS 20.75 -> 11.57 GiB at +0.2% step time on the CPU easy-arithmetic config (docs/training.md)"))
+        "forward pass per step; peak RSS 20.75 -> 11.57 GiB at +0.2% step time on the CPU easy-arithmetic config "
+        "(docs/training.md)"))
 
     # ---------------------------------------------------------------- RL-rej (reject easy instances)
     rej_mode: RejMode = field(default="in_loop", metadata=doc(
@@ -121,7 +123,8 @@ class TrainConfig:
     rej_threshold: float = field(default=0.99, metadata=doc(
         "rl_rej: a prompt is rejected when its pass rate is > this (default: only all-correct groups)"))
     rej_base_run: str | None = field(default=None, metadata=doc(
-        "rl_rej offline: a `tmc sample` run directory of the base model on the training split (pass rates per problem)"))
+        "rl_rej offline: a `tmc sample` run directory of the base model on the training split (pass rates per "
+        "problem)"))
     rej_baseline: RejBaseline = field(default="none", metadata=doc(
         "rl_rej in_loop/offline/both: the advantage of the groups that are kept. 'none' = A = r, the paper's "
         "REINFORCE update (arXiv 2511.07368); 'group' = GRPO's group-normalised advantage (scale_rewards), i.e. "
@@ -133,7 +136,8 @@ class TrainConfig:
 
     # ---------------------------------------------------------------- RAFT
     raft_rounds: int = field(default=2, metadata=doc("RAFT: sample/filter/fine-tune rounds R"))
-    raft_prompts_per_round: int = field(default=32, metadata=doc("RAFT: prompts sampled per round (n = num_generations each)"))
+    raft_prompts_per_round: int = field(default=32, metadata=doc("RAFT: prompts sampled per round (n = num_generations "
+                                                                 "each)"))
     raft_epochs: int = field(default=1, metadata=doc("RAFT: SFT epochs over each round's kept samples"))
 
     # ---------------------------------------------------------------- PPO
@@ -151,7 +155,8 @@ class TrainConfig:
     save_steps: int = field(default=25, metadata=doc("save a checkpoint every this many steps"))
     save_total_limit: int | None = field(default=None, metadata=doc("keep at most this many checkpoints (null = all)"))
     logging_steps: int = field(default=1, metadata=doc("log every this many steps"))
-    report_to: list[Literal["tensorboard", "wandb", "none"]] = field(default_factory=lambda: ["tensorboard"], metadata=doc(
+    report_to: list[Literal["tensorboard", "wandb", "none"]] = field(
+        default_factory=lambda: ["tensorboard"], metadata=doc(
         "logging back-ends: tensorboard (<output_dir>/tensorboard, one run across resumes), wandb (HF's "
         "WandbCallback; offline with WANDB_MODE=offline), none"))
     run_name: str | None = field(default=None, metadata=doc(
@@ -203,7 +208,8 @@ def validate(cfg: TrainConfig) -> None:
         raise _bad("rej_tries", cfg.rej_tries, f"an integer in [1, num_generations - 1 = {cfg.num_generations - 1}] "
                    "for rej_mode leave_out")
     if cfg.method == "rl_rej" and cfg.rej_mode in ("offline", "both") and not cfg.rej_base_run:
-        raise ConfigError(f"rej_base_run: missing for rej_mode={cfg.rej_mode!r}; allowed values: a `tmc sample` run directory")
+        raise ConfigError(f"rej_base_run: missing for rej_mode={cfg.rej_mode!r}; allowed values: a `tmc sample` run "
+                          f"directory")
     for name in ("max_steps", "save_steps", "logging_steps", "max_completion_length", "ppo_epochs", "raft_rounds",
                  "raft_prompts_per_round", "raft_epochs", "num_iterations", "gradient_accumulation_steps"):
         if getattr(cfg, name) < 1:

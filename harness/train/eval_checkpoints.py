@@ -122,7 +122,8 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
                           f"but this evaluation samples in {scfg.dtype}; allowed values: a base run drawn in "
                           f"{scfg.dtype}, or --dtype {drawn[0]}")
     if int(base_cfg.get("n", 0)) < scfg.n:
-        raise ConfigError(f"--base-run {base_run}: n = {base_cfg.get('n')} there, fewer than this evaluation's {scfg.n}")
+        raise ConfigError(f"--base-run {base_run}: n = {base_cfg.get('n')} there, fewer than this evaluation's "
+                          f"{scfg.n}")
     ids = [p.id for p in load_problems(scfg.benchmark, split=scfg.split, source=scfg.source, limit=scfg.limit,
                                        offset=getattr(scfg, "offset", 0))]
     return evaluate_run(base_run, step=0, problem_ids=ids)
@@ -143,7 +144,8 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     if not meta_path.exists():
         from tmc_core.config import ConfigError
 
-        raise ConfigError(f"{run_dir}: not a training run (no train_run.json); allowed values: an output_dir of `tmc train`")
+        raise ConfigError(f"{run_dir}: not a training run (no train_run.json); allowed values: an output_dir of `tmc "
+                          f"train`")
     meta = json.loads(meta_path.read_text())
     eval_dir = run_dir / "eval"
     base_run = getattr(args, "base_run", None)
@@ -253,7 +255,8 @@ def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
     trained = [s for s in steps if s != 0]
     for j, k in enumerate(ks):
         color = plt.get_cmap("plasma")(j / max(1, len(ks) - 1))
-        ax.plot(trained, [results[s]["pass_at_k"][str(k)]["mean"] for s in trained], "o-", color=color, label=f"pass@{k}")
+        ax.plot(trained, [results[s]["pass_at_k"][str(k)]["mean"] for s in trained], "o-", color=color,
+                label=f"pass@{k}")
         if 0 in results:
             ax.axhline(results[0]["pass_at_k"][str(k)]["mean"], color=color, ls=":", lw=1)
     ylabel = "pass@k (dotted: base)" if 0 in results else "pass@k (base not evaluated)"

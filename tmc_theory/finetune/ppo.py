@@ -11,7 +11,8 @@ paper:    the reference code's update on ONE sampled path, per transition ``l``:
 expected: the expectation over on-policy paths with the EXACT advantage (the ``ppo_mc -> inf`` limit of
           ``Qhat``; ``Vhat`` is unbiased already). With ``V(prefix) = P(prefix) B2(o_l) / Z`` (``B2`` = backward
           message of the squared true kernels),
-          ``A_l = P(prefix)/Z * a_l(o_l, o_{l+1})``, ``a_l(s,s') = P_l(s,s') B2_{l+1}(s') - sum_u q_l(s,u) P_l(s,u) B2_{l+1}(u)``,
+          ``A_l = P(prefix)/Z * a_l(o_l, o_{l+1})``, ``a_l(s,s') = P_l(s,s') B2_{l+1}(s') - sum_u q_l(s,u) P_l(s,u)
+          B2_{l+1}(u)``,
           so ``sign(A_l) = sign(a_l)`` and the edge weight is
           ``N_l(s,s') = F_l(s) q_l(s,s') (1 + eps sign a_l) a_l / Z`` with ``F`` the forward message of ``q*P``:
           ``O(#edges)``. Not exact w.r.t. the MC noise of ``Qhat``: ``E|Ahat| > |E Ahat|``, so the paper's

@@ -76,7 +76,8 @@ class FinetuneConfig:
         for name in ("steps", "ppo_mc", "rej_tries", "ppo_epochs", "grpo_epochs", "batch_size", "tilt_mc"):
             v = getattr(self, name)
             if v < 0 or (name in ("ppo_epochs", "grpo_epochs", "batch_size") and v < 1):
-                raise ConfigError(f"{name}: must be >= {1 if name in ('ppo_epochs', 'grpo_epochs', 'batch_size') else 0},"
+                raise ConfigError(f"{name}: must be >= "
+                                  f"{1 if name in ('ppo_epochs', 'grpo_epochs', 'batch_size') else 0},"
                                   f" got {v}")
         if self.group_size < 2:
             raise ConfigError(f"group_size: must be >= 2 (group-normalised advantages need 2 samples), "
