@@ -1,4 +1,6 @@
-"""Fine-tuning methods: expected updates vs sampled ones, the closed-form tilt, qualitative claims (spec s.4)."""
+"""Fine-tuning methods: expected updates vs sampled ones, the closed-form tilt, qualitative claims.
+
+The methods and their paper / textbook variants: docs/tmc_model.md §4."""
 
 from __future__ import annotations
 

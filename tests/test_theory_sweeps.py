@@ -1,4 +1,4 @@
-"""Sweeps (issue item 7): small exact sweeps run, write JSON + PNG, and show the expected trends."""
+"""Sweeps: small exact sweeps run, write JSON + PNG, and show the expected trends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TMC-LM (issue 5): tokenisation, exact path probabilities, pretraining fidelity, one post-training direction.
+"""TMC-LM: tokenisation, exact path probabilities, pretraining fidelity, one post-training direction.
 
 Budgets are tiny (a ~20k-parameter Qwen2, a few hundred pretraining steps shared by the module, 3 RL steps).
 """

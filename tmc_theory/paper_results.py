@@ -1,4 +1,4 @@
-"""The paper's published TMC results (arXiv 2511.07368, Table 3 / Appendix C; spec section 6).
+"""The paper's published TMC results (arXiv 2511.07368, Table 3 / Appendix C; docs/tmc_model.md §6).
 
 Share of sampled CoTs in % (K = 30, 200 instances per task): ``PAPER_TABLE[strategy][task] = (easy, hard,
 invalid)``. Row order = the paper's. pass@30 was only shown as bar charts (no published numbers).

@@ -1,4 +1,4 @@
-"""Pretraining the tabular softmax learner on the true TMC (spec section 3).
+"""Pretraining the tabular softmax learner on the true TMC (docs/tmc_model.md §3).
 
 Paper protocol (``method="sgd"``): init ``theta ~ 0.1 N(0, 1)``; cross-entropy SGD on single paths sampled
 from the TRUE TMC with a uniform start state, 2000 steps at lr 0.05 then 500 steps at lr 0.025. One step on
@@ -24,7 +24,7 @@ from .tmc import TMC
 @dataclass
 class PretrainConfig:
     method: Literal["sgd", "exact"] = field(default="sgd", metadata=doc(
-        "sgd = the paper's two-phase single-path SGD (spec section 3); exact = logits log P (learner = TMC)"))
+        "sgd = the paper's two-phase single-path SGD (docs/tmc_model.md §3); exact = logits log P (learner = TMC)"))
     phases: list[tuple[int, float]] = field(default_factory=lambda: [(2000, 0.05), (500, 0.025)], metadata=doc(
         "(steps, learning rate) per SGD phase; paper: 2000 steps at 0.05 then 500 at 0.025"))
     init_scale: float = field(default=0.1, metadata=doc("init theta ~ init_scale * N(0, 1); paper 0.1"))

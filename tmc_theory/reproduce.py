@@ -1,4 +1,4 @@
-"""The paper's TMC protocol (spec sections 2-6), Monte-Carlo or exact, for any number of seeds.
+"""The paper's TMC protocol (docs/tmc_model.md §2-§6), Monte-Carlo or exact, for any number of seeds.
 
 Per seed (Monte-Carlo mode, ``exact=False``):
 
@@ -66,9 +66,9 @@ class ReproduceConfig:
     strategies: list[MethodKey] = field(default_factory=lambda: list(PAPER_ORDER), metadata=doc(
         "strategies (method keys, tmc_core.names); paper: all but grpo"))
     pretrain: PretrainConfig = field(default_factory=PretrainConfig, metadata=doc(
-        "pretraining (spec section 3); exact mode forces method=exact"))
+        "pretraining (docs/tmc_model.md §3); exact mode forces method=exact"))
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig, metadata=doc(
-        "fine-tuning settings shared by all methods (spec section 4); `method` is set per strategy; exact mode "
+        "fine-tuning settings shared by all methods (docs/tmc_model.md §4); `method` is set per strategy; exact mode "
         "uses variant=expected (or expected_textbook when variant=textbook)"))
     curve_every: int = field(default=50, metadata=doc("record the fine-tuning pass@K curve every this many steps"))
     n_candidates: int = field(default=15, metadata=doc("Soft-BoN / ORM-BoN candidates N (paper 15)"))

@@ -9,7 +9,7 @@ A task ``k`` has a start state ``s_k`` in layer 0 and a target state ``t_k`` in 
 For task ``k`` a path is *valid* iff ``o_0 = s_k`` and ``o_{L-1} = t_k``; a valid path is *easy*
 iff all its edges are high, *hard* otherwise; any other path is *invalid* for the task.
 
-Paper conventions (spec section 1): raw edge weights high = 1.0, low = 0.1, normalised per state;
+Paper conventions (docs/tmc_model.md §1): raw edge weights high = 1.0, low = 0.1, normalised per state;
 each state has ``C_size = 1`` high child unless two tasks force different children (then both are
 high, giving 0.5/0.5 — the shared-state conflict behind cross-task forgetting).
 """
@@ -172,7 +172,7 @@ def paper_tmc(seed: int = 42) -> TMC:
 
     Forced high children (easy CoTs TASK1 0-0-0-0, TASK2 1-0-0-1): S1[0]->0, S1[1]->0, S2[0]->0,
     S3[0]->{0, 1} (both, the shared-state conflict). The two free states draw their high child
-    with the reference code's RNG; for seed 42 it gives S2[1]->1 and S3[1]->0 (spec section 1),
+    with the reference code's RNG; for seed 42 it gives S2[1]->1 and S3[1]->0 (docs/tmc_model.md §1),
     which is all the reproduction needs. Other seeds are not reproducible without that RNG
     stream, so only 42 is accepted; use :func:`tmc_theory.generate.random_tmc` for others.
     """

@@ -1,6 +1,6 @@
 """``tmc tmclm --config configs/tmclm_paper.yaml [--out DIR] [--set KEY=VALUE ...]``.
 
-Runs the whole TMC-LM study (issue 5) and writes ``DIR/results.json`` plus PNGs:
+Runs the whole TMC-LM study and writes ``DIR/results.json`` plus PNGs:
 
 1. pretrain the transformer on TMC paths (:mod:`.pretrain`), save it to ``DIR/model/``; exact KL to the TMC and
    per-path probabilities (model vs TMC) per prompt;

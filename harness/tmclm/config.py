@@ -1,4 +1,4 @@
-"""``TmclmConfig``: every knob of ``tmc tmclm`` (TMC-LM, issue 5), typed and documented.
+"""``TmclmConfig``: every knob of ``tmc tmclm`` (TMC-LM), typed and documented.
 
 Loaded from YAML with :func:`load_tmclm_config` (``tmc_core.config.load_config``); an unknown field or a value
 outside its ``Literal`` type raises ``ConfigError`` naming the file, the field and the allowed values.
@@ -19,8 +19,8 @@ class InstanceConfig:
     """Which TMC the language model is trained on."""
 
     kind: Literal["paper", "random"] = field(default="paper", metadata=doc(
-        "'paper' = the published 4-layer x 2-state instance (spec section 1, tmc_theory.tmc.paper_tmc); 'random' = "
-        "tmc_theory.generate.random_tmc(depth, width, n_tasks, high_weight, low_weight, c_size, seed)"))
+        "'paper' = the published 4-layer x 2-state instance (docs/tmc_model.md §1, tmc_theory.tmc.paper_tmc); "
+        "'random' = tmc_theory.generate.random_tmc(depth, width, n_tasks, high_weight, low_weight, c_size, seed)"))
     depth: int = field(default=5, metadata=doc("random: number of layers L"))
     width: int = field(default=3, metadata=doc("random: states per layer"))
     n_tasks: int = field(default=2, metadata=doc("random: number of tasks"))
@@ -66,7 +66,7 @@ class TmclmPretrainConfig:
     weight_decay: float = field(default=0.0, metadata=doc("AdamW weight decay"))
     task_prompt_fraction: float = field(default=0.5, metadata=doc(
         "share of sequences whose prompt is a task token <T:k> with o_0 = the task's start (the fine-tuned models' "
-        "convention, spec section 5); the rest use the <any> prompt with o_0 uniform over layer 0 (the paper's "
+        "convention, docs/tmc_model.md §5); the rest use the <any> prompt with o_0 uniform over layer 0 (the paper's "
         "uniform-start pretraining and Base Model). Both halves continue with the true TMC kernel."))
     seed: int = field(default=0, metadata=doc("seed of the path sampler and the data order"))
     log_every: int = field(default=100, metadata=doc("record loss and exact KL to the TMC every this many steps"))
@@ -80,7 +80,7 @@ class PosttrainConfig:
         "fine-tuning methods to run (tmc_core.names keys)"))
     task: str = field(default="TASK1", metadata=doc("the task fine-tuned on (the paper fine-tunes on TASK1 only)"))
     n_instances: int = field(default=200, metadata=doc(
-        "fine-tuning instances (each a random correct set C, spec section 2); one training row each"))
+        "fine-tuning instances (each a random correct set C, docs/tmc_model.md §2); one training row each"))
     steps: int = field(default=40, metadata=doc("optimizer steps per method"))
     prompts_per_step: int = field(default=4, metadata=doc("instances (prompts) per optimizer step"))
     num_generations: int = field(default=8, metadata=doc("completions sampled per prompt (the group G)"))
@@ -100,9 +100,9 @@ class PosttrainConfig:
 
 @dataclass
 class MeasureConfig:
-    k: int = field(default=30, metadata=doc("K of pass@K (spec section 2: K = 30)"))
-    lam: float = field(default=0.5, metadata=doc("lambda of Soft-BoN / DPRM (spec section 2: 0.5)"))
-    n_bon: int = field(default=15, metadata=doc("N of the Best-of-N selectors (spec section 5: 15)"))
+    k: int = field(default=30, metadata=doc("K of pass@K (docs/tmc_model.md §2: K = 30)"))
+    lam: float = field(default=0.5, metadata=doc("lambda of Soft-BoN / DPRM (docs/tmc_model.md §2: 0.5)"))
+    n_bon: int = field(default=15, metadata=doc("N of the Best-of-N selectors (docs/tmc_model.md §5: 15)"))
     inference: list[InferenceKey] = field(default_factory=lambda: list(INFERENCE_KEYS), metadata=doc(
         "inference selectors run with the pretrained LM as base sampler"))
 

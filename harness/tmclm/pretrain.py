@@ -4,10 +4,10 @@ Model: ``transformers.Qwen2ForCausalLM`` built from a config (no hub), few layer
 vocabulary of :class:`harness.tmclm.tokenizer.PathTokenizer`. Saved with ``save_pretrained`` so the harness (TRL,
 the HF backend) loads it like any other local model folder.
 
-Data (the paper's pretraining, spec section 3, "single paths sampled from the true TMC with a uniform start"): every
-optimizer step draws a FRESH batch of paths from the true TMC. A share ``task_prompt_fraction`` of the sequences is
-``<T:k> s_k o_1 .. o_{L-1} <end>`` with a uniformly drawn task k (o_0 = the task's start, the convention of the
-fine-tuned models, spec section 5); the rest is ``<any> o_0 .. o_{L-1} <end>`` with ``o_0`` uniform over layer 0
+Data (the paper's pretraining, docs/tmc_model.md §3, "single paths sampled from the true TMC with a uniform start"):
+every optimizer step draws a FRESH batch of paths from the true TMC. A share ``task_prompt_fraction`` of the sequences
+is ``<T:k> s_k o_1 .. o_{L-1} <end>`` with a uniformly drawn task k (o_0 = the task's start, the convention of the
+fine-tuned models, docs/tmc_model.md §5); the rest is ``<any> o_0 .. o_{L-1} <end>`` with ``o_0`` uniform over layer 0
 (the paper's pretraining and *Base Model*). The loss is the mean next-token cross-entropy over the completion tokens
 (the L states and ``<end>``; the prompt token is not predicted):
 

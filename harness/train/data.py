@@ -1,6 +1,6 @@
 """Training data: GSM8K / MATH train splits as a TRL dataset with ``prompt`` and ``answer`` columns.
 
-Problems come from H3's ``load_problems`` and prompts from ``build_prompt`` with the SAME template the
+Problems come from ``load_problems`` and prompts from ``build_prompt`` with the SAME template the
 evaluation pipeline uses, rendered to a plain string (the chat template is applied here, so TRL treats
 the prompt as text and does not re-template it): a checkpoint is later sampled with exactly the prompt
 it was trained on. Extra columns: ``problem_id``, ``benchmark``, ``level``, ``subject`` (passed to the

@@ -1,10 +1,10 @@
 """``tmc eval-checkpoints <run>``: sample every saved checkpoint of a training run and plot pass@k over training.
 
 For the base model (step 0, no adapter) and every ``<run>/checkpoint-<step>/`` adapter, sample n completions
-per evaluation problem through H4's ``run_sampling`` with the SAME prompt template as training and the SAME
+per evaluation problem through ``run_sampling`` with the SAME prompt template as training and the SAME
 decoding for every step (default T = 0.6, top-p 0.95, the Yue et al. 2025 protocol), into ONE sample run
 ``<run>/eval/`` with ``step`` = the checkpoint's step (resumable: finished samples are skipped). Then
-``evaluate_run`` (H3) gives pass@k (k = 1..n, unbiased estimator, bootstrap CIs) per step, written to
+``evaluate_run`` gives pass@k (k = 1..n, unbiased estimator, bootstrap CIs) per step, written to
 ``<out>/checkpoints_metrics.json`` (per step also: the problems solved at least once, which of the base
 model's it lost and which it gained -- the solved-set picture of squeezing -- and the completions' mean
 length, share cut at the token limit and grade statuses; printed as a second table; and each problem's

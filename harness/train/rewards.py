@@ -1,4 +1,4 @@
-"""Verifiable rewards for training: the benchmark grader (H3's ``harness.grading``) and the spurious control.
+"""Verifiable rewards for training: the benchmark grader (``harness.grading``) and the spurious control.
 
 ``GraderReward(benchmark)`` is a TRL reward function ``f(prompts, completions, answer, **kw) -> list[float]``:
 r = 1 if the grader marks the completion's final answer equal to the gold ``answer`` column, else 0

@@ -40,7 +40,7 @@ def torch_dtype(cfg: TrainConfig):
 
 
 def load_policy(cfg: TrainConfig):
-    """(model, tokenizer) of ``cfg.model`` (resolved by H4's resolve_model: aliases, local dirs, hub ids)."""
+    """(model, tokenizer) of ``cfg.model`` (resolved by resolve_model: aliases, local dirs, hub ids)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from harness.models import resolve_model

@@ -1,4 +1,4 @@
-"""PPO (spec section 4).
+"""PPO (docs/tmc_model.md §4).
 
 paper:    the reference code's update on ONE sampled path, per transition ``l``:
           ``theta += lr * (1 + eps * sign(A_l)) * A_l * grad log q_l(o_{l+1}|o_l)``, ``eps = 0.2``, with

@@ -1,4 +1,4 @@
-"""``finetune(...)``: run one of the six fine-tuning methods in one of its variants (spec section 4).
+"""``finetune(...)``: run one of the six fine-tuning methods in one of its variants (docs/tmc_model.md §4).
 
 Variants (see :mod:`tmc_theory.registry` for which is paper-faithful and every departure from the textbook):
 
@@ -33,7 +33,7 @@ VARIANTS = get_args(Variant)
 
 @dataclass
 class FinetuneConfig:
-    """Fine-tuning settings; defaults are the paper's (spec section 4, reference code ``finetune``)."""
+    """Fine-tuning settings; defaults are the paper's (docs/tmc_model.md §4, reference code ``finetune``)."""
 
     method: FinetuneKey = field(default="reinforce", metadata=doc(
         "fine-tuning method key (tmc_core.names)"))
@@ -44,9 +44,10 @@ class FinetuneConfig:
     steps: int = field(default=1000, metadata=doc("fine-tuning iterations; paper 1000"))
     lr: float = field(default=0.05, metadata=doc("learning rate (gradient ascent step); paper 0.05"))
     ppo_eps: float = field(default=0.2, metadata=doc(
-        "PPO/GRPO clip epsilon; paper PPO uses (1 + eps*sign(A)) with ratio 1 (spec section 4)"))
+        "PPO/GRPO clip epsilon; paper PPO uses (1 + eps*sign(A)) with ratio 1 (docs/tmc_model.md §4)"))
     ppo_mc: int = field(default=15, metadata=doc(
-        "paper PPO: Monte-Carlo true-TMC continuations for Q (spec: 15); also the GRPO-KL tilt's MC budget"))
+        "paper PPO: Monte-Carlo true-TMC continuations for Q (docs/tmc_model.md §4: 15); also the GRPO-KL tilt's "
+        "MC budget"))
     rej_tries: int = field(default=5, metadata=doc(
         "RL-rej: samples from the CURRENT model used to detect an easy instance (paper 5)"))
     beta: float = field(default=1.0, metadata=doc(

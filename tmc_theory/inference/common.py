@@ -1,4 +1,4 @@
-"""Shared machinery of the five inference-time selectors (spec section 5).
+"""Shared machinery of the five inference-time selectors (docs/tmc_model.md §5).
 
 * :class:`InferenceConfig` — N candidates, N Monte-Carlo continuations, lambda, and the paper's conventions as
   OPTIONS: ``reward_task`` (the paper scores every task with TASK1 rewards; default: the evaluated task's own)
@@ -33,7 +33,7 @@ class InferenceConfig:
         "lambda: Soft-BoN weight exp(lam R_out); DPRM h = E[exp(lam R_out) | prefix], R_DPRM = log(h)/lam (paper 0.5)"))
     reward_task: str | None = field(default=None, metadata=doc(
         "task whose R_out / V / h score the candidates; null = the evaluated task (textbook); "
-        "the paper scores every task with TASK1 rewards (spec section 5)"))
+        "the paper scores every task with TASK1 rewards (docs/tmc_model.md §5)"))
     start: Literal["task", "uniform"] = field(default="task", metadata=doc(
         "start state of the base sampler / walks: task = the evaluated task's start; uniform = uniform over "
         "layer 0 (the paper's convention for Base Model, Soft-BoN and ORM-BoN)"))

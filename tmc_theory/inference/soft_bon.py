@@ -1,4 +1,4 @@
-"""Soft-BoN (spec section 5): N distinct base samples, resampled prop. to ``exp(lam R_out)``.
+"""Soft-BoN (docs/tmc_model.md §5): N distinct base samples, resampled prop. to ``exp(lam R_out)``.
 
 Paper procedure, per call: draw base paths (true TMC, uniform start under the paper's convention) discarding
 duplicates until ``N = 15`` DISTINCT paths are collected; weight each by ``exp(lam R_out(o))`` (``R_out`` of
