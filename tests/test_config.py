@@ -83,3 +83,8 @@ def test_main_yaml_mirrors_the_builtin_main_defaults():
     b = MainConfig()
     assert f.sample.hash() == b.sample.hash()  # every sampling field that changes the samples
     assert dataclasses.replace(f, sample=None) == dataclasses.replace(b, sample=None)
+
+
+def test_doc_refuses_choices_so_an_unenforced_enumeration_cannot_slip_in():
+    with pytest.raises(TypeError, match="Literal"):
+        doc("method", choices=("a", "b"))

@@ -30,6 +30,9 @@ class ConfigError(ValueError):
 
 def doc(help: str, **extra: Any) -> dict:
     """Field metadata: ``help`` text (with its paper citation where relevant). Allowed values go in the type."""
+    if "choices" in extra:
+        raise TypeError("doc(choices=...) is gone: annotate the field with typing.Literal[...] instead "
+                        "(the loader and check_literals enforce it)")
     meta = {"help": help}
     meta.update(extra)
     return meta
