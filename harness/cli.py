@@ -18,8 +18,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("harness.sample_cli", "sample n completions per problem into the resumable sample store"),
     "eval": ("harness.eval_cli", "pass@k / maj@k tables, CIs and plots for one or more sample runs"),
     "train": ("harness.train.cli", "RLVR post-training with LoRA on TRL (grpo, grpo_kl, reinforce, raft, ppo, rl_rej)"),
-    "eval-checkpoints": ("harness.train.eval_checkpoints", "sample every saved checkpoint of a training run and plot pass@k vs step"),
-    "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the exact theory"),
+    "eval-checkpoints": ("harness.train.eval_checkpoints", "sample every saved checkpoint of a training run and plot "
+                                                           "pass@k vs step"),
+    "analyze": ("harness.analyze.cli", "analysis tools over finished runs: compare_steps, seed_table, cot_forms, ..."),
+    "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the "
+                                   "exact theory"),
 }
 
 
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
         missing = e.name or "?"
-        if missing.split(".")[0] in ("tmc_theory", "harness"):
+        if missing.split(".")[0] in ("tmc_core", "tmc_theory", "harness"):
             raise
         print(
             f"tmc {name}: needs the package {missing!r}, which is not installed. "
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     parser = module.build_parser(f"tmc {name}")
     args = parser.parse_args(rest)
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     try:
         return int(module.run(args) or 0)

@@ -15,9 +15,12 @@ def build_parser(prog: str = "tmc eval") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="run directories written by `tmc sample` (each holds run.json and samples/)")
     p.add_argument("--out", default=None, help="write DIR/metrics.json and DIR/pass_at_k.png here")
-    p.add_argument("--ks", type=int, nargs="+", default=None, help="k values for pass@k (default: every k <= n; the table shows 1, 2, 4, ..., n)")
-    p.add_argument("--step", type=int, default=None, help="which step of the runs to evaluate (needed when a run holds several)")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates over problems for the 95%% CIs (default 1000)")
+    p.add_argument("--ks", type=int, nargs="+", default=None, help="k values for pass@k (default: every k <= n; the "
+                                                                   "table shows 1, 2, 4, ..., n)")
+    p.add_argument("--step", type=int, default=None, help="which step of the runs to evaluate (needed when a run holds "
+                                                          "several)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates over problems for the 95%% CIs "
+                                                            "(default 1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and of maj@k's random subsets")
     p.add_argument("--labels", nargs="+", default=None, help="display names for the runs (default: run ids)")
     return p
@@ -51,9 +54,10 @@ def format_table(label: str, r: dict) -> str:
         lines.append(f"  {k:>5}  {pk['mean']:7.3f}  [{pk['lo']:.3f}, {pk['hi']:.3f}]  {mj_s}")
     res = r.get("resolved") or []
     if res:
-        drawn = "; ".join(f"{e.get('dtype')} on {e.get('device')}" + (f", {e['threads']} threads" if "threads" in e else "")
-                          for e in res)
-        lines.append(f"  drawn in: {drawn}" + ("  (mixed precisions)" if len({e.get('dtype') for e in res}) > 1 else ""))
+        drawn = "; ".join(f"{e.get('dtype')} on {e.get('device')}"
+                          + (f", {e['threads']} threads" if "threads" in e else "") for e in res)
+        mixed = len({e.get('dtype') for e in res}) > 1
+        lines.append(f"  drawn in: {drawn}" + ("  (mixed precisions)" if mixed else ""))
     gs = r.get("grade_status") or {}
     if gs:
         lines.append("  grade status: " + ", ".join(f"{k}={v}" for k, v in gs.items()))

@@ -20,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-import numpy as np
 
 from .metrics import (
     bootstrap_mean,
@@ -55,7 +54,8 @@ def evaluate_run(
     """Metrics of one run (one step). See the module docstring; raises StoreError on an empty/missing run."""
     run_dir = Path(run_dir)
     if not (run_dir / "samples").is_dir():
-        raise StoreError(f"{run_dir}: not a sample run (no samples/ folder); expected a run dir written by `tmc sample`")
+        raise StoreError(f"{run_dir}: not a sample run (no samples/ folder); expected a run dir written by `tmc "
+                         f"sample`")
     store = SampleStore(run_dir)
     df = store.read()
     if df.empty:
@@ -99,7 +99,11 @@ def evaluate_run(
         # a completion graded 'truncated' (cut at the token limit, its only answer a flexible last-number match:
         # harness.grading.truncation_rule) has no answer, so it does not vote; before this, its number joined the
         # class of a completed sample with the same answer and maj@1 exceeded pass@1
-        voting = head["extracted"].where(head["grade_status"] != "truncated") if "grade_status" in head else head["extracted"]
+        voting = (
+            head["extracted"].where(head["grade_status"] != "truncated")
+            if "grade_status" in head
+            else head["extracted"]
+        )
         grouped = head.assign(extracted=voting).groupby("problem_id", sort=True)
         answers = grouped["extracted"].apply(lambda s: [None if pd.isna(v) else str(v) for v in s.tolist()]).tolist()
         oks = grouped["correct"].apply(lambda s: s.fillna(False).astype(bool).tolist()).tolist()
@@ -140,7 +144,9 @@ def evaluate_run(
         "n_solved": int((c > 0).sum()),
         "grade_status": _counts(df["grade_status"]) if "grade_status" in df else {},
         "finish_reason": _counts(df["finish_reason"]) if "finish_reason" in df else {},
-        "mean_tokens": float(df["n_tokens"].dropna().astype(float).mean()) if "n_tokens" in df and df["n_tokens"].notna().any() else None,
+        "mean_tokens": float(df["n_tokens"].dropna().astype(float).mean())
+        if "n_tokens" in df and df["n_tokens"].notna().any()
+        else None,
         "by_level": breakdown(pp, "level", table_ks),
         "by_subject": breakdown(pp, "subject", table_ks),
     }

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tmc_theory.config import doc
+from tmc_core.config import doc
 
 from harness.pipeline import SampleConfig
 
@@ -79,7 +79,7 @@ def build_parser(prog: str = "tmc main") -> argparse.ArgumentParser:
 
 
 def load_main_config(path: str | None, overrides: list[str]) -> MainConfig:
-    from tmc_theory.config import apply_overrides, from_dict, load_config, parse_override
+    from tmc_core.config import apply_overrides, from_dict, load_config, parse_override
 
     ov = dict(parse_override(s) for s in overrides)
     if path is None:

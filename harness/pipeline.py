@@ -27,9 +27,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from tmc_theory.config import ConfigError, config_hash, doc, to_dict
+from tmc_core.config import ConfigError, check_literals, config_hash, doc, to_dict
 
 HASH_EXCLUDE = ("out", "limit", "offset", "n", "batch_size", "device", "grading_workers")
 
@@ -41,20 +41,19 @@ class SampleConfig:
     model: str = field(default="smollm2", metadata=doc(
         "model: 'smollm2'/'default' (the offline SmolLM2-135M-Instruct, prepared on first use), a local "
         "transformers folder, or a hub id"))
-    backend: str = field(default="hf", metadata=doc(
-        "sampling backend: hf = transformers generate (batched, left padding, KV cache); vllm = vLLM engine",
-        choices=("hf", "vllm")))
-    benchmark: str = field(default="gsm8k", metadata=doc("benchmark", choices=("gsm8k", "math")))
-    split: str = field(default="test", metadata=doc("data split", choices=("train", "test")))
+    backend: Literal["hf", "vllm"] = field(default="hf", metadata=doc(
+        "sampling backend: hf = transformers generate (batched, left padding, KV cache); vllm = vLLM engine"))
+    benchmark: Literal["gsm8k", "math"] = field(default="gsm8k", metadata=doc("benchmark"))
+    split: Literal["train", "test"] = field(default="test", metadata=doc("data split"))
     source: str | None = field(default=None, metadata=doc(
         "data source: null = ../shared/data/<benchmark>/<split>.jsonl (env TMC_DATA_DIR overrides the "
         "folder), a local .jsonl path, a hub dataset id (e.g. openai/gsm8k, HuggingFaceH4/MATH-500), or 'hub'"))
     limit: int | None = field(default=None, metadata=doc("number of problems (null = all)"))
     offset: int = field(default=0, metadata=doc("skip this many problems first"))
-    template: str = field(default="chat", metadata=doc(
+    template: Literal["chat", "completion"] = field(default="chat", metadata=doc(
         "prompt template: chat = zero-shot user turn through the tokenizer's chat template (instruct "
         "models); completion = plain 'Question: ... Answer:' text (base models). Base and post-trained "
-        "models of one comparison must use the same template", choices=("chat", "completion")))
+        "models of one comparison must use the same template"))
     n: int = field(default=8, metadata=doc("samples per problem (pass@k is estimated for every k <= n)"))
     temperature: float = field(default=1.0, metadata=doc(
         "sampling temperature (0 = greedy). pass@k of the paper's Sec. 5 compares the base and the "
@@ -66,10 +65,9 @@ class SampleConfig:
         "run seed; sample j of problem p uses derive_seed(seed, p, j) (sha256), independent of batching"))
     batch_size: int = field(default=16, metadata=doc(
         "rows (prompt x sample) per generate call and per stored part file"))
-    dtype: str = field(default="auto", metadata=doc(
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = field(default="auto", metadata=doc(
         "weights dtype: auto = bfloat16 on bf16-capable GPUs and CPUs with native bf16 (AVX512-BF16/AMX), "
-        "float16 on older GPUs, float32 on other CPUs (emulated bf16 is 3x slower there)",
-        choices=("auto", "bfloat16", "float16", "float32")))
+        "float16 on older GPUs, float32 on other CPUs (emulated bf16 is 3x slower there)"))
     device: str = field(default="auto", metadata=doc("hf backend device: auto, cpu, cuda, cuda:1 ..."))
     adapter: str | None = field(default=None, metadata=doc(
         "optional PEFT LoRA adapter folder applied on top of the model (hf: merged; vllm: LoRARequest)"))
@@ -87,6 +85,7 @@ class SampleConfig:
     out: str = field(default="outputs/samples/run", metadata=doc("run folder of the sample store"))
 
     def __post_init__(self):
+        check_literals(self)
         for name, lo in (("n", 1), ("max_new_tokens", 1), ("batch_size", 1), ("offset", 0),
                          ("grading_workers", 1)):
             if getattr(self, name) < lo:
@@ -185,7 +184,8 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
                 rows.append({
                     "problem_id": p.id, "sample_idx": j, "prompt": prompts[i], "completion": c.text,
                     "extracted": g.extracted, "correct": bool(g.correct), "grade_status": g.status,
-                    "grade_rule": g.rule, "n_tokens": c.n_tokens, "logprob_sum": c.logprob_sum, "finish_reason": c.finish_reason,
+                    "grade_rule": g.rule, "n_tokens": c.n_tokens, "logprob_sum": c.logprob_sum,
+                    "finish_reason": c.finish_reason,
                     "model": cfg.model, "temperature": cfg.temperature, "top_p": cfg.top_p,
                     "max_new_tokens": cfg.max_new_tokens, "seed": s, "config_hash": chash, "step": step,
                     "benchmark": p.benchmark, "level": p.level, "subject": p.subject, "adapter": adapter,

@@ -33,7 +33,7 @@ def build_parser(prog: str = "tmc sample") -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from tmc_theory.config import ConfigError, describe, from_dict, load_config, parse_override
+    from tmc_core.config import ConfigError, describe, from_dict, load_config, parse_override
 
     from harness.pipeline import SampleConfig
 
@@ -46,7 +46,7 @@ def run(args) -> int:
     if args.config:
         cfg = load_config(SampleConfig, args.config, overrides)
     else:
-        from tmc_theory.config import apply_overrides
+        from tmc_core.config import apply_overrides
 
         cfg = from_dict(SampleConfig, apply_overrides({}, overrides), "<--set>")
     from harness.backends.base import BackendError

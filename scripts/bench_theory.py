@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark of the theory engine (issue 2, "Performance"); results are recorded in docs/theory_benchmarks.md.
+"""Benchmark of the theory engine; results are recorded in docs/theory_benchmarks.md.
 
 Prints:
 1. one seed of the full paper reproduction in Monte-Carlo mode (target <= 1 s; the reference script ~78 s),

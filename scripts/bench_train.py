@@ -59,7 +59,8 @@ else:
     tr = GRPOTrainer(model=model, reward_funcs=[reward], args=grpo_args(cfg), train_dataset=ds, processing_class=tok,
                      peft_config=lora_config(cfg), callbacks=[T()])
 tr.train()
-peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else
+resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 print("RESULT " + json.dumps({"times": times, "peak_gib": peak}))
 '''
 

@@ -17,7 +17,8 @@ import random
 from pathlib import Path
 
 NAMES = [("Tom", "He"), ("Mia", "She"), ("Sam", "He"), ("Ava", "She"), ("Leo", "He"), ("Zoe", "She"), ("Ben", "He"),
-         ("Ivy", "She"), ("Max", "He"), ("Lily", "She"), ("Noah", "He"), ("Emma", "She"), ("Jack", "He"), ("Ella", "She")]
+         ("Ivy", "She"), ("Max", "He"), ("Lily", "She"), ("Noah", "He"), ("Emma", "She"), ("Jack", "He"),
+         ("Ella", "She")]
 ITEMS = ["apples", "marbles", "stickers", "books", "pencils", "cookies", "stamps", "shells", "cards", "coins"]
 ADD = [
     "{n} has {a} {x}. {p} gets {b} more {x}. How many {x} does {n} have now?",

@@ -28,7 +28,7 @@ def _run_slow() -> bool:
 
 def pytest_collection_modifyitems(config, items):
     skip_slow = pytest.mark.skip(reason="slow: set TMC_RUN_SLOW=1 (CI=true runs it)")
-    skip_vllm = pytest.mark.skip(reason="vllm is not installed (see README: vLLM backend)")
+    skip_vllm = pytest.mark.skip(reason="vllm is not installed (see docs/vllm.md)")
     has_vllm = importlib.util.find_spec("vllm") is not None
     for item in items:
         if "slow" in item.keywords and not _run_slow():

@@ -1,4 +1,4 @@
-"""scripts/adapter_drift.py: LoRA weight-space drift from r x r products, and the Adam step size from its state."""
+"""harness.analyze.adapter_drift: LoRA weight-space drift from r x r products, and the Adam step size from its state."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.testing.scripts import load_script
-
-ad = load_script("adapter_drift")
+from harness.analyze import adapter_drift as ad
 
 
 def _mods(rng, shapes, r=4):

@@ -1,13 +1,11 @@
-"""scripts/compare_steps.py: paired pass@k differences between two steps, histograms, lost/gained problems."""
+"""harness.analyze.compare_steps: paired pass@k differences between two steps, histograms, lost/gained problems."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from harness.testing.scripts import load_script
-
-cs = load_script("compare_steps")
+from harness.analyze import compare_steps as cs
 
 
 def _df(counts: dict[int, list[int]], n: int = 4) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pytest
 
-from tmc_theory.config import ConfigError, doc, from_dict
-from tmc_theory import names
+from tmc_core import names
+from tmc_core.config import ConfigError, check_literals, describe, doc, from_dict
 
 
 @dataclass
@@ -13,9 +14,14 @@ class Inner:
 
 @dataclass
 class Outer:
-    method: str = field(default="grpo", metadata=doc("method", choices=names.FINETUNE_KEYS))
+    method: names.FinetuneKey = field(default="grpo", metadata=doc("method"))
     steps: int = field(default=10, metadata=doc("steps"))
     inner: Inner = field(default_factory=Inner)
+    extra: list[names.InferenceKey] = field(default_factory=list, metadata=doc("selectors"))
+    mode: Literal["a", "b"] | None = field(default=None, metadata=doc("optional mode"))
+
+    def __post_init__(self):
+        check_literals(self)
 
 
 def test_valid_and_nested():
@@ -31,12 +37,33 @@ def test_valid_and_nested():
         ({"method": "dpo"}, "allowed values: reinforce, raft, ppo, rl_rej, grpo, grpo_kl"),
         ({"inner": {"lr": "fast"}}, "inner.lr: expected a number"),
         ({"inner": {"beta": 1}}, "allowed fields: lr"),
+        ({"extra": ["orm_bon", "bon"]}, "extra[1]: 'bon' is not allowed; allowed values: soft_bon, orm_bon"),
+        ({"mode": "c"}, "mode: 'c' is not allowed; allowed values: a, b"),
     ],
 )
 def test_errors_name_field_and_allowed(data, needle):
     with pytest.raises(ConfigError) as e:
         from_dict(Outer, data, "x.yaml")
     assert needle in str(e.value) and str(e.value).startswith("x.yaml")
+
+
+def test_literal_fields_checked_on_direct_construction_too():
+    assert from_dict(Outer, {"mode": None, "extra": ["dprm_as"]}).extra == ["dprm_as"]
+    with pytest.raises(ConfigError, match="method: 'dpo' is not allowed; allowed values: reinforce, raft"):
+        Outer(method="dpo")
+    with pytest.raises(ConfigError, match="extra: 'x' is not allowed"):
+        Outer(extra=["x"])
+
+
+def test_describe_lists_the_allowed_values():
+    text = describe(Outer)
+    assert "method: str = 'grpo'" in text and "[allowed: reinforce, raft, ppo, rl_rej, grpo, grpo_kl]" in text
+    assert "mode: str | None = None" in text and "[allowed: a, b]" in text
+
+
+def test_literal_keys_match_the_method_table():
+    assert names.FINETUNE_KEYS == tuple(m.key for m in names.FINETUNE)
+    assert names.METHOD_KEYS[0] == "base" and set(names.METHOD_KEYS) == set(names.BY_KEY)
 
 
 def test_method_lookup():
@@ -56,3 +83,8 @@ def test_main_yaml_mirrors_the_builtin_main_defaults():
     b = MainConfig()
     assert f.sample.hash() == b.sample.hash()  # every sampling field that changes the samples
     assert dataclasses.replace(f, sample=None) == dataclasses.replace(b, sample=None)
+
+
+def test_doc_refuses_choices_so_an_unenforced_enumeration_cannot_slip_in():
+    with pytest.raises(TypeError, match="Literal"):
+        doc("method", choices=("a", "b"))

@@ -1,4 +1,4 @@
-"""scripts/cot_forms.py: the surface form of a CoT and the concentration summary of a step's forms."""
+"""harness.analyze.cot_forms: the surface form of a CoT and the concentration summary of a step's forms."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import math
 
 import pytest
 
-from harness.testing.scripts import load_script
-
-cf = load_script("cot_forms")
+from harness.analyze import cot_forms as cf
 
 
 def test_form_normalises_numbers_operators_and_question_words():

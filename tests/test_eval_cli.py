@@ -25,7 +25,8 @@ def make_run(path, n=8, n_problems=12, seed=0, step=0, model="tiny"):
         for i, ok in enumerate(f):
             batch.append(dict(problem_id=f"p{p:02d}", sample_idx=i, step=step, correct=ok,
                               extracted="42" if ok else str(rng.integers(0, 3)), grade_status="ok",
-                              model=model, benchmark="math", level=p % 3 + 1, subject="Algebra" if p % 2 else "Geometry"))
+                              model=model, benchmark="math", level=p % 3 + 1,
+                              subject="Algebra" if p % 2 else "Geometry"))
         if len(batch) >= 20:
             s.write_batch(batch)
             batch = []
@@ -64,7 +65,8 @@ def test_eval_cli_table_json_plot(tmp_path, capsys):
         assert r["solved"] == sorted(pid for pid, f in flags.items() if any(f))
         assert set(r["by_level"]) == {"1", "2", "3"} and sum(v["n_problems"] for v in r["by_level"].values()) == 12
         assert r["grade_status"] == {"ok": 96}
-        line = next(x for x in text.split("\n\n")[["base", "rl"].index(label)].splitlines() if x.strip().startswith("4 "))
+        block = text.split("\n\n")[["base", "rl"].index(label)]
+        line = next(x for x in block.splitlines() if x.strip().startswith("4 "))
         assert f"{r['pass_at_k']['4']['mean']:.3f}" in line
     png = (out / "pass_at_k.png").read_bytes()
     assert png[:4] == b"\x89PNG"
@@ -123,7 +125,8 @@ def test_table_shows_the_precision_the_samples_were_drawn_in(tmp_path, capsys):
     assert "drawn in: bfloat16 on cpu, 2 threads\n" in capsys.readouterr().out + "\n"
     s.record_resolved({"backend": "hf", "device": "cpu", "dtype": "float32", "threads": 1}, step=0)
     assert main(["eval", str(tmp_path / "r"), "--n-boot", "20"]) == 0
-    assert "drawn in: bfloat16 on cpu, 2 threads; float32 on cpu, 1 threads  (mixed precisions)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "drawn in: bfloat16 on cpu, 2 threads; float32 on cpu, 1 threads  (mixed precisions)" in out
     make_run(tmp_path / "old", seed=1)  # a run sampled before anything was recorded: no line
     assert main(["eval", str(tmp_path / "old"), "--n-boot", "20"]) == 0
     assert "drawn in" not in capsys.readouterr().out

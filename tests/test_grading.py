@@ -97,8 +97,11 @@ def test_math_hanging_expression_bounded():
 
 def test_grading_from_threads():
     out: list[Grade] = []
-    ths = [threading.Thread(target=lambda i=i: out.append(grade("math", rf"\boxed{{{i}/2}}", rf"\frac{{{i}}}{{2}}", timeout_s=30)))
-           for i in range(1, 5)]
+
+    def work(i):
+        out.append(grade("math", rf"\boxed{{{i}/2}}", rf"\frac{{{i}}}{{2}}", timeout_s=30))
+
+    ths = [threading.Thread(target=work, args=(i,)) for i in range(1, 5)]
     for t in ths:
         t.start()
     for t in ths:

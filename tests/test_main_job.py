@@ -13,7 +13,8 @@ def test_main_job_smoke_resume_and_new_config(tiny_model_dir, shared_data, tmp_p
     from harness.cli import main as tmc
 
     out = tmp_path / "main"
-    args = ["main", "--out", str(out), "--no-progress", "--set", "theory_seeds=1", "--set", f"sample.model={tiny_model_dir}",
+    args = ["main", "--out", str(out), "--no-progress", "--set", "theory_seeds=1",
+            "--set", f"sample.model={tiny_model_dir}",
             "--set", "sample.limit=3", "--set", "sample.n=2", "--set", "sample.max_new_tokens=12", "--set", "n_boot=50"]
     assert tmc(args) == 0
     text = (out / "summary.md").read_text()

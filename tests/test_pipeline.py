@@ -55,7 +55,8 @@ def test_cli_writes_every_sample_graded(cli_run):
     assert set(df["problem_id"]) == set(gold)
     for r in df.itertuples():
         g = truncation_rule(grade("gsm8k", r.completion, gold[r.problem_id]), r.finish_reason == "length")
-        assert (g.correct, g.extracted, g.status, g.rule) == (bool(r.correct), r.extracted, r.grade_status, r.grade_rule)
+        got = (g.correct, g.extracted, g.status, g.rule)
+        assert got == (bool(r.correct), r.extracted, r.grade_status, r.grade_rule)
         if r.grade_status == "truncated":  # a cut completion: its last number does not count
             assert r.finish_reason == "length" and r.grade_rule == "flexible" and not r.correct
         assert 1 <= r.n_tokens <= 24 and r.finish_reason in ("stop", "length")

@@ -1,4 +1,4 @@
-"""scripts/regrade.py: fresh grades vs stored flags, and pass@k under the strict and lenient truncation rules."""
+"""harness.analyze.regrade: fresh grades vs stored flags, and pass@k under the strict and lenient truncation rules."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import json
 import pytest
 
 from harness.store import SampleStore
-from harness.testing.scripts import load_script
-
-rg = load_script("regrade")
+from harness.analyze import regrade as rg
 
 
 def _run(tmp_path):

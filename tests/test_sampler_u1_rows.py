@@ -1,4 +1,4 @@
-"""scripts/sampler_u1_rows.py: finds the stored samples the old row sampler corrupted (u rounded to 1.0)."""
+"""harness.analyze.sampler_u1_rows: finds the stored samples the old row sampler corrupted (u rounded to 1.0)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("torch")
-from harness.testing.scripts import load_script  # noqa: E402
-
-su = load_script("sampler_u1_rows")
+from harness.analyze import sampler_u1_rows as su  # noqa: E402
 
 
 def test_first_hit_is_the_first_step_with_u_one_before_the_sample_ended():
@@ -36,8 +34,9 @@ def test_hit_rate_matches_the_noise_and_bounds_follow_from_mean_length(tmp_path)
     q = su.hit_rate_per_step(49152)  # 128 of 2^32 hash values per token (the triples above are such hits)
     assert q == pytest.approx(49152 * 128 / 2**32, rel=1e-3)
     rep = tmp_path / "m.json"
-    rep.write_text(json.dumps({"steps": {"0": {"mean_tokens": 0.0, "pass_at_k": {"1": {"mean": 0.5, "lo": 0.4, "hi": 0.6}}},
-                                         "50": {"mean_tokens": 72.0, "pass_at_k": {"1": {"mean": 0.09, "lo": 0.05, "hi": 0.12}}}}}))
+    rep.write_text(json.dumps({"steps": {
+        "0": {"mean_tokens": 0.0, "pass_at_k": {"1": {"mean": 0.5, "lo": 0.4, "hi": 0.6}}},
+        "50": {"mean_tokens": 72.0, "pass_at_k": {"1": {"mean": 0.09, "lo": 0.05, "hi": 0.12}}}}}))
     b = {r["step"]: r for r in su.bounds_from_reports([str(rep)], 49152)}
     assert b["0"]["corrupted_share"] == 0 and b["0"]["pass1_clean_max"] == 0.5
     assert b["50"]["corrupted_share"] == pytest.approx(1 - (1 - q) ** 72)

@@ -1,4 +1,4 @@
-"""scripts/seed_table.py: rules x seeds at one step, paired against a reference rule of the same seed."""
+"""harness.analyze.seed_table: rules x seeds at one step, paired against a reference rule of the same seed."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import json
 
 import pytest
 
-from harness.testing.scripts import load_script
-
-st = load_script("seed_table")
+from harness.analyze import seed_table as st
 
 
 def _report(folder, step: int, counts: list[int], n: int = 4, entropy: float | None = None):
@@ -84,7 +82,7 @@ def test_bad_input_names_the_problem(tmp_path):
 
 def test_main_prints_tables_and_writes_json(tmp_path, capsys):
     g = _report(tmp_path / "g", 50, [0, 4])
-    r = _report(tmp_path / "r", 50, [4, 4])
+    _report(tmp_path / "r", 50, [4, 4])
     out = tmp_path / "t.json"
     assert st.main(["--step", "50", "--ref", "G", "--boot", "50", "--run", "G", "1", g,
                     "--run", "R", "1", str(tmp_path / "r" / "checkpoints_metrics.json"), "--json", str(out)]) == 0

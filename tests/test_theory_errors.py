@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from harness.cli import main
-from tmc_theory.config import ConfigError, load_config
+from tmc_core.config import ConfigError, load_config
 from tmc_theory.generate import random_tmc
 from tmc_theory.inference import prm_bon
 from tmc_theory.inference.common import InferenceConfig
@@ -51,7 +51,7 @@ def test_generator_arguments():
     ("n_tset: 3\n", "unknown field 'n_tset' in ReproduceConfig; allowed fields: tmc, tmc_seed"),
     ("n_test: many\n", "n_test: expected an integer, got 'many'"),
     ("exact: 3\n", "exact: expected true/false"),
-    ("strategies: [base, dpo]\n", "strategies: 'dpo' is not allowed; allowed values: base, reinforce, raft"),
+    ("strategies: [base, dpo]\n", "strategies[1]: 'dpo' is not allowed; allowed values: base, reinforce, raft"),
     ("finetune: {method: sft}\n", "finetune.method: 'sft' is not allowed; allowed values: reinforce"),
     ("pretrain: {method: adam}\n", "pretrain.method: 'adam' is not allowed; allowed values: sgd, exact"),
     ("base_sampler: gpt\n", "base_sampler: 'gpt' is not allowed; allowed values: true_tmc, pretrained"),
@@ -77,6 +77,6 @@ def test_cli_reports_config_errors(tmp_path, capsys):
     p.write_text("strategies: [reinforce, magic]\n")
     assert main(["theory", "reproduce", "--config", str(p)]) == 2
     err = capsys.readouterr().err
-    assert "strategies: 'magic' is not allowed; allowed values:" in err and str(p) in err
+    assert "strategies[1]: 'magic' is not allowed; allowed values:" in err and str(p) in err
     assert main(["theory", "reproduce", "--set", "lam=fast"]) == 2
     assert "lam: expected a number, got 'fast'" in capsys.readouterr().err

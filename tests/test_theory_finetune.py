@@ -1,11 +1,13 @@
-"""Fine-tuning methods: expected updates vs sampled ones, the closed-form tilt, qualitative claims (spec s.4)."""
+"""Fine-tuning methods: expected updates vs sampled ones, the closed-form tilt, qualitative claims.
+
+The methods and their paper / textbook variants: docs/tmc_model.md §4."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tmc_theory.config import ConfigError, from_dict
+from tmc_core.config import ConfigError, from_dict
 from tmc_theory.exact import coverage, path_distribution
 from tmc_theory.finetune import common, grpo, grpo_kl, raft, rl_rej
 from tmc_theory.finetune.run import FinetuneConfig, StepContext, finetune, policy_coverage
@@ -131,7 +133,10 @@ def test_sequence_tilt_beats_per_step_tilt_on_the_sequence_objective():
     seq = grpo_kl.sequence_tilt_distribution(tmc, t1, base.kernels(), 0.5, 1.0)
     step = grpo_kl.TiltedPolicy(base.logits, tmc, 0.5, 1.0, 0).path_distribution(t1)
     keep = p > 0
-    obj = lambda q: grpo_kl.kl_objective(q[keep], p[keep], A[keep], 1.0)
+
+    def obj(q):
+        return grpo_kl.kl_objective(q[keep], p[keep], A[keep], 1.0)
+
     assert obj(seq) >= obj(step) - 1e-12
     rng = np.random.default_rng(0)
     for _ in range(30):

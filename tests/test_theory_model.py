@@ -9,7 +9,7 @@ from tmc_theory.instances import draw_instances, enumerate_valid_paths
 from tmc_theory.pretrain import PretrainConfig, kl_to_tmc, pretrain
 from tmc_theory.tmc import EASY, HARD, paper_tmc
 
-# spec section 1, published path table: (task, path, type, P(path | start), R_out)
+# docs/tmc_model.md §1, published path table: (task, path, type, P(path | start), R_out)
 PAPER_PATHS = [
     ("TASK1", (0, 0, 0, 0), EASY, 0.413223, 0.727995),
     ("TASK1", (0, 0, 1, 0), HARD, 0.075131, 0.132363),
@@ -79,7 +79,7 @@ def test_pretrain_sgd_close_to_tmc_and_exact_equal():
     t = paper_tmc()
     pol = pretrain(t, PretrainConfig(), np.random.default_rng(0))
     kl = kl_to_tmc(t, pol)
-    assert 0 < kl < 0.02          # spec: KL about 0.004
+    assert 0 < kl < 0.02          # docs/tmc_model.md §3: KL about 0.004
     ex = pretrain(t, PretrainConfig(method="exact"))
     for a, b in zip(ex.kernels(), t.kernels):
         np.testing.assert_allclose(a, b, atol=1e-12)

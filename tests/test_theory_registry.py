@@ -6,7 +6,8 @@ import importlib
 
 import pytest
 
-from tmc_theory import names, registry
+from tmc_core import names
+from tmc_theory import registry
 
 
 def test_every_finetune_key_registered_with_paper_and_expected_variants():
@@ -20,7 +21,7 @@ def test_every_finetune_key_registered_with_paper_and_expected_variants():
 
 
 def test_textbook_variants_where_the_paper_departs():
-    # the item 4(c): GRPO, PPO, RAFT and GRPO-KL have textbook forms (and exact expected versions)
+    # GRPO, PPO, RAFT and GRPO-KL have textbook forms (and exact expected versions)
     for key in ("grpo", "ppo", "raft", "grpo_kl"):
         assert {"textbook", "expected_textbook"} <= set(registry.FINETUNE[key].variants), key
     assert getattr(registry.FINETUNE["grpo_kl"].variants["paper"], "closed_form", False)

@@ -58,7 +58,7 @@ def test_exact_mode_is_deterministic_and_close_to_paper(tmp_path):
 
 def test_paper_config_file_equals_builtin_defaults():
     from tmc_theory.cli import load_reproduce_config
-    from tmc_theory.config import to_dict
+    from tmc_core.config import to_dict
 
     assert to_dict(load_reproduce_config(str(ROOT / "configs" / "theory_paper.yaml"))) == \
         to_dict(load_reproduce_config(None))

@@ -1,4 +1,4 @@
-"""Sweeps (issue item 7): small exact sweeps run, write JSON + PNG, and show the expected trends."""
+"""Sweeps: small exact sweeps run, write JSON + PNG, and show the expected trends."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tmc_theory.config import ConfigError
+from tmc_core.config import ConfigError
 from tmc_theory.reproduce import ReproduceConfig
 from tmc_theory.sweeps import crossing_k, run_sweep
 

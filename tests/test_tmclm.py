@@ -1,4 +1,4 @@
-"""TMC-LM (issue 5): tokenisation, exact path probabilities, pretraining fidelity, one post-training direction.
+"""TMC-LM: tokenisation, exact path probabilities, pretraining fidelity, one post-training direction.
 
 Budgets are tiny (a ~20k-parameter Qwen2, a few hundred pretraining steps shared by the module, 3 RL steps).
 """
@@ -15,7 +15,7 @@ pytest.importorskip("transformers")
 
 from tmc_theory.tmc import paper_tmc  # noqa: E402
 
-from harness.tmclm.config import ModelConfig, PosttrainConfig, PretrainConfig, TmclmConfig, load_tmclm_config  # noqa: E402
+from harness.tmclm.config import ModelConfig, PosttrainConfig, TmclmPretrainConfig, TmclmConfig, load_tmclm_config  # noqa: E402
 from harness.tmclm.measure import (  # noqa: E402
     all_path_probs, markov_kernels, model_path_probs, task_metrics, tmc_path_probs,
 )
@@ -33,7 +33,7 @@ def pretrained():
     from harness.tmclm.pretrain import pretrain
 
     tmc = paper_tmc()
-    model, tok, rep = pretrain(tmc, TINY, PretrainConfig(steps=300, batch_size=128, lr=1e-2, warmup_steps=20,
+    model, tok, rep = pretrain(tmc, TINY, TmclmPretrainConfig(steps=300, batch_size=128, lr=1e-2, warmup_steps=20,
                                                          log_every=0))
     return tmc, model, tok, rep
 
@@ -170,7 +170,7 @@ def test_reinforce_moves_mass_the_way_the_theory_predicts(pretrained, tmp_path):
 
 # ---------------------------------------------------------------------------------------------------- config
 def test_configs_load_and_reject_bad_values(tmp_path):
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     for name in ("tmclm_paper.yaml", "tmclm_random.yaml"):
         cfg = load_tmclm_config(ROOT / "configs" / name)

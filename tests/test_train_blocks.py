@@ -1,4 +1,4 @@
-"""scripts/train_blocks.py: which correct training completions get no credit under each method's rule."""
+"""harness.analyze.train_blocks: which correct training completions get no credit under each method's rule."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from harness.testing.scripts import load_script
-
-tb = load_script("train_blocks")
+from harness.analyze import train_blocks as tb
 
 
 def test_grpo_gives_no_credit_only_in_all_correct_groups():
@@ -21,7 +19,7 @@ def test_grpo_gives_no_credit_only_in_all_correct_groups():
 
 
 def test_leave_out_matches_the_trainers_rule():
-    """Correct and zeroed by scripts/train_blocks.py <=> r_i = 1 and leave_out_advantage gives 0 (rl_rej.py)."""
+    """Correct and zeroed by harness/analyze/train_blocks.py <=> r_i = 1 and leave_out_advantage gives 0 (rl_rej.py)."""
     from harness.train.rl_rej import leave_out_advantage
 
     rng = np.random.default_rng(0)
@@ -70,7 +68,9 @@ def test_in_loop_rejection_rows_come_from_the_logged_metrics(tmp_path):
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     res = tb.blocks(run, 2, 4)
     assert res["rule"] is None  # the store would hold rejected groups too: no credit statistics
-    assert res["blocks"]["1–2"]["rejected"] == pytest.approx(0.25) and res["blocks"]["3–4"]["rejected"] == pytest.approx(0.25)
+    assert res["blocks"]["1–2"]["rejected"] == pytest.approx(0.25) and res["blocks"]["3–4"][
+        "rejected"
+    ] == pytest.approx(0.25)
     t = tb.table([res])
     assert "| groups rejected (in-loop), rl_rej | 0.25 | 0.25 |" in t and "left unfilled" in t
     assert "| reward of trained groups, rl_rej | 0.40 | 0.30 |" in t  # rej/kept_reward, not TRL's reward (0.50)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 from pathlib import Path
@@ -10,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.train.config import TrainConfig, load_train_config, train_config_from_dict
-from tmc_theory.config import ConfigError
-from tmc_theory.names import FINETUNE_KEYS
+from tmc_core.config import ConfigError
+from tmc_core.names import FINETUNE_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,8 +84,8 @@ def test_eval_checkpoints_report_with_fake_sampler(tmp_path):
         calls.append((step, adapter))
         st = SampleStore.open(run / "eval", {"n": 4}, "h")
         st.record_resolved({"backend": "hf", "device": "cpu", "dtype": "float32"}, step)
-        st.write_batch([{"problem_id": f"p{j}", "sample_idx": i, "step": step, "correct": i < c, "extracted": str(i < c)}
-                        for j, c in enumerate(outcomes[step]) for i in range(4)])
+        st.write_batch([{"problem_id": f"p{j}", "sample_idx": i, "step": step, "correct": i < c,
+                         "extracted": str(i < c)} for j, c in enumerate(outcomes[step]) for i in range(4)])
 
     args = build_parser().parse_args([str(run)])
     rep = evaluate_checkpoints(run, args, sampler=sampler)
@@ -148,7 +147,8 @@ def test_whole_groups_check_reads_the_generation_batch_from_trl_overrides(overri
     from harness.train.registry import run_training
 
     monkeypatch.setenv("WORLD_SIZE", "2")
-    cfg = train_config_from_dict({"method": "rl_rej", "rej_mode": "in_loop", "model": "/nonexistent", "num_generations": 8,
+    cfg = train_config_from_dict({"method": "rl_rej", "rej_mode": "in_loop", "model": "/nonexistent",
+                                  "num_generations": 8,
                                   "per_device_train_batch_size": 4, "gradient_accumulation_steps": 4,
                                   "trl_overrides": overrides})
     with pytest.raises(ConfigError, match=how + r" completions per process is not a multiple of num_generations: 8"):
@@ -207,7 +207,7 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     a step whose checkpoint folder is gone is evaluated from the store."""
     from harness.store import SampleStore
     from harness.train.eval_checkpoints import BASE_RUN_KEYS, build_parser, evaluate_checkpoints
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     data = tmp_path / "test.jsonl"
     data.write_text("".join(json.dumps({"question": f"q{i}", "answer": f"#### {i}"}) + "\n" for i in range(5)))
@@ -224,7 +224,8 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     (run / "train_run.json").write_text(json.dumps({"method": "grpo", "model_path": "m", "config": {
         "model": "m", "benchmark": "gsm8k", "template": "chat", "max_completion_length": 256}}))
     SampleStore.open(run / "eval", {"n": 4}, "h").write_batch(
-        [{"problem_id": p, "sample_idx": j, "step": 40, "correct": True, "extracted": "x"} for p in ids[:3] for j in range(4)])
+        [{"problem_id": p, "sample_idx": j, "step": 40, "correct": True, "extracted": "x"}
+         for p in ids[:3] for j in range(4)])
     argv = [str(run), "--source", str(data), "--limit", "3", "--n", "4", "--temperature", "0.7", "--top-p", "1.0",
             "--steps", "40", "--base-run", str(base)]
     rep = evaluate_checkpoints(run, build_parser().parse_args(argv), sampler=lambda *a: pytest.fail("sampled"))
@@ -235,7 +236,8 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     assert rep["steps"][40]["vs_base"]["gained"] == ["gsm8k/test/0"]
     assert "top_p" in BASE_RUN_KEYS
     with pytest.raises(ConfigError, match="top_p = 1.0 there but 0.95"):
-        evaluate_checkpoints(run, build_parser().parse_args(["0.95" if a == "1.0" else a for a in argv]), sampler=lambda *a: None)
+        evaluate_checkpoints(run, build_parser().parse_args(["0.95" if a == "1.0" else a for a in argv]),
+                             sampler=lambda *a: None)
     with pytest.raises(ConfigError, match="not a sample run"):
         evaluate_checkpoints(run, build_parser().parse_args(argv[:-1] + [str(tmp_path)]), sampler=lambda *a: None)
     from harness.evaluate import evaluate_run
@@ -251,7 +253,7 @@ def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
     from harness.store import SampleStore
     from harness.train.eval_checkpoints import build_parser, evaluate_checkpoints, sample_config
     from harness.train.runner import resolved_dtype_name
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     meta = {"model_path": "m", "config": {"model": "m", "benchmark": "gsm8k", "template": "chat",
                                          "max_completion_length": 8, "dtype": "auto"}}

@@ -112,7 +112,8 @@ def test_rl_rej_in_loop_drops_exactly_groups_above_threshold_and_refills():
     def batch(rewards, tag):
         n = len(rewards)
         return {"prompt_ids": torch.full((n, 3), tag), "prompt_mask": torch.ones(n, 3, dtype=torch.long),
-                "completion_ids": torch.full((n, 2 + tag), tag), "completion_mask": torch.ones(n, 2 + tag, dtype=torch.long),
+                "completion_ids": torch.full((n, 2 + tag), tag),
+                "completion_mask": torch.ones(n, 2 + tag, dtype=torch.long),
                 "advantages": torch.tensor(rewards), "num_items_in_batch": torch.tensor(0)}, torch.tensor(rewards)
 
     refills = [[1.0, 1.0, 0.0, 1.0], [1.0, 1.0]]  # refill 1: one easy (rejected) + one kept; refill 2: easy
@@ -220,7 +221,8 @@ def test_rl_rej_kept_reward_pools_sums_and_counts_over_processes():
     got = InLoopRejector._mean_over_processes(acc, [torch.tensor(1.0), torch.tensor(float("nan"))])
     assert got == pytest.approx(2 / 5)
     one = types.SimpleNamespace(num_processes=1)
-    assert InLoopRejector._mean_over_processes(one, [torch.tensor(0.0), torch.tensor(1.0), torch.tensor(1.0)]) == pytest.approx(2 / 3)
+    rates = [torch.tensor(0.0), torch.tensor(1.0), torch.tensor(1.0)]
+    assert InLoopRejector._mean_over_processes(one, rates) == pytest.approx(2 / 3)
     assert __import__("math").isnan(InLoopRejector._mean_over_processes(one, []))
 
 
@@ -229,7 +231,7 @@ def test_rl_rej_leave_out_rule_and_its_expectation():
     success probability q per completion, E[A_i] = q (1 - q)^T (the weight the theory's expected update uses)."""
     from harness.train.rl_rej import leave_out_advantage
 
-    rw = torch.tensor([1., 0, 0, 0, 1, 0] + [1., 1, 0, 0, 0, 0])
+    rw = torch.tensor([1.0, 0, 0, 0, 1, 0] + [1.0, 1, 0, 0, 0, 0])
     a = leave_out_advantage(rw, 6, tries=3)
     assert a[:6].tolist() == [1, 0, 0, 0, 0, 0]  # sample 4's checks (5, 0, 1) include sample 0: rejected
     assert a[6:].tolist() == [0, 1, 0, 0, 0, 0]  # sample 0 sees sample 1 among its checks
@@ -251,10 +253,14 @@ def test_rl_rej_offline_drops_exactly_prompts_above_threshold(rl_tiny, tmp_path)
 
     store = SampleStore.open(tmp_path / "base", {"x": 1}, "h")
     rates = {"gsm8k/train/0": [1, 1, 1, 1], "gsm8k/train/1": [1, 1, 1, 0], "gsm8k/train/2": [0, 0, 0, 0]}
-    store.write_batch([{"problem_id": p, "sample_idx": i, "correct": bool(c)} for p, cs in rates.items() for i, c in enumerate(cs)])
+    store.write_batch(
+        [{"problem_id": p, "sample_idx": i, "correct": bool(c)} for p, cs in rates.items() for i, c in enumerate(cs)]
+    )
     ids, got = offline_rejected_ids(tmp_path / "base", 0.75)
     assert ids == {"gsm8k/train/0"} and got["gsm8k/train/1"] == 0.75
-    cfg = make_cfg(rl_tiny, tmp_path, "rl_rej", rej_mode="offline", rej_base_run=str(tmp_path / "base"), rej_threshold=0.75)
+    cfg = make_cfg(
+        rl_tiny, tmp_path, "rl_rej", rej_mode="offline", rej_base_run=str(tmp_path / "base"), rej_threshold=0.75
+    )
     ds = build_train_dataset(cfg, AutoTokenizer.from_pretrained(cfg.model), exclude_ids=ids)
     assert "gsm8k/train/0" not in ds["problem_id"] and "gsm8k/train/1" in ds["problem_id"] and len(ds) == 63
 
@@ -430,8 +436,10 @@ def test_spurious_reward_is_a_seeded_permutation_of_the_true_rewards():
     a = GraderReward("gsm8k", spurious=True, seed=1)(None, completions, answers, trainer_state=step)
     b = GraderReward("gsm8k", spurious=True, seed=1)(None, completions, answers, trainer_state=step)
     assert a == b and sorted(a) == sorted(true)  # reproducible, same mean
-    perms = {tuple(GraderReward("gsm8k", spurious=True, seed=s)(None, completions, answers, trainer_state=step))
-             for s in range(20)}
+    perms = {
+        tuple(GraderReward("gsm8k", spurious=True, seed=s)(None, completions, answers, trainer_state=step))
+        for s in range(20)
+    }
     assert len(perms) > 1  # the permutation depends on the seed
 
 

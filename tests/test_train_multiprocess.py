@@ -112,7 +112,8 @@ cfg = train_config_from_dict(dict(method="ppo", model=tiny + "/model", source=ti
     output_dir=out, save_steps=100, report_to=["none"], temperature=1.0, seed=0, ppo_epochs=2, value_lr=1e-2))
 res = run_training(cfg)
 t = res["trainer"]
-torch.save({k: v.detach().cpu() for k, v in t.critic.state_dict().items()}, f"{out}/critic_rank{t.accelerator.process_index}.pt")
+torch.save({k: v.detach().cpu() for k, v in t.critic.state_dict().items()},
+f"{out}/critic_rank{t.accelerator.process_index}.pt")
 '''
 
 
@@ -177,4 +178,5 @@ def test_raft_under_two_processes(rl_tiny, tmp_path):
         assert rnd["n_kept"] == int(g["correct"].sum())
     assert sum(r["n_kept"] for r in r0["rounds"]) > 0
     assert (out / "final" / "adapter_model.safetensors").exists()
-    assert sorted(p.name for p in out.glob("checkpoint-*")) == sorted(f"checkpoint-{r['global_step']}" for r in r0["rounds"])
+    saved = sorted(p.name for p in out.glob("checkpoint-*"))
+    assert saved == sorted(f"checkpoint-{r['global_step']}" for r in r0["rounds"])

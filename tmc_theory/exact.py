@@ -1,6 +1,6 @@
 """Exact TMC quantities by layer-wise dynamic programming (forward / backward messages).
 
-Notation (spec sections 1-2): kernels ``P_l`` of shape ``(W_l, W_{l+1})``; a path ``o = (o_0..o_{L-1})``;
+Notation (docs/tmc_model.md §1-§2): kernels ``P_l`` of shape ``(W_l, W_{l+1})``; a path ``o = (o_0..o_{L-1})``;
 ``P(o | o_0) = prod_l P_l[o_l, o_{l+1}]``. For a task with start ``s`` and target ``t``:
 
 * ``Z = (P_0 P_1 ... P_{L-2})[s, t]`` — the probability that a path from ``s`` ends at ``t``;
@@ -125,7 +125,7 @@ def _prefix_weight(tmc: TMC, task: Task, prefixes: np.ndarray) -> np.ndarray:
 
 
 def r_out(tmc: TMC, task: Task | str | int, paths: np.ndarray) -> np.ndarray:
-    """``R_out(o) = P(o | s) / Z`` for valid paths of ``task``, 0 for invalid ones (spec section 2)."""
+    """``R_out(o) = P(o | s) / Z`` for valid paths of ``task``, 0 for invalid ones (docs/tmc_model.md §2)."""
     task = _as_task(tmc, task)
     paths = np.atleast_2d(np.asarray(paths, dtype=np.int64))
     a = _prefix_weight(tmc, task, paths)
@@ -173,7 +173,7 @@ def doob_h(tmc: TMC, task: Task | str | int, prefixes: np.ndarray, lam: float,
 
 
 def rdprm(tmc: TMC, task, prefixes: np.ndarray, lam: float) -> np.ndarray:
-    """Doob reward ``R_DPRM(prefix) = (1/lam) log h(prefix)`` (spec section 2); ``lam -> 0`` gives ``V``."""
+    """Doob reward ``R_DPRM(prefix) = (1/lam) log h(prefix)`` (docs/tmc_model.md §2); ``lam -> 0`` gives ``V``."""
     if lam == 0:
         return prm_potential(tmc, task, prefixes)
     return np.log(doob_h(tmc, task, prefixes, lam)) / lam
@@ -192,7 +192,8 @@ def coverage(tmc: TMC, task: Task | str | int, kernels: Sequence[np.ndarray] | N
     task = _as_task(tmc, task)
     ks = tmc.kernels if kernels is None else [np.asarray(k, float) for k in kernels]
     sd = start_distribution(tmc.widths[0], task.start) if start_dist is None else np.asarray(start_dist, float)
-    bv = np.zeros(tmc.widths[-1]); bv[task.target] = 1.0
+    bv = np.zeros(tmc.widths[-1])
+    bv[task.target] = 1.0
     be = bv.copy()
     for k, h in zip(reversed(ks), reversed(tmc.high)):
         bv = k @ bv
@@ -267,7 +268,7 @@ def miss_moments(q: np.ndarray, r: np.ndarray, k: int) -> np.ndarray:
 
 def expected_pass_at_k(tmc: TMC, task: Task | str | int, path_probs: np.ndarray, k: int | Sequence[int],
                        paths: np.ndarray | None = None, normalise: bool = True):
-    """Exact ``E_C[pass@K] = 1 - E_C[(1 - q(C))^K]`` for K i.i.d. draws from ``q`` (spec section 2).
+    """Exact ``E_C[pass@K] = 1 - E_C[(1 - q(C))^K]`` for K i.i.d. draws from ``q`` (docs/tmc_model.md §2).
 
     ``path_probs`` is ``q`` over ``paths`` (default every path of ``tmc.enumerate_paths()``); ``C`` holds each
     valid path of ``task`` independently with probability ``R_out``. Computed by :func:`miss_moments` (exact, no

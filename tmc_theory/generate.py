@@ -1,4 +1,4 @@
-"""Random multi-task TMCs for sweeps (spec section 1, generalised).
+"""Random multi-task TMCs for sweeps (docs/tmc_model.md §1, generalised).
 
 ``random_tmc(depth, width, ...)``: ``depth`` layers (the paper's ``L = 4``) of ``width`` states (``M = 2``).
 Task ``k`` starts at layer-0 state ``k`` and targets last-layer state ``k``. As in the paper, each task's

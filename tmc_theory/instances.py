@@ -1,4 +1,4 @@
-"""Question instances and the verifiable reward (spec section 2).
+"""Question instances and the verifiable reward (docs/tmc_model.md §2).
 
 An instance of task ``k`` is a random set ``C`` of correct CoTs: each valid path ``p`` of the task (start
 ``s_k``, target ``t_k``) is in ``C`` independently with probability ``R_out(p)`` (``C`` may be empty). The
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exact import r_out as _r_out, valid_path_index
+from .exact import r_out as _r_out
 from .tmc import TMC, Task, TMCError
 
 

@@ -1,4 +1,4 @@
-"""The paper's published TMC results (arXiv 2511.07368, Table 3 / Appendix C; spec section 6).
+"""The paper's published TMC results (arXiv 2511.07368, Table 3 / Appendix C; docs/tmc_model.md §6).
 
 Share of sampled CoTs in % (K = 30, 200 instances per task): ``PAPER_TABLE[strategy][task] = (easy, hard,
 invalid)``. Row order = the paper's. pass@30 was only shown as bar charts (no published numbers).
@@ -20,6 +20,6 @@ PAPER_TABLE: dict[str, dict[str, tuple[float, float, float]]] = {
     "DPRM-AS": {"TASK1": (17.23, 36.10, 46.67), "TASK2": (12.02, 38.02, 49.97)},
 }
 
-#: the paper's row order as method keys (tmc_theory.names)
+#: the paper's row order as method keys (tmc_core.names)
 PAPER_ORDER = ("base", "reinforce", "raft", "ppo", "rl_rej", "grpo_kl",
                "soft_bon", "orm_bon", "prm_bon", "dprm_bon", "dprm_as")

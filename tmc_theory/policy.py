@@ -1,4 +1,4 @@
-"""The learner: a tabular softmax policy over TMC transitions (spec section 3).
+"""The learner: a tabular softmax policy over TMC transitions (docs/tmc_model.md §3).
 
 The paper's "linear softmax on one-hot states" stores ``theta_l`` in R^{M x M} and uses the
 column ``theta_l[:, o_l]``. We store the transpose, one row per source state:

@@ -1,4 +1,4 @@
-"""Pretraining the tabular softmax learner on the true TMC (spec section 3).
+"""Pretraining the tabular softmax learner on the true TMC (docs/tmc_model.md §3).
 
 Paper protocol (``method="sgd"``): init ``theta ~ 0.1 N(0, 1)``; cross-entropy SGD on single paths sampled
 from the TRUE TMC with a uniform start state, 2000 steps at lr 0.05 then 500 steps at lr 0.025. One step on
@@ -9,11 +9,13 @@ loops over steps. ``method="exact"`` is "infinite-data" pretraining: ``logits = 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import doc
+from tmc_core.config import check_literals, doc
 from .policy import TabularPolicy
 from .sampling import sample_paths, uniform_starts
 from .tmc import TMC
@@ -21,16 +23,16 @@ from .tmc import TMC
 
 @dataclass
 class PretrainConfig:
-    method: str = field(default="sgd", metadata=doc(
-        "sgd = the paper's two-phase single-path SGD (spec section 3); exact = logits log P (learner = TMC)",
-        choices=("sgd", "exact")))
+    method: Literal["sgd", "exact"] = field(default="sgd", metadata=doc(
+        "sgd = the paper's two-phase single-path SGD (docs/tmc_model.md §3); exact = logits log P (learner = TMC)"))
     phases: list[tuple[int, float]] = field(default_factory=lambda: [(2000, 0.05), (500, 0.025)], metadata=doc(
         "(steps, learning rate) per SGD phase; paper: 2000 steps at 0.05 then 500 at 0.025"))
     init_scale: float = field(default=0.1, metadata=doc("init theta ~ init_scale * N(0, 1); paper 0.1"))
 
     def __post_init__(self):
-        from .config import ConfigError
+        from tmc_core.config import ConfigError
 
+        check_literals(self)
         if self.init_scale < 0:
             raise ConfigError(f"init_scale: must be >= 0, got {self.init_scale}")
         for i, (s, lr) in enumerate(self.phases):

@@ -1,16 +1,16 @@
-"""THE one place where method keys (:mod:`tmc_theory.names`) meet implementations, fine-tuning and inference.
+"""THE one place where method keys (:mod:`tmc_core.names`) meet implementations, fine-tuning and inference.
 
 ``FINETUNE[key].variants`` maps a variant name to a step function ``step(policy, ctx, rng)`` (one iteration,
 in place) or, for the GRPO-KL closed form, to a builder ``make(policy, ctx) -> TiltedPolicy`` marked
 ``closed_form = True``. A step function may carry ``.run(policy, ctx, rng, n_steps)``, a faster multi-step
 runner of the same update that :func:`tmc_theory.finetune.run.finetune` prefers. Variant names:
 
-* ``paper``             — the paper's reference-code update (spec section 4), stochastic;
+* ``paper``             — the paper's reference-code update (docs/tmc_model.md §4), stochastic;
 * ``expected``          — the exact expectation of the ``paper`` update (deterministic dynamics);
 * ``textbook``          — the textbook method, where the paper departs from it;
 * ``expected_textbook`` — the exact expected update of the textbook variant, where derived.
 
-``INFERENCE[key]`` gives T1's ``tmc_theory.inference.<key>`` functions ``exact_distribution`` and ``sample``
+``INFERENCE[key]`` gives ``tmc_theory.inference.<key>`` functions ``exact_distribution`` and ``sample``
 (imported lazily so that this module never fails to import).
 """
 
@@ -20,7 +20,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from . import names
+from tmc_core import names
 
 
 class RegistryError(KeyError):
@@ -105,7 +105,8 @@ def _lazy(key: str, attr: str) -> Callable:
 
 
 _INFERENCE_NOTES = {
-    "soft_bon": "true-TMC samples (uniform start), 15 distinct, resampled ∝ exp(lam R_out^TASK1) (spec section 5)",
+    "soft_bon": "true-TMC samples (uniform start), 15 distinct, resampled ∝ exp(lam R_out^TASK1) "
+                "(docs/tmc_model.md §5)",
     "orm_bon": "15 true-TMC samples (uniform start) ranked by R_out^TASK1; K=30 > 15 returns all",
     "prm_bon": "greedy child with the highest PRM potential from the task start, random tie-break",
     "dprm_bon": "greedy child with the highest R_DPRM = (1/lam) log h",

@@ -1,4 +1,4 @@
-"""The paper's TMC protocol (spec sections 2-6), Monte-Carlo or exact, for any number of seeds.
+"""The paper's TMC protocol (docs/tmc_model.md §2-§6), Monte-Carlo or exact, for any number of seeds.
 
 Per seed (Monte-Carlo mode, ``exact=False``):
 
@@ -23,30 +23,25 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Literal
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from . import exact, names
-from .config import ConfigError, doc, to_dict
+from tmc_core import names
+from tmc_core.names import InferenceKey, MethodKey
+
+from . import exact
+from tmc_core.config import ConfigError, check_literals, doc, to_dict
 from .inference.common import InferenceConfig
 from .instances import draw_instances
 from .paper_results import PAPER_ORDER, PAPER_TABLE
 from .pretrain import PretrainConfig, pretrain
 from .tmc import TMC, paper_tmc
 
-try:  # T2's fine-tuning package (contract in notes_for_helpers/THEORY_CONTRACT.md)
-    from .finetune.run import FinetuneConfig
-except ImportError:  # pragma: no cover - only while the package is being written
-    @dataclass
-    class FinetuneConfig:  # type: ignore[no-redef]
-        method: str = "reinforce"
-        variant: str = "paper"
-        steps: int = 1000
-        lr: float = 0.05
+from .finetune.run import FinetuneConfig
 
-STRATEGY_CHOICES = tuple(m.key for m in names.ALL)
 LABELS = ("easy", "hard", "invalid")
 
 
@@ -54,9 +49,8 @@ LABELS = ("easy", "hard", "invalid")
 class ReproduceConfig:
     """``tmc theory reproduce``: the paper's protocol; defaults = the paper's (configs/theory_paper.yaml)."""
 
-    tmc: str = field(default="paper", metadata=doc(
-        "TMC instance: paper = the published 4x2 instance (seed 42); random = random_tmc(depth, width, seed)",
-        choices=("paper", "random")))
+    tmc: Literal["paper", "random"] = field(default="paper", metadata=doc(
+        "TMC instance: paper = the published 4x2 instance (seed 42); random = random_tmc(depth, width, seed)"))
     tmc_seed: int = field(default=42, metadata=doc("instance seed (paper: 42; only 42 exists for tmc=paper)"))
     depth: int = field(default=4, metadata=doc("tmc=random: number of layers (paper L = 4)"))
     width: int = field(default=2, metadata=doc("tmc=random: states per layer (paper M = 2)"))
@@ -69,12 +63,12 @@ class ReproduceConfig:
     k: int = field(default=30, metadata=doc("K: CoTs sampled per instance; pass@K (paper 30)"))
     tasks: list[str] = field(default_factory=lambda: ["TASK1", "TASK2"], metadata=doc("evaluated tasks"))
     finetune_task: str = field(default="TASK1", metadata=doc("the task fine-tuned on (paper: TASK1 only)"))
-    strategies: list[str] = field(default_factory=lambda: list(PAPER_ORDER), metadata=doc(
-        "strategies (method keys, tmc_theory.names); paper: all but grpo", choices=STRATEGY_CHOICES))
+    strategies: list[MethodKey] = field(default_factory=lambda: list(PAPER_ORDER), metadata=doc(
+        "strategies (method keys, tmc_core.names); paper: all but grpo"))
     pretrain: PretrainConfig = field(default_factory=PretrainConfig, metadata=doc(
-        "pretraining (spec section 3); exact mode forces method=exact"))
+        "pretraining (docs/tmc_model.md §3); exact mode forces method=exact"))
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig, metadata=doc(
-        "fine-tuning settings shared by all methods (spec section 4); `method` is set per strategy; exact mode "
+        "fine-tuning settings shared by all methods (docs/tmc_model.md §4); `method` is set per strategy; exact mode "
         "uses variant=expected (or expected_textbook when variant=textbook)"))
     curve_every: int = field(default=50, metadata=doc("record the fine-tuning pass@K curve every this many steps"))
     n_candidates: int = field(default=15, metadata=doc("Soft-BoN / ORM-BoN candidates N (paper 15)"))
@@ -82,16 +76,17 @@ class ReproduceConfig:
     lam: float = field(default=0.5, metadata=doc("lambda of Soft-BoN and the DPRM (paper 0.5)"))
     reward_task: str | None = field(default="TASK1", metadata=doc(
         "inference methods score every task with this task's rewards (paper: TASK1); null = each task its own"))
-    uniform_start: list[str] = field(default_factory=lambda: ["base", "soft_bon", "orm_bon"], metadata=doc(
+    uniform_start: list[Literal["base", InferenceKey]] = field(
+        default_factory=lambda: ["base", "soft_bon", "orm_bon"], metadata=doc(
         "strategies sampled from a uniform start state (paper: Base Model, Soft-BoN, ORM-BoN); the rest start at "
-        "the task's start state", choices=("base",) + names.INFERENCE_KEYS))
-    base_sampler: str = field(default="true_tmc", metadata=doc(
-        "what Base Model and the BoN candidates sample: the true TMC (paper) or the pretrained learner",
-        choices=("true_tmc", "pretrained")))
+        "the task's start state"))
+    base_sampler: Literal["true_tmc", "pretrained"] = field(default="true_tmc", metadata=doc(
+        "what Base Model and the BoN candidates sample: the true TMC (paper) or the pretrained learner"))
     dprm_as_base_factor: bool = field(default=False, metadata=doc(
         "DPRM-AS: multiply by the base probability (textbook Doob transform); paper: false"))
 
     def __post_init__(self):
+        check_literals(self)
         for name in ("seeds", "n_test", "n_train", "k"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be >= 1, got {getattr(self, name)}")

@@ -1,6 +1,6 @@
-"""Parameter sweeps beyond the paper (issue item 7), with PNG plots: ``tmc theory sweep PARAM [VALUES...]``.
+"""Parameter sweeps beyond the paper, with PNG plots: ``tmc theory sweep PARAM [VALUES...]``.
 
-``run_sweep(param, values, cfg, out_dir)`` takes T1's ``ReproduceConfig`` (tmc, pretraining, fine-tuning settings,
+``run_sweep(param, values, cfg, out_dir)`` takes ``ReproduceConfig`` (tmc, pretraining, fine-tuning settings,
 tasks, strategies, ``exact``) and varies one parameter. Every sweep point fine-tunes the configured fine-tuning
 strategies on ``cfg.finetune_task`` and EVALUATES EXACTLY (no sampling noise in the metrics): exact coverage
 (easy/hard/invalid share of the policy's CoTs from each task's start state, by DP; by enumeration for the GRPO-KL
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import names
-from .config import ConfigError, to_dict
+from tmc_core import names
+from tmc_core.config import ConfigError, to_dict
 from .exact import expected_pass_at_k
 from .finetune.run import finetune, policy_coverage, policy_path_distribution
 from .instances import draw_instances

@@ -9,7 +9,7 @@ A task ``k`` has a start state ``s_k`` in layer 0 and a target state ``t_k`` in 
 For task ``k`` a path is *valid* iff ``o_0 = s_k`` and ``o_{L-1} = t_k``; a valid path is *easy*
 iff all its edges are high, *hard* otherwise; any other path is *invalid* for the task.
 
-Paper conventions (spec section 1): raw edge weights high = 1.0, low = 0.1, normalised per state;
+Paper conventions (docs/tmc_model.md §1): raw edge weights high = 1.0, low = 0.1, normalised per state;
 each state has ``C_size = 1`` high child unless two tasks force different children (then both are
 high, giving 0.5/0.5 — the shared-state conflict behind cross-task forgetting).
 """
@@ -152,7 +152,8 @@ EASY, HARD, INVALID = 0, 1, 2
 COVERAGE_LABELS = ("easy", "hard", "invalid")
 
 
-def kernels_from_high(high: Sequence[np.ndarray], high_weight: float = 1.0, low_weight: float = 0.1) -> list[np.ndarray]:
+def kernels_from_high(high: Sequence[np.ndarray], high_weight: float = 1.0,
+                      low_weight: float = 0.1) -> list[np.ndarray]:
     """Row-normalised kernels from edge types: weight ``high_weight`` on high edges, ``low_weight`` on low."""
     if high_weight < 0 or low_weight < 0:
         raise TMCError(f"edge weights must be >= 0, got high={high_weight}, low={low_weight}")
@@ -171,13 +172,15 @@ def paper_tmc(seed: int = 42) -> TMC:
 
     Forced high children (easy CoTs TASK1 0-0-0-0, TASK2 1-0-0-1): S1[0]->0, S1[1]->0, S2[0]->0,
     S3[0]->{0, 1} (both, the shared-state conflict). The two free states draw their high child
-    with the reference code's RNG; for seed 42 it gives S2[1]->1 and S3[1]->0 (spec section 1),
+    with the reference code's RNG; for seed 42 it gives S2[1]->1 and S3[1]->0 (docs/tmc_model.md §1),
     which is all the reproduction needs. Other seeds are not reproducible without that RNG
     stream, so only 42 is accepted; use :func:`tmc_theory.generate.random_tmc` for others.
     """
     if seed != 42:
-        raise TMCError(f"paper_tmc: only seed 42 (the published instance) is defined; got {seed}. "
-                       "Use random_tmc(...) for other instances.")
+        raise TMCError(
+            f"paper_tmc: only seed 42 (the published instance) is defined; got {seed}. "
+            "Use random_tmc(...) for other instances."
+        )
     high = [
         np.array([[1, 0], [1, 0]], dtype=bool),  # S1 -> S2: both forced to child 0
         np.array([[1, 0], [0, 1]], dtype=bool),  # S2 -> S3: S2[0] forced 0; S2[1] drew 1

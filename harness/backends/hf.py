@@ -35,7 +35,8 @@ from harness.backends.base import BackendError, Completion, all_seeds, check_sam
 from harness.backends.row_sampler import GumbelRowSampler
 
 _DTYPES = ("auto", "bfloat16", "float16", "float32")
-HF_OPTIONS = ("merge_adapter", "trust_remote_code", "share_prompt_prefill", "compact_rows")  # extra keyword options (SampleConfig.backend_options)
+#: extra keyword options (SampleConfig.backend_options)
+HF_OPTIONS = ("merge_adapter", "trust_remote_code", "share_prompt_prefill", "compact_rows")
 
 
 def _pick_device(device: str) -> str:

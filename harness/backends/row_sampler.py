@@ -45,7 +45,7 @@ def hashed_uniform(seeds, step: int, vocab: int, clamp: bool = True):
 
     The clamp keeps ``u < 1`` after the cast to float32, so the Gumbel noise ``-log(-log u)`` is finite (at most
     16.6); it moves only the 128 hash values that rounded to 1.0 and leaves every other draw bit-identical.
-    ``clamp=False`` gives the old noise (scripts/sampler_u1_rows.py uses it to find the samples it corrupted).
+    ``clamp=False`` gives the old noise (harness/analyze/sampler_u1_rows.py uses it to find the samples it corrupted).
     """
     import torch
 

@@ -16,9 +16,10 @@ Conventions (same as :mod:`harness.backends.base`):
 - ``finish_reason`` is vLLM's ("stop" = eos, "length" = max_new_tokens reached); ``n_tokens`` counts
   the generated token ids (eos included when produced).
 
-Defaults on CPU: dtype bfloat16 where the CPU has native bf16, else float32; ``VLLM_CPU_KVCACHE_SPACE=2`` (GiB) unless set, ``enforce_eager=True``,
-``max_model_len`` from the model config unless given; pass others (``gpu_memory_utilization``, ``max_num_seqs``, ``max_lora_rank``,
-``tensor_parallel_size`` ...) as keyword arguments (``backend_options`` in a SampleConfig).
+Defaults on CPU: dtype bfloat16 where the CPU has native bf16, else float32; ``VLLM_CPU_KVCACHE_SPACE=2`` (GiB)
+unless set, ``enforce_eager=True``, ``max_model_len`` from the model config unless given; pass others
+(``gpu_memory_utilization``, ``max_num_seqs``, ``max_lora_rank``, ``tensor_parallel_size`` ...) as keyword arguments
+(``backend_options`` in a SampleConfig).
 """
 
 from __future__ import annotations

@@ -82,7 +82,11 @@ def _load_hub(benchmark: str, dataset_id: str, split: str) -> list[Mapping[str, 
     mod = _MODULES[benchmark]
     config = mod.HUB_CONFIG if dataset_id == mod.HUB_ID else None
     try:
-        ds = datasets.load_dataset(dataset_id, config, split=split) if config else datasets.load_dataset(dataset_id, split=split)
+        ds = (
+            datasets.load_dataset(dataset_id, config, split=split)
+            if config
+            else datasets.load_dataset(dataset_id, split=split)
+        )
     except Exception as e:
         raise DataError(
             f"hub dataset {dataset_id!r} (split {split!r}) could not be loaded: {type(e).__name__}: {e}. "

@@ -47,7 +47,9 @@ def user_message(problem: Problem, template: str = "chat") -> str:
         raise DataError(f"unknown prompt template {template!r}; allowed: {', '.join(TEMPLATES)}")
     by_bench = TEMPLATES[template]
     if problem.benchmark not in by_bench:
-        raise DataError(f"template {template!r} has no text for benchmark {problem.benchmark!r}; allowed: {', '.join(by_bench)}")
+        raise DataError(
+            f"template {template!r} has no text for benchmark {problem.benchmark!r}; allowed: {', '.join(by_bench)}"
+        )
     return by_bench[problem.benchmark].format(question=problem.question)
 
 
@@ -57,7 +59,10 @@ def build_prompt(problem: Problem, template: str, tokenizer: Any = None) -> str:
     if template == "completion":
         return text
     if tokenizer is None:
-        raise DataError("template 'chat' needs a tokenizer (its chat template renders the prompt); use template 'completion' for base models")
+        raise DataError(
+            "template 'chat' needs a tokenizer (its chat template renders the prompt); use template 'completion' for "
+            "base models"
+        )
     if not getattr(tokenizer, "chat_template", None):
         raise DataError(
             f"template 'chat': tokenizer {getattr(tokenizer, 'name_or_path', '?')!r} has no chat template; "

@@ -9,8 +9,8 @@ Rules, first that fires wins (the rule is recorded in ``Grade.rule``):
 3. ``flexible`` - the last number anywhere in the completion (lm-eval "flexible-extract").
 
 Numbers: ``-?$?`` then digits with optional ``,``-separated thousands groups (``1,234,567``) and an
-optional decimal part; the ``$`` and the separators are removed. Correct iff the extracted number equals the gold number as exact
-decimals (so ``18.00`` == ``18``; gold answers are integers after comma removal).
+optional decimal part; the ``$`` and the separators are removed. Correct iff the extracted number equals the gold
+number as exact decimals (so ``18.00`` == ``18``; gold answers are integers after comma removal).
 """
 
 from __future__ import annotations

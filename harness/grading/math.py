@@ -42,7 +42,11 @@ def _inline_check(gold: str, pred: str) -> dict:
     p = parse(f"${pred}$", parsing_timeout=None)
     if not p:
         return {"correct": False, "parsed": False, "error": None}
-    return {"correct": bool(verify(parse(f"${gold}$", parsing_timeout=None), p, timeout_seconds=None)), "parsed": True, "error": None}
+    return {
+        "correct": bool(verify(parse(f"${gold}$", parsing_timeout=None), p, timeout_seconds=None)),
+        "parsed": True,
+        "error": None,
+    }
 
 
 def grade(completion: str, gold: str, timeout_s: float | None = 5.0, worker=None) -> Grade:

@@ -19,7 +19,12 @@ from .passk import unique_table
 
 
 def bootstrap_pass_at_k(
-    n: np.ndarray, c: np.ndarray, ks: Iterable[int] | None = None, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+    n: np.ndarray,
+    c: np.ndarray,
+    ks: Iterable[int] | None = None,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """``{"ks", "mean", "lo", "hi"}``: macro pass@k and its (1-alpha) percentile bootstrap CI per k."""
     if n_boot < 1:
@@ -37,7 +42,9 @@ def bootstrap_pass_at_k(
     return {"ks": k, "mean": mean, "lo": lo, "hi": hi}
 
 
-def bootstrap_mean(values: np.ndarray, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0) -> tuple[float, float, float]:
+def bootstrap_mean(
+    values: np.ndarray, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
     """(mean, lo, hi) percentile bootstrap CI of the mean of per-problem ``values`` (e.g. maj@k)."""
     v = np.asarray(values, dtype=np.float64).ravel()
     if v.size == 0:

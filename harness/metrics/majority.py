@@ -89,7 +89,11 @@ def maj_at_k_per_problem(
         for a in range(0, P, chunk):
             b = min(P, a + chunk)
             keys = rng.random((b - a, m, n))
-            sub = np.argpartition(keys, k - 1, axis=2)[:, :, :k] if k < n else np.broadcast_to(np.arange(n), (b - a, m, n))
+            sub = (
+                np.argpartition(keys, k - 1, axis=2)[:, :, :k]
+                if k < n
+                else np.broadcast_to(np.arange(n), (b - a, m, n))
+            )
             chosen = np.take_along_axis(np.broadcast_to(ids[a:b, None, :], (b - a, m, n)), sub, axis=2)  # (p, m, k)
             valid = chosen >= 0
             flat = (np.arange((b - a) * m).reshape(b - a, m, 1) * n + np.where(valid, chosen, 0))[valid]

@@ -61,7 +61,7 @@ def find_gguf() -> Path:
 
 
 def gguf_special_ids(gguf_path, reader=None) -> dict[str, int]:
-    """Read the special-token ids (eos, pad, bos) from the GGUF metadata (fix 2); ``reader``: an open
+    """Read the special-token ids (eos, pad, bos) from the GGUF metadata; ``reader``: an open
     ``gguf.GGUFReader`` of the file (parsing one takes seconds, so callers may share it)."""
     if reader is None:
         from gguf import GGUFReader

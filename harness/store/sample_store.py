@@ -26,7 +26,7 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from .schema import ARROW_TYPES, KEY, REQUIRED, SAMPLE_COLUMNS
 
@@ -221,7 +221,8 @@ class SampleStore:
         frames = []
         for p in self.parts():
             try:
-                t = pq.read_table(p, columns=None if columns is None else [c for c in columns if c in pq.read_schema(p).names])
+                cols = None if columns is None else [c for c in columns if c in pq.read_schema(p).names]
+                t = pq.read_table(p, columns=cols)
             except Exception as e:  # noqa: BLE001
                 raise StoreError(f"{p}: unreadable part file ({type(e).__name__}: {e})") from e
             frames.append(t.to_pandas(types_mapper=_TYPES.get))

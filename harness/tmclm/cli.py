@@ -1,6 +1,6 @@
 """``tmc tmclm --config configs/tmclm_paper.yaml [--out DIR] [--set KEY=VALUE ...]``.
 
-Runs the whole TMC-LM study (issue 5) and writes ``DIR/results.json`` plus PNGs:
+Runs the whole TMC-LM study and writes ``DIR/results.json`` plus PNGs:
 
 1. pretrain the transformer on TMC paths (:mod:`.pretrain`), save it to ``DIR/model/``; exact KL to the TMC and
    per-path probabilities (model vs TMC) per prompt;
@@ -130,7 +130,7 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     """The whole study; returns the results dict (also written to ``out_dir/results.json``)."""
     import torch
 
-    from tmc_theory.config import to_dict
+    from tmc_core.config import to_dict
     from tmc_theory.instances import draw_instances
 
     from .compare import compare_method, plot_coverage_bars, plot_forgetting, plot_path_mass
@@ -150,7 +150,7 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     k = cfg.measure.k
     pc = cfg.posttrain
     if pc.task not in [t.name for t in tmc.tasks]:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"posttrain.task: {pc.task!r} is not allowed; allowed values: "
                           f"{', '.join(t.name for t in tmc.tasks)}")
@@ -174,7 +174,7 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     pre["non_markov_kl"] = {kk: non_markov_kl(tmc, v) for kk, v in base_probs.items()}
     inf = run_inference(tmc, base_probs, cfg.measure.inference, cfg.measure.n_bon, cfg.measure.lam, k)
     timings["measure_inference_s"] = time.perf_counter() - t0
-    say(f"[tmclm] base model: " + "; ".join(
+    say("[tmclm] base model: " + "; ".join(
         f"{p} -> {t}: easy {d['easy']:.3f} hard {d['hard']:.3f} invalid {d['invalid']:.3f} (malformed "
         f"{d['malformed']:.4f})" for p, m in base["metrics"].items() for t, d in m.items() if p == t or p == "<any>"))
 
@@ -216,8 +216,9 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     except OSError:
         pass
     results = {
-        "config": to_dict(cfg), "tmc": {"name": tmc.name, "widths": tmc.widths, "tasks": [t.__dict__ for t in tmc.tasks],
-                                        "kernels": [kk.tolist() for kk in tmc.kernels]},
+        "config": to_dict(cfg),
+        "tmc": {"name": tmc.name, "widths": tmc.widths, "tasks": [t.__dict__ for t in tmc.tasks],
+                "kernels": [kk.tolist() for kk in tmc.kernels]},
         "torch_threads": cfg.threads, "timings": timings,
         "pretrain": pre, "base": {"metrics": base["metrics"], "kl_to_tmc": base["kl_to_tmc"],
                                   "probs": {kk: v.tolist() for kk, v in base_probs.items()}},
@@ -227,18 +228,19 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     (out / "results.json").write_text(json.dumps(_jsonable(results), indent=1))
     (out / "table.md").write_text(table + "\n")
     say(table)
-    say(f"[tmclm] total {timings['total_s']:.1f} s wall, {timings['total_cpu_s']:.1f} s CPU; wrote {out / 'results.json'}")
+    say(f"[tmclm] total {timings['total_s']:.1f} s wall, {timings['total_cpu_s']:.1f} s CPU; wrote "
+        f"{out / 'results.json'}")
     return results
 
 
 def run(args) -> int:
-    from tmc_theory.config import parse_override
+    from tmc_core.config import parse_override
 
     overrides = dict(parse_override(s) for s in args.set)
     if args.config:
         cfg = load_tmclm_config(args.config, overrides)
     else:
-        from tmc_theory.config import apply_overrides, from_dict
+        from tmc_core.config import apply_overrides, from_dict
 
         cfg = from_dict(TmclmConfig, apply_overrides({}, overrides), "<defaults>")
     out = args.out or cfg.out_dir

@@ -46,7 +46,7 @@ def theory_variant(method: str, requested: str = "auto") -> str:
     variants = FINETUNE[method].variants
     if requested != "auto":
         if requested not in variants:
-            from tmc_theory.config import ConfigError
+            from tmc_core.config import ConfigError
 
             raise ConfigError(f"compare.theory_variant: {requested!r} is not available for {method}; allowed "
                               f"values: auto, {', '.join(variants)}")
@@ -153,7 +153,7 @@ def compare_method(tmc, method: str, tf_history: list[dict], instances, pcfg, cc
 # plots
 # ----------------------------------------------------------------------------------------------------------
 def plot_path_mass(comparisons: dict[str, dict], task: str, path) -> None:
-    """Per-path mass vs step for the task's valid paths: transformer (solid) vs theory (dashed), one panel per method."""
+    """Per-path mass vs step for the task's valid paths: transformer (solid) vs theory (dashed), a panel per method."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,27 +1,26 @@
-"""``TmclmConfig``: every knob of ``tmc tmclm`` (TMC-LM, issue 5), typed and documented.
+"""``TmclmConfig``: every knob of ``tmc tmclm`` (TMC-LM), typed and documented.
 
-Loaded from YAML with :func:`load_tmclm_config` (``tmc_theory.config.load_config``); an unknown field or a value
-outside ``choices`` raises ``ConfigError`` naming the file, the field and the allowed values.
+Loaded from YAML with :func:`load_tmclm_config` (``tmc_core.config.load_config``); an unknown field or a value
+outside its ``Literal`` type raises ``ConfigError`` naming the file, the field and the allowed values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
-from tmc_theory.config import ConfigError, doc, load_config
-from tmc_theory.names import FINETUNE_KEYS, INFERENCE_KEYS
+from tmc_core.config import ConfigError, check_literals, doc, load_config
+from tmc_core.names import FINETUNE_KEYS, INFERENCE_KEYS, FinetuneKey, InferenceKey
 
 
 @dataclass
 class InstanceConfig:
     """Which TMC the language model is trained on."""
 
-    kind: str = field(default="paper", metadata=doc(
-        "'paper' = the published 4-layer x 2-state instance (spec section 1, tmc_theory.tmc.paper_tmc); 'random' = "
-        "tmc_theory.generate.random_tmc(depth, width, n_tasks, high_weight, low_weight, c_size, seed)",
-        choices=("paper", "random")))
+    kind: Literal["paper", "random"] = field(default="paper", metadata=doc(
+        "'paper' = the published 4-layer x 2-state instance (docs/tmc_model.md §1, tmc_theory.tmc.paper_tmc); "
+        "'random' = tmc_theory.generate.random_tmc(depth, width, n_tasks, high_weight, low_weight, c_size, seed)"))
     depth: int = field(default=5, metadata=doc("random: number of layers L"))
     width: int = field(default=3, metadata=doc("random: states per layer"))
     n_tasks: int = field(default=2, metadata=doc("random: number of tasks"))
@@ -29,6 +28,9 @@ class InstanceConfig:
     low_weight: float = field(default=0.1, metadata=doc("random: raw weight of a low edge (paper 0.1)"))
     c_size: int = field(default=1, metadata=doc("random: high children per state (paper C_size = 1)"))
     seed: int = field(default=0, metadata=doc("random: generator seed (the paper instance ignores it)"))
+
+    def __post_init__(self):
+        check_literals(self)
 
 
 @dataclass
@@ -54,7 +56,7 @@ class ModelConfig:
 
 
 @dataclass
-class PretrainConfig:
+class TmclmPretrainConfig:
     """Pretraining = tree expansion: next-token cross-entropy on fresh TMC paths (plain torch loop, AdamW)."""
 
     steps: int = field(default=400, metadata=doc("optimizer steps; every step draws a FRESH batch from the TMC"))
@@ -64,7 +66,7 @@ class PretrainConfig:
     weight_decay: float = field(default=0.0, metadata=doc("AdamW weight decay"))
     task_prompt_fraction: float = field(default=0.5, metadata=doc(
         "share of sequences whose prompt is a task token <T:k> with o_0 = the task's start (the fine-tuned models' "
-        "convention, spec section 5); the rest use the <any> prompt with o_0 uniform over layer 0 (the paper's "
+        "convention, docs/tmc_model.md §5); the rest use the <any> prompt with o_0 uniform over layer 0 (the paper's "
         "uniform-start pretraining and Base Model). Both halves continue with the true TMC kernel."))
     seed: int = field(default=0, metadata=doc("seed of the path sampler and the data order"))
     log_every: int = field(default=100, metadata=doc("record loss and exact KL to the TMC every this many steps"))
@@ -74,11 +76,11 @@ class PretrainConfig:
 class PosttrainConfig:
     """Post-training of the pretrained LM with the harness's RLVR trainer (TRL GRPOTrainer family)."""
 
-    methods: list[str] = field(default_factory=lambda: list(FINETUNE_KEYS), metadata=doc(
-        "fine-tuning methods to run (tmc_theory.names keys)", choices=FINETUNE_KEYS))
+    methods: list[FinetuneKey] = field(default_factory=lambda: list(FINETUNE_KEYS), metadata=doc(
+        "fine-tuning methods to run (tmc_core.names keys)"))
     task: str = field(default="TASK1", metadata=doc("the task fine-tuned on (the paper fine-tunes on TASK1 only)"))
     n_instances: int = field(default=200, metadata=doc(
-        "fine-tuning instances (each a random correct set C, spec section 2); one training row each"))
+        "fine-tuning instances (each a random correct set C, docs/tmc_model.md §2); one training row each"))
     steps: int = field(default=40, metadata=doc("optimizer steps per method"))
     prompts_per_step: int = field(default=4, metadata=doc("instances (prompts) per optimizer step"))
     num_generations: int = field(default=8, metadata=doc("completions sampled per prompt (the group G)"))
@@ -92,29 +94,38 @@ class PosttrainConfig:
         "use harness.train's trainer/registry when it provides the method; false = TRL GRPOTrainer with this "
         "module's own advantage rules (the fallback, also used when harness.train lacks a method)"))
 
+    def __post_init__(self):
+        check_literals(self)
+
 
 @dataclass
 class MeasureConfig:
-    k: int = field(default=30, metadata=doc("K of pass@K (spec section 2: K = 30)"))
-    lam: float = field(default=0.5, metadata=doc("lambda of Soft-BoN / DPRM (spec section 2: 0.5)"))
-    n_bon: int = field(default=15, metadata=doc("N of the Best-of-N selectors (spec section 5: 15)"))
-    inference: list[str] = field(default_factory=lambda: list(INFERENCE_KEYS), metadata=doc(
-        "inference selectors run with the pretrained LM as base sampler", choices=INFERENCE_KEYS))
+    k: int = field(default=30, metadata=doc("K of pass@K (docs/tmc_model.md §2: K = 30)"))
+    lam: float = field(default=0.5, metadata=doc("lambda of Soft-BoN / DPRM (docs/tmc_model.md §2: 0.5)"))
+    n_bon: int = field(default=15, metadata=doc("N of the Best-of-N selectors (docs/tmc_model.md §5: 15)"))
+    inference: list[InferenceKey] = field(default_factory=lambda: list(INFERENCE_KEYS), metadata=doc(
+        "inference selectors run with the pretrained LM as base sampler"))
+
+    def __post_init__(self):
+        check_literals(self)
 
 
 @dataclass
 class CompareConfig:
-    theory_variant: str = field(default="auto", metadata=doc(
-        "tmc_theory.finetune variant the transformer is compared with: 'auto' = expected_textbook where T2 provides "
-        "it, else expected (exact expected-gradient dynamics, no sampling noise)",
-        choices=("auto", "expected", "expected_textbook", "paper", "textbook")))
-    lr_match: str = field(default="initial_speed", metadata=doc(
+    theory_variant: Literal["auto", "expected", "expected_textbook", "paper", "textbook"] = field(
+        default="auto", metadata=doc(
+        "tmc_theory.finetune variant the transformer is compared with: 'auto' = expected_textbook where the registry "
+        "has it, else expected (exact expected-gradient dynamics, no sampling noise)"))
+    lr_match: Literal["initial_speed", "fixed"] = field(default="initial_speed", metadata=doc(
         "learning-rate matching rule: 'initial_speed' = choose the theory's lr so that over the first eval interval "
         "its path distribution moves (L1 distance on the task's paths) as far as the transformer's did; the rest of "
-        "the trajectory is then a prediction. 'fixed' = use theory_lr", choices=("initial_speed", "fixed")))
+        "the trajectory is then a prediction. 'fixed' = use theory_lr"))
     theory_lr: float = field(default=0.05, metadata=doc("theory lr for lr_match='fixed' (paper: 0.05)"))
     theory_steps_per_step: int = field(default=1, metadata=doc(
         "theory expected-gradient steps per transformer optimizer step (time grid of the comparison)"))
+
+    def __post_init__(self):
+        check_literals(self)
 
 
 @dataclass
@@ -123,7 +134,7 @@ class TmclmConfig:
 
     instance: InstanceConfig = field(default_factory=InstanceConfig, metadata=doc("the TMC"))
     model: ModelConfig = field(default_factory=ModelConfig, metadata=doc("the transformer"))
-    pretrain: PretrainConfig = field(default_factory=PretrainConfig, metadata=doc("pretraining"))
+    pretrain: TmclmPretrainConfig = field(default_factory=TmclmPretrainConfig, metadata=doc("pretraining"))
     posttrain: PosttrainConfig = field(default_factory=PosttrainConfig, metadata=doc("post-training"))
     measure: MeasureConfig = field(default_factory=MeasureConfig, metadata=doc("metrics and inference selectors"))
     compare: CompareConfig = field(default_factory=CompareConfig, metadata=doc("theory vs transformer"))

@@ -4,7 +4,7 @@
 ``base_kernels``. The transformer conditions on its whole prefix, so its distribution is not exactly Markov; we pass
 its Markov projection (:func:`harness.tmclm.measure.markov_kernels`, same one-step pair marginals) and report the
 KL from the transformer's distribution to that projection (``non_markov_kl``) so the loss of the hand-over is
-visible. Which selector uses what (spec section 5):
+visible. Which selector uses what (docs/tmc_model.md §5):
 
 * Soft-BoN, ORM-BoN: the base sampler's path distribution (uniform start under the paper's convention: the
   projection of the ``<any>`` prompt) + the TRUE TMC's ``R_out`` as the reward model;
@@ -13,7 +13,7 @@ visible. Which selector uses what (spec section 5):
   the optional base factor, so these rows should equal the true-TMC rows (a check, not a finding).
 
 ``conventions = "paper"``: every task is scored with the first task's rewards and Soft-/ORM-BoN start uniformly
-(spec section 5); ``"textbook"``: each task's own rewards and start. Each selector is run twice, with the TMC-LM
+(docs/tmc_model.md §5); ``"textbook"``: each task's own rewards and start. Each selector is run twice, with the TMC-LM
 and with the true TMC as base sampler, so the table isolates what the learned base changes. Soft-BoN's exact form
 enumerates candidate sets (<= 22 paths with positive probability); beyond that a Monte-Carlo estimate
 (``mc_sets`` candidate sets) is reported and flagged.

@@ -5,28 +5,29 @@ Every method runs through ``harness.train``'s ``RLVRTrainer`` (TRL ``GRPOTrainer
 with full fine-tuning (no LoRA: the model has ~75k parameters) and AdamW. The training rows are question instances
 (:mod:`harness.tmclm.reward`), G completions are sampled per instance, and the advantage rule is:
 
-=========  ===============================================================  ==========================================
-key        advantage of completion i (group of G on one instance C)         source
-=========  ===============================================================  ==========================================
-reinforce  A_i = r_i (no baseline)                                          harness.train.reinforce.reinforce_advantage
-grpo       A_i = (r_i - mean_g r) / (std_g r + 1e-4)                        harness.train.grpo.group_normalised_advantage
-grpo_kl    same, + beta * KL(pi || pi_pretrained) (TRL k3 term)             same, TrainConfig.beta
-rl_rej     A_i = r_i * prod_{j in S_i} (1 - r_j), S_i = the T = rej_tries   :func:`rejection_advantage` (here)
+=========  ==============================================================  =============================================
+key        advantage of completion i (group of G on one instance C)        source
+=========  ==============================================================  =============================================
+reinforce  A_i = r_i (no baseline)                                         harness.train.reinforce.reinforce_advantage
+grpo       A_i = (r_i - mean_g r) / (std_g r + 1e-4)                       harness.train.grpo.group_normalised_advantage
+grpo_kl    same, + beta * KL(pi || pi_pretrained) (TRL k3 term)            same, TrainConfig.beta
+rl_rej     A_i = r_i * prod_{j in S_i} (1 - r_j), S_i = the T = rej_tries  :func:`rejection_advantage` (here)
            next samples of the group (cyclically): the paper's "reject the
            instance if any of T fresh checks is in C", leave-T-out
-raft       A_i = k_i * N / max(1, sum_batch k), k_i = 1 for the first        :func:`raft_advantage` (here)
+raft       A_i = k_i * N / max(1, sum_batch k), k_i = 1 for the first      :func:`raft_advantage` (here)
            correct completion of each group (best-of-G), else 0: SFT on the
            kept samples, one online round per optimizer step
-ppo        token-level GAE from a learned critic, clipped, ppo_epochs        harness.train.ppo.PPOTrainer
-=========  ===============================================================  ==========================================
+ppo        token-level GAE from a learned critic, clipped, ppo_epochs      harness.train.ppo.PPOTrainer
+=========  ==============================================================  =============================================
 
 Departures from harness.train (and why):
 
 * ``rl_rej``: the leave-T-out rule, harness.train's ``rej_mode: leave_out`` (harness.train's default in-loop rejector
-  drops groups whose pass rate exceeds a threshold and refills: DAPO dynamic sampling). With a 0/1 reward, rejecting "any success" there would leave only all-zero groups, i.e. no
-  gradient at all, whereas the paper (spec section 4) draws T checks and then a FRESH path. The leave-T-out rule is
-  an unbiased estimate of the paper's expected update ``sum_o q(o) E_C[1{o in C} (1 - q(C))^T] grad log q(o)``
-  (the T checks are independent of o_i given C), which is what tmc_theory's ``rl_rej`` "expected" variant computes.
+  drops groups whose pass rate exceeds a threshold and refills: DAPO dynamic sampling). With a 0/1 reward, rejecting
+  "any success" there would leave only all-zero groups, i.e. no gradient at all, whereas the paper (docs/tmc_model.md
+  §4) draws T checks and then a FRESH path. The leave-T-out rule is an unbiased estimate of the paper's expected update
+  ``sum_o q(o) E_C[1{o in C} (1 - q(C))^T] grad log q(o)`` (the T checks are independent of o_i given C), which is what
+  tmc_theory's ``rl_rej`` "expected" variant computes.
 * ``raft``: harness.train's RAFT builds an SFTTrainer per round (seconds each); here a round is one batch and the
   SFT step on the kept samples is the RLVRTrainer step with the advantage above (with dr_grpo aggregation and
   completions of equal length L + 1 this is exactly the mean per-token SFT loss on the kept completions). Keeping the
@@ -51,7 +52,7 @@ from .measure import all_path_probs
 from .reward import TmcReward, instance_dataset
 from .tokenizer import PathTokenizer
 
-#: tries T of the rl_rej rule (the paper's rej_tries, spec section 4)
+#: tries T of the rl_rej rule (the paper's rej_tries, docs/tmc_model.md §4)
 REJ_TRIES = 5
 
 
@@ -95,7 +96,7 @@ def _advantage_rule(method: str, group_size: int):
         return lambda r, g: torch.nan_to_num(r.float(), nan=0.0)
     if method == "rl_rej":
         if group_size <= REJ_TRIES:
-            from tmc_theory.config import ConfigError
+            from tmc_core.config import ConfigError
 
             raise ConfigError(f"posttrain.num_generations: {group_size} is too small for rl_rej; allowed values: "
                               f"> rej_tries = {REJ_TRIES}")
@@ -104,7 +105,7 @@ def _advantage_rule(method: str, group_size: int):
         return raft_advantage
     if method == "ppo":
         return None
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     raise ConfigError(f"posttrain.methods: {method!r} is not allowed; allowed values: grpo, grpo_kl, reinforce, "
                       "rl_rej, raft, ppo")

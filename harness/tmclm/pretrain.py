@@ -4,10 +4,10 @@ Model: ``transformers.Qwen2ForCausalLM`` built from a config (no hub), few layer
 vocabulary of :class:`harness.tmclm.tokenizer.PathTokenizer`. Saved with ``save_pretrained`` so the harness (TRL,
 the HF backend) loads it like any other local model folder.
 
-Data (the paper's pretraining, spec section 3, "single paths sampled from the true TMC with a uniform start"): every
-optimizer step draws a FRESH batch of paths from the true TMC. A share ``task_prompt_fraction`` of the sequences is
-``<T:k> s_k o_1 .. o_{L-1} <end>`` with a uniformly drawn task k (o_0 = the task's start, the convention of the
-fine-tuned models, spec section 5); the rest is ``<any> o_0 .. o_{L-1} <end>`` with ``o_0`` uniform over layer 0
+Data (the paper's pretraining, docs/tmc_model.md §3, "single paths sampled from the true TMC with a uniform start"):
+every optimizer step draws a FRESH batch of paths from the true TMC. A share ``task_prompt_fraction`` of the sequences
+is ``<T:k> s_k o_1 .. o_{L-1} <end>`` with a uniformly drawn task k (o_0 = the task's start, the convention of the
+fine-tuned models, docs/tmc_model.md §5); the rest is ``<any> o_0 .. o_{L-1} <end>`` with ``o_0`` uniform over layer 0
 (the paper's pretraining and *Base Model*). The loss is the mean next-token cross-entropy over the completion tokens
 (the L states and ``<end>``; the prompt token is not predicted):
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ModelConfig, PretrainConfig
+from .config import ModelConfig, TmclmPretrainConfig
 from .measure import all_path_probs, kl_divergence, prompt_key, prompts_of, tmc_path_probs
 from .tokenizer import PathTokenizer
 
@@ -72,7 +72,7 @@ def sample_sequences(tmc, tok: PathTokenizer, n: int, task_prompt_fraction: floa
     return np.concatenate([prompt_ids[:, None], comp], axis=1), task_idx
 
 
-def lr_at(step: int, cfg: PretrainConfig) -> float:
+def lr_at(step: int, cfg: TmclmPretrainConfig) -> float:
     """Linear warm-up to ``cfg.lr`` then cosine decay to ``0.1 * cfg.lr`` at ``cfg.steps``."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -86,7 +86,7 @@ def exact_kl(model, tok: PathTokenizer, tmc) -> dict[str, float]:
     return {prompt_key(p): kl_divergence(tmc_path_probs(tmc, p), probs[prompt_key(p)]) for p in prompts_of(tmc)}
 
 
-def loss_floor(tmc, cfg: PretrainConfig) -> float:
+def loss_floor(tmc, cfg: TmclmPretrainConfig) -> float:
     """The minimum achievable loss: the data's path entropy per completion token."""
     def h(p):
         p = p[p > 0]
@@ -98,7 +98,7 @@ def loss_floor(tmc, cfg: PretrainConfig) -> float:
     return ((1 - f) * h_any + f * h_task) / (tmc.n_layers + 1)
 
 
-def pretrain(tmc, model_cfg: ModelConfig, cfg: PretrainConfig, out_dir: str | Path | None = None,
+def pretrain(tmc, model_cfg: ModelConfig, cfg: TmclmPretrainConfig, out_dir: str | Path | None = None,
              progress=None) -> tuple[object, PathTokenizer, dict]:
     """Build and pretrain the model on ``tmc``; save it to ``out_dir`` if given.
 
@@ -108,7 +108,7 @@ def pretrain(tmc, model_cfg: ModelConfig, cfg: PretrainConfig, out_dir: str | Pa
     import torch
 
     if not 0.0 <= cfg.task_prompt_fraction <= 1.0:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"pretrain.task_prompt_fraction: {cfg.task_prompt_fraction} is not allowed; "
                           "allowed values: a share in [0, 1]")

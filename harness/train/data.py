@@ -1,6 +1,6 @@
 """Training data: GSM8K / MATH train splits as a TRL dataset with ``prompt`` and ``answer`` columns.
 
-Problems come from H3's ``load_problems`` and prompts from ``build_prompt`` with the SAME template the
+Problems come from ``load_problems`` and prompts from ``build_prompt`` with the SAME template the
 evaluation pipeline uses, rendered to a plain string (the chat template is applied here, so TRL treats
 the prompt as text and does not re-template it): a checkpoint is later sampled with exactly the prompt
 it was trained on. Extra columns: ``problem_id``, ``benchmark``, ``level``, ``subject`` (passed to the
@@ -27,7 +27,7 @@ def build_train_dataset(cfg, tokenizer: Any, exclude_ids: set[str] | None = None
                      "benchmark": p.benchmark, "level": p.level if p.level is not None else -1,
                      "subject": p.subject or ""})
     if not rows:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"limit/offset/rej_threshold: no training problems left for {cfg.benchmark} {cfg.split}")
     return Dataset.from_list(rows)

@@ -1,14 +1,14 @@
 """``tmc eval-checkpoints <run>``: sample every saved checkpoint of a training run and plot pass@k over training.
 
 For the base model (step 0, no adapter) and every ``<run>/checkpoint-<step>/`` adapter, sample n completions
-per evaluation problem through H4's ``run_sampling`` with the SAME prompt template as training and the SAME
+per evaluation problem through ``run_sampling`` with the SAME prompt template as training and the SAME
 decoding for every step (default T = 0.6, top-p 0.95, the Yue et al. 2025 protocol), into ONE sample run
 ``<run>/eval/`` with ``step`` = the checkpoint's step (resumable: finished samples are skipped). Then
-``evaluate_run`` (H3) gives pass@k (k = 1..n, unbiased estimator, bootstrap CIs) per step, written to
+``evaluate_run`` gives pass@k (k = 1..n, unbiased estimator, bootstrap CIs) per step, written to
 ``<out>/checkpoints_metrics.json`` (per step also: the problems solved at least once, which of the base
 model's it lost and which it gained -- the solved-set picture of squeezing -- and the completions' mean
 length, share cut at the token limit and grade statuses; printed as a second table; and each problem's
-``{n, c}``, so that ``scripts/compare_steps.py`` can pair two committed reports without the sample stores) with
+``{n, c}``, so that ``tmc analyze compare_steps`` can pair two committed reports without the sample stores) with
 two figures:
 
 * ``passk_vs_k.png``: pass@k against k (log axis), one curve per step, the base model dashed;
@@ -20,7 +20,7 @@ two figures:
 one Markdown table of pass@k (95% CI) against step for every method, with the base model (step 0, from whichever
 run sampled it) as the first row (:func:`steps_table`). Two runs of one method are labelled by their run folder.
 That table compares nothing (each cell is one step's own CI); to compare two steps or runs, pair them over the
-problems with ``scripts/compare_steps.py`` (bootstrap CI and exact p). The lost/gained-vs-base columns of the second
+problems with ``tmc analyze compare_steps`` (bootstrap CI and exact p). The lost/gained-vs-base columns of the second
 table carry the exact sign test of lost against gained problems, Holm-corrected over the steps.
 """
 
@@ -104,7 +104,7 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
     from harness.data import load_problems
     from harness.evaluate import evaluate_run
     from harness.store import resolved_at
-    from tmc_theory.config import ConfigError
+    from tmc_core.config import ConfigError
 
     meta_path = Path(base_run) / "run.json"
     if not meta_path.exists():
@@ -125,7 +125,8 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
                           f"but this evaluation samples in {scfg.dtype}; allowed values: a base run drawn in "
                           f"{scfg.dtype}, or --dtype {drawn[0]}")
     if int(base_cfg.get("n", 0)) < scfg.n:
-        raise ConfigError(f"--base-run {base_run}: n = {base_cfg.get('n')} there, fewer than this evaluation's {scfg.n}")
+        raise ConfigError(f"--base-run {base_run}: n = {base_cfg.get('n')} there, fewer than this evaluation's "
+                          f"{scfg.n}")
     ids = [p.id for p in load_problems(scfg.benchmark, split=scfg.split, source=scfg.source, limit=scfg.limit,
                                        offset=getattr(scfg, "offset", 0))]
     return evaluate_run(base_run, step=0, problem_ids=ids)
@@ -144,9 +145,10 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     run_dir = Path(run_dir)
     meta_path = run_dir / "train_run.json"
     if not meta_path.exists():
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
-        raise ConfigError(f"{run_dir}: not a training run (no train_run.json); allowed values: an output_dir of `tmc train`")
+        raise ConfigError(f"{run_dir}: not a training run (no train_run.json); allowed values: an output_dir of `tmc "
+                          f"train`")
     meta = json.loads(meta_path.read_text())
     eval_dir = run_dir / "eval"
     base_run = getattr(args, "base_run", None)
@@ -171,7 +173,7 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     if base_metrics is not None:
         steps.discard(0)
     # per_problem ({problem_id: {n, c}}) is kept so that a committed report alone supports paired comparisons
-    # (scripts/compare_steps.py reads it) after the ignored runs/ folder is gone
+    # (harness/analyze/compare_steps.py reads it) after the ignored runs/ folder is gone
     # and resolved (the dtype/device/threads the step was drawn in, run.json) so the report says its precision
     keep = ("pass_at_k", "n", "n_problems", "maj_at_k", "n_solved", "solved", "mean_tokens", "grade_status",
             "finish_reason", "per_problem", "resolved")
@@ -265,7 +267,8 @@ def plot(results: dict[int, dict], out: Path, title: str = "") -> list[Path]:
     trained = [s for s in steps if s != 0]
     for j, k in enumerate(ks):
         color = plt.get_cmap("plasma")(j / max(1, len(ks) - 1))
-        ax.plot(trained, [results[s]["pass_at_k"][str(k)]["mean"] for s in trained], "o-", color=color, label=f"pass@{k}")
+        ax.plot(trained, [results[s]["pass_at_k"][str(k)]["mean"] for s in trained], "o-", color=color,
+                label=f"pass@{k}")
         if 0 in results:
             ax.axhline(results[0]["pass_at_k"][str(k)]["mean"], color=color, ls=":", lw=1)
     ylabel = "pass@k (dotted: base)" if 0 in results else "pass@k (base not evaluated)"
@@ -315,7 +318,7 @@ def run(args) -> int:
         for r in runs:  # a training run folder, or a checkpoints_metrics.json itself (e.g. one committed to docs/)
             f = Path(r) if Path(r).is_file() else Path(r) / "eval_report" / "checkpoints_metrics.json"
             if not f.exists():
-                from tmc_theory.config import ConfigError
+                from tmc_core.config import ConfigError
 
                 raise ConfigError(f"{f}: missing; allowed values: runs evaluated by `tmc eval-checkpoints <run>`, "
                                   "or their checkpoints_metrics.json")

@@ -144,7 +144,8 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
         if kept:
             args = common_args(cfg)
             args.update(output_dir=str(out / f"raft_round_{k + 1}"), save_strategy="no", report_to=args["report_to"],
-                        num_train_epochs=cfg.raft_epochs, max_steps=-1, gradient_checkpointing=cfg.gradient_checkpointing,
+                        num_train_epochs=cfg.raft_epochs, max_steps=-1,
+                        gradient_checkpointing=cfg.gradient_checkpointing,
                         completion_only_loss=True, seed=cfg.seed + k)
             args.update(cfg.trl_overrides)
             for cb in tb:

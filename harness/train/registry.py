@@ -1,4 +1,4 @@
-"""The harness's registry: method key (``tmc_theory.names``) -> training implementation.
+"""The harness's registry: method key (``tmc_core.names``) -> training implementation.
 
 Every entry is a function ``run(cfg: TrainConfig) -> dict``. The policy-gradient methods are ONE trainer
 (``grpo.RLVRTrainer``) configured with a different advantage / selection rule:
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from tmc_theory.names import BY_KEY, FINETUNE_KEYS
+from tmc_core.names import BY_KEY, FINETUNE_KEYS
 
 from .config import TrainConfig
 
@@ -65,7 +65,9 @@ def _run_rl_rej(cfg: TrainConfig, **kw) -> dict:
     exclude = None
     if cfg.rej_mode in ("offline", "both"):
         exclude, _ = offline_rejected_ids(cfg.rej_base_run, cfg.rej_threshold)
-    rejector = InLoopRejector(cfg.rej_threshold, cfg.rej_max_refill, cfg.seed) if cfg.rej_mode in ("in_loop", "both") else None
+    rejector = (
+        InLoopRejector(cfg.rej_threshold, cfg.rej_max_refill, cfg.seed) if cfg.rej_mode in ("in_loop", "both") else None
+    )
     rule = _group_rule(cfg) if cfg.rej_baseline == "group" else reinforce_advantage
     return train_policy_gradient(cfg, rule, rejector=rejector, exclude_ids=exclude, **kw)
 
@@ -94,16 +96,18 @@ REGISTRY: dict[str, TrainMethod] = {
     "grpo": TrainMethod("grpo", BY_KEY["grpo"].paper_name, "group-normalised advantage", _run_grpo),
     "grpo_kl": TrainMethod("grpo_kl", BY_KEY["grpo_kl"].paper_name, "group-normalised advantage + beta*KL", _run_grpo),
     "reinforce": TrainMethod("reinforce", BY_KEY["reinforce"].paper_name, "advantage = reward", _run_reinforce),
-    "rl_rej": TrainMethod("rl_rej", BY_KEY["rl_rej"].paper_name, "advantage = reward, easy prompts rejected", _run_rl_rej),
+    "rl_rej": TrainMethod(
+        "rl_rej", BY_KEY["rl_rej"].paper_name, "advantage = reward, easy prompts rejected", _run_rl_rej
+    ),
     "ppo": TrainMethod("ppo", BY_KEY["ppo"].paper_name, "GAE advantage from a learned critic", _run_ppo),
     "raft": TrainMethod("raft", BY_KEY["raft"].paper_name, "SFT on correct samples", _run_raft),
 }
-assert set(REGISTRY) == set(FINETUNE_KEYS), "harness.train.registry must cover tmc_theory.names.FINETUNE_KEYS"
+assert set(REGISTRY) == set(FINETUNE_KEYS), "harness.train.registry must cover tmc_core.names.FINETUNE_KEYS"
 
 
 def get_method(key: str) -> TrainMethod:
     if key not in REGISTRY:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"method: {key!r} is not allowed; allowed values: {', '.join(REGISTRY)}")
     return REGISTRY[key]

@@ -1,10 +1,11 @@
-"""Verifiable rewards for training: the benchmark grader (H3's ``harness.grading``) and the spurious control.
+"""Verifiable rewards for training: the benchmark grader (``harness.grading``) and the spurious control.
 
 ``GraderReward(benchmark)`` is a TRL reward function ``f(prompts, completions, answer, **kw) -> list[float]``:
 r = 1 if the grader marks the completion's final answer equal to the gold ``answer`` column, else 0
 (the paper's 0/1 verifiable outcome reward). A completion of ``max_completion_length`` tokens was cut at the
 limit: as in evaluation, its GSM8K last-number fallback does not count (``harness.grading.truncation_rule``)
-unless ``flexible_on_truncated`` — otherwise RL would reward stopping mid-sentence after the right number. It keeps the last batch's ``Grade`` objects in
+unless ``flexible_on_truncated`` — otherwise RL would reward stopping mid-sentence after the right number. It keeps the
+last batch's ``Grade`` objects in
 ``last_grades`` so the training-time sample store can record ``extracted``/``correct``/``grade_status``
 without grading twice.
 

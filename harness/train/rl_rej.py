@@ -1,7 +1,7 @@
 """RL-rej: REINFORCE that rejects easy instances (arXiv 2511.07368), three selectable mechanisms.
 
 * offline (``rej_mode: offline``): before training, drop every training prompt whose BASE-model pass rate
-  c/n in a ``tmc sample`` run (``rej_base_run``, read from H3's SampleStore) is > ``rej_threshold`` — the
+  c/n in a ``tmc sample`` run (``rej_base_run``, read from SampleStore) is > ``rej_threshold`` — the
   theory's rule (skip instances the base model already solves), as open-r1 filters by pass rate.
 * in-loop (``rej_mode: in_loop``): after each generation, drop every group whose pass rate among its G
   completions is > ``rej_threshold`` (default 0.99: all-correct groups) and REFILL the batch with groups of
@@ -11,7 +11,7 @@
   accepted refills; unfilled slots excluded): TRL's own ``reward`` averages every scoring round of the step,
   rejected groups and refill rounds included, so it is not the reward of the batch trained on.
 
-* leave-T-out (``rej_mode: leave_out``): the paper's own rule (spec section 4: draw an instance C, draw
+* leave-T-out (``rej_mode: leave_out``): the paper's own rule (docs/tmc_model.md §4: draw an instance C, draw
   T = ``rej_tries`` checks from the current model, skip C if any check is correct, else update on a FRESH
   sample). Within a group of G > T completions, the other completions serve as the checks:
 
@@ -75,7 +75,7 @@ def offline_rejected_ids(run_dir: str | Path, threshold: float) -> tuple[set[str
 
     df = SampleStore(run_dir).read()
     if df.empty:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"rej_base_run: {run_dir} holds no samples; allowed values: a finished `tmc sample` run")
     rates = df.groupby("problem_id")["correct"].mean().astype(float).to_dict()

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tmc_theory.config import config_hash, to_dict
+from tmc_core.config import config_hash, to_dict
 
 from .config import TrainConfig
 
@@ -40,7 +40,7 @@ def torch_dtype(cfg: TrainConfig):
 
 
 def load_policy(cfg: TrainConfig):
-    """(model, tokenizer) of ``cfg.model`` (resolved by H4's resolve_model: aliases, local dirs, hub ids)."""
+    """(model, tokenizer) of ``cfg.model`` (resolved by resolve_model: aliases, local dirs, hub ids)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from harness.models import resolve_model
@@ -134,7 +134,8 @@ def generation_rows_per_process(cfg: TrainConfig, processes: int) -> tuple[int, 
     if over.get("steps_per_generation") is not None:
         spg = int(over["steps_per_generation"])
         return (cfg.per_device_train_batch_size * spg,
-                f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x trl_overrides.steps_per_generation: {spg}")
+                f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x trl_overrides.steps_per_generation: "
+                f"{spg}")
     return (cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps,
             f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x gradient_accumulation_steps: "
             f"{cfg.gradient_accumulation_steps}")
@@ -147,7 +148,7 @@ def require_whole_groups_per_process(cfg: TrainConfig, why: str) -> None:
     n = world_size()
     rows, how = generation_rows_per_process(cfg, n)
     if n > 1 and rows % cfg.num_generations:
-        from tmc_theory.config import ConfigError
+        from tmc_core.config import ConfigError
 
         raise ConfigError(f"{how} = {rows} completions per process is not a multiple of "
                           f"num_generations: {cfg.num_generations}, which method: {cfg.method!r} with rej_mode: "

@@ -35,8 +35,12 @@ def prepare_rl_tiny(out_dir: str | Path, warm_steps: int = 100, n_problems: int 
         return out
     out.mkdir(parents=True, exist_ok=True)
     pairs = easy_pairs()
-    build_tiny_model(out / "model", texts=[TEMPLATES["chat"]["gsm8k"].format(question=q) + "\n" + a for q, a in pairs[:200]])
-    warm_up(out / "model", pairs=[(TEMPLATES["chat"]["gsm8k"].format(question=q), a) for q, a in pairs], steps=warm_steps)
+    build_tiny_model(
+        out / "model", texts=[TEMPLATES["chat"]["gsm8k"].format(question=q) + "\n" + a for q, a in pairs[:200]]
+    )
+    warm_up(
+        out / "model", pairs=[(TEMPLATES["chat"]["gsm8k"].format(question=q), a) for q, a in pairs], steps=warm_steps
+    )
     with open(out / "train.jsonl", "w") as f, open(out / "wrong.jsonl", "w") as g:
         for q, a in pairs[:n_problems]:
             f.write(json.dumps({"question": q, "answer": a}) + "\n")

@@ -1,4 +1,4 @@
-"""Shared gradient machinery for the six fine-tuning methods (tabular softmax policy, spec section 3).
+"""Shared gradient machinery for the six fine-tuning methods (tabular softmax policy, docs/tmc_model.md §3).
 
 Conventions (all methods):
 
@@ -135,7 +135,7 @@ def prefix_true_prob(tmc: TMC, task: Task, prefixes: np.ndarray) -> np.ndarray:
 
 
 def r_out_paths(tmc: TMC, task: Task, paths: np.ndarray) -> np.ndarray:
-    """``R_out(o) = [valid] P(o | s) / Z`` (spec section 2)."""
+    """``R_out(o) = [valid] P(o | s) / Z`` (docs/tmc_model.md §2)."""
     paths = np.atleast_2d(paths)
     z = task_normaliser(tmc, task)
     return np.where(paths[:, -1] == task.target, prefix_true_prob(tmc, task, paths) / max(z, 1e-300), 0.0)

@@ -1,4 +1,4 @@
-"""GRPO: group-normalised advantages (Shao et al. 2024, DeepSeekMath; not in the paper's code, spec section 4).
+"""GRPO: group-normalised advantages (Shao et al. 2024, DeepSeekMath; not in the paper's code, docs/tmc_model.md §4).
 
 For a group of ``G`` paths for one instance ``C`` with 0/1 rewards ``R_i``:
 ``A_i = (R_i - mean(R)) / (std(R) + eps)`` (``grpo_scale="group"``, unbiased std and ``eps = 1e-4`` as TRL) or

@@ -1,4 +1,4 @@
-"""GRPO-KL: KL-regularised policy optimisation (spec section 4).
+"""GRPO-KL: KL-regularised policy optimisation (docs/tmc_model.md §4).
 
 The KL-regularised objective ``max_q E_q[A] - beta KL(q || p)`` has the closed-form maximiser
 ``q*(x) = p(x) exp(A(x)/beta) / Z`` (:func:`tilt`; Gibbs variational principle).

@@ -1,4 +1,4 @@
-"""PPO (spec section 4).
+"""PPO (docs/tmc_model.md §4).
 
 paper:    the reference code's update on ONE sampled path, per transition ``l``:
           ``theta += lr * (1 + eps * sign(A_l)) * A_l * grad log q_l(o_{l+1}|o_l)``, ``eps = 0.2``, with
@@ -11,7 +11,8 @@ paper:    the reference code's update on ONE sampled path, per transition ``l``:
 expected: the expectation over on-policy paths with the EXACT advantage (the ``ppo_mc -> inf`` limit of
           ``Qhat``; ``Vhat`` is unbiased already). With ``V(prefix) = P(prefix) B2(o_l) / Z`` (``B2`` = backward
           message of the squared true kernels),
-          ``A_l = P(prefix)/Z * a_l(o_l, o_{l+1})``, ``a_l(s,s') = P_l(s,s') B2_{l+1}(s') - sum_u q_l(s,u) P_l(s,u) B2_{l+1}(u)``,
+          ``A_l = P(prefix)/Z * a_l(o_l, o_{l+1})``, ``a_l(s,s') = P_l(s,s') B2_{l+1}(s') - sum_u q_l(s,u) P_l(s,u)
+          B2_{l+1}(u)``,
           so ``sign(A_l) = sign(a_l)`` and the edge weight is
           ``N_l(s,s') = F_l(s) q_l(s,s') (1 + eps sign a_l) a_l / Z`` with ``F`` the forward message of ``q*P``:
           ``O(#edges)``. Not exact w.r.t. the MC noise of ``Qhat``: ``E|Ahat| > |E Ahat|``, so the paper's
@@ -172,10 +173,12 @@ def _mc_template(widths, n_mc):
     for l in range(L - 1):
         k = n_mc if l + 2 < L else 1
         for _ in range(k):
-            plen.append(l + 2); over.append(-1); qg.append(l); vg.append(-1); vs.append(-1)
+            for lst, v in ((plen, l + 2), (over, -1), (qg, l), (vg, -1), (vs, -1)):
+                lst.append(v)
     for l in range(L - 1):
         for s in range(widths[l + 1]):
-            plen.append(l + 2); over.append(s); qg.append(-1); vg.append(l); vs.append(s)
+            for lst, v in ((plen, l + 2), (over, s), (qg, -1), (vg, l), (vs, s)):
+                lst.append(v)
     a = {k: np.array(v) for k, v in dict(plen=plen, over=over, qg=qg, vg=vg, vs=vs).items()}
     a["qrows"] = np.flatnonzero(a["qg"] >= 0)
     a["vrows"] = np.flatnonzero(a["vg"] >= 0)

@@ -1,4 +1,4 @@
-"""RAFT (reward-ranked fine-tuning), spec section 4.
+"""RAFT (reward-ranked fine-tuning), docs/tmc_model.md §4.
 
 paper:    the reference code's update ``theta += lr * R(o; C) * (1 + log q_l(o_{l+1}|o_l)) * grad log q_l`` on one
           sampled path. DEPARTURE from textbook RAFT: the ``(1 + log q)`` factor is the gradient of

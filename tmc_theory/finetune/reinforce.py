@@ -1,4 +1,4 @@
-"""REINFORCE with the 0/1 verifiable reward and no baseline (spec section 4).
+"""REINFORCE with the 0/1 verifiable reward and no baseline (docs/tmc_model.md §4).
 
 paper:    draw an instance ``C`` uniformly from the fine-tuning set, sample ONE path ``o ~ q`` from the task
           start, ``theta += lr * R(o; C) * sum_l grad log q_l(o_{l+1} | o_l)``. (Textbook REINFORCE; the paper

@@ -1,4 +1,4 @@
-"""RL-rej: REINFORCE that skips easy instances (spec section 4).
+"""RL-rej: REINFORCE that skips easy instances (docs/tmc_model.md §4).
 
 paper:    draw an instance ``C``; draw ``T = rej_tries`` paths from the CURRENT model; if any is in ``C`` the
           instance is easy and skipped; otherwise a FRESH path ``o ~ q`` gets the REINFORCE update

@@ -1,4 +1,4 @@
-"""``finetune(...)``: run one of the six fine-tuning methods in one of its variants (spec section 4).
+"""``finetune(...)``: run one of the six fine-tuning methods in one of its variants (docs/tmc_model.md §4).
 
 Variants (see :mod:`tmc_theory.registry` for which is paper-faithful and every departure from the textbook):
 
@@ -18,34 +18,36 @@ noise); tests check that the runners follow the same (expected) update as the pl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Literal, get_args
 
 import numpy as np
 
-from ..config import ConfigError, doc
-from ..names import FINETUNE_KEYS
+from tmc_core.config import ConfigError, check_literals, doc
+from tmc_core.names import FinetuneKey
 from ..policy import TabularPolicy
 from ..tmc import TMC, Task
 
-VARIANTS = ("paper", "expected", "textbook", "expected_textbook")
+Variant = Literal["paper", "expected", "textbook", "expected_textbook"]
+VARIANTS = get_args(Variant)
 
 
 @dataclass
 class FinetuneConfig:
-    """Fine-tuning settings; defaults are the paper's (spec section 4, reference code ``finetune``)."""
+    """Fine-tuning settings; defaults are the paper's (docs/tmc_model.md §4, reference code ``finetune``)."""
 
-    method: str = field(default="reinforce", metadata=doc(
-        "fine-tuning method key (tmc_theory.names)", choices=FINETUNE_KEYS))
-    variant: str = field(default="paper", metadata=doc(
+    method: FinetuneKey = field(default="reinforce", metadata=doc(
+        "fine-tuning method key (tmc_core.names)"))
+    variant: Variant = field(default="paper", metadata=doc(
         "paper = reference-code stochastic update; expected = its exact expected-gradient dynamics; textbook = "
         "textbook form where the paper departs; expected_textbook = exact expectation of the textbook form "
-        "(registry says which methods have which)", choices=VARIANTS))
+        "(registry says which methods have which)"))
     steps: int = field(default=1000, metadata=doc("fine-tuning iterations; paper 1000"))
     lr: float = field(default=0.05, metadata=doc("learning rate (gradient ascent step); paper 0.05"))
     ppo_eps: float = field(default=0.2, metadata=doc(
-        "PPO/GRPO clip epsilon; paper PPO uses (1 + eps*sign(A)) with ratio 1 (spec section 4)"))
+        "PPO/GRPO clip epsilon; paper PPO uses (1 + eps*sign(A)) with ratio 1 (docs/tmc_model.md §4)"))
     ppo_mc: int = field(default=15, metadata=doc(
-        "paper PPO: Monte-Carlo true-TMC continuations for Q (spec: 15); also the GRPO-KL tilt's MC budget"))
+        "paper PPO: Monte-Carlo true-TMC continuations for Q (docs/tmc_model.md §4: 15); also the GRPO-KL tilt's "
+        "MC budget"))
     rej_tries: int = field(default=5, metadata=doc(
         "RL-rej: samples from the CURRENT model used to detect an easy instance (paper 5)"))
     beta: float = field(default=1.0, metadata=doc(
@@ -59,22 +61,24 @@ class FinetuneConfig:
         "textbook GRPO / GRPO-KL: epochs per group (TRL num_iterations, default 1 -> ratio 1)"))
     batch_size: int = field(default=1, metadata=doc(
         "instances per iteration (paper 1); paper variants average batch_size independent single-path updates"))
-    instance_dist: str = field(default="population", metadata=doc(
+    instance_dist: Literal["population", "empirical"] = field(default="population", metadata=doc(
         "expected variants: average over the instance DISTRIBUTION (each valid path in C w.p. R_out; no randomness)"
-        " or over the given fine-tuning instance set (empirical)", choices=("population", "empirical")))
-    grpo_scale: str = field(default="group", metadata=doc(
+        " or over the given fine-tuning instance set (empirical)"))
+    grpo_scale: Literal["group", "none"] = field(default="group", metadata=doc(
         "GRPO advantage: group = (R - mean)/(std + eps) (DeepSeekMath/TRL, unbiased std); none = R - mean "
-        "(Dr. GRPO)", choices=("group", "none")))
+        "(Dr. GRPO)"))
     grpo_std_eps: float = field(default=1e-4, metadata=doc("epsilon added to the group std (TRL uses 1e-4)"))
     tilt_mc: int = field(default=15, metadata=doc(
         "GRPO-KL paper tilt: fresh true-TMC continuations per PRM estimate (reference: 15); the expected variant"
         " uses the exact V (the tilt's N -> infinity limit)"))
 
     def __post_init__(self):
+        check_literals(self)
         for name in ("steps", "ppo_mc", "rej_tries", "ppo_epochs", "grpo_epochs", "batch_size", "tilt_mc"):
             v = getattr(self, name)
             if v < 0 or (name in ("ppo_epochs", "grpo_epochs", "batch_size") and v < 1):
-                raise ConfigError(f"{name}: must be >= {1 if name in ('ppo_epochs', 'grpo_epochs', 'batch_size') else 0},"
+                raise ConfigError(f"{name}: must be >= "
+                                  f"{1 if name in ('ppo_epochs', 'grpo_epochs', 'batch_size') else 0},"
                                   f" got {v}")
         if self.group_size < 2:
             raise ConfigError(f"group_size: must be >= 2 (group-normalised advantages need 2 samples), "

@@ -1,4 +1,4 @@
-"""The "Base Model" row: the base sampler as is (spec section 5).
+"""The "Base Model" row: the base sampler as is (docs/tmc_model.md §5).
 
 The paper samples the TRUE TMC with a UNIFORM start state (about 70% invalid paths); set
 ``InferenceConfig(start="uniform")`` for that convention. ``base_kernels`` replaces the true TMC (the

@@ -1,4 +1,4 @@
-"""Shared machinery of the five inference-time selectors (spec section 5).
+"""Shared machinery of the five inference-time selectors (docs/tmc_model.md §5).
 
 * :class:`InferenceConfig` — N candidates, N Monte-Carlo continuations, lambda, and the paper's conventions as
   OPTIONS: ``reward_task`` (the paper scores every task with TASK1 rewards; default: the evaluated task's own)
@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 
 from .. import exact
-from ..config import ConfigError, doc
+from tmc_core.config import ConfigError, check_literals, doc
 from ..sampling import sample_paths
 from ..tmc import TMC, Task
 
@@ -33,13 +33,12 @@ class InferenceConfig:
         "lambda: Soft-BoN weight exp(lam R_out); DPRM h = E[exp(lam R_out) | prefix], R_DPRM = log(h)/lam (paper 0.5)"))
     reward_task: str | None = field(default=None, metadata=doc(
         "task whose R_out / V / h score the candidates; null = the evaluated task (textbook); "
-        "the paper scores every task with TASK1 rewards (spec section 5)"))
-    start: str = field(default="task", metadata=doc(
+        "the paper scores every task with TASK1 rewards (docs/tmc_model.md §5)"))
+    start: Literal["task", "uniform"] = field(default="task", metadata=doc(
         "start state of the base sampler / walks: task = the evaluated task's start; uniform = uniform over "
-        "layer 0 (the paper's convention for Base Model, Soft-BoN and ORM-BoN)", choices=("task", "uniform")))
-    estimator: str = field(default="mc", metadata=doc(
-        "reward-model values used by sample(): mc = fresh N-continuation estimates (paper); exact = exact V / h",
-        choices=("mc", "exact")))
+        "layer 0 (the paper's convention for Base Model, Soft-BoN and ORM-BoN)"))
+    estimator: Literal["mc", "exact"] = field(default="mc", metadata=doc(
+        "reward-model values used by sample(): mc = fresh N-continuation estimates (paper); exact = exact V / h"))
     distinct: bool = field(default=True, metadata=doc(
         "Soft-BoN: keep drawing until n_candidates DISTINCT paths (paper); false = n_candidates i.i.d. draws"))
     base_factor: bool = field(default=False, metadata=doc(
@@ -47,6 +46,7 @@ class InferenceConfig:
         "true = textbook Doob transform p(c|s) h(prefix+c) / h(prefix)"))
 
     def __post_init__(self):
+        check_literals(self)
         if self.n_candidates < 1:
             raise ConfigError(f"n_candidates: must be >= 1, got {self.n_candidates}")
         if self.n_mc < 1:
@@ -103,7 +103,8 @@ def continuation_table(tmc: TMC, rtask: Task, layer: int) -> tuple[np.ndarray, n
         return None
     probs, vals = [], []
     for s in range(w[layer]):
-        sd = np.zeros(w[layer]); sd[s] = 1.0
+        sd = np.zeros(w[layer])
+        sd[s] = 1.0
         paths, p = exact.path_distribution(tmc.kernels[layer:], sd)
         p = p.reshape(w[layer], -1)[s]
         hit = paths.reshape(w[layer], -1, paths.shape[1])[s][:, -1] == rtask.target

@@ -1,4 +1,6 @@
-"""DPRM-AS (spec section 5): at each layer SAMPLE a child with probability prop. to exp(lam R_DPRM(prefix + child)) = h(prefix + child). Paper convention: NO base-probability factor. InferenceConfig(base_factor=True) gives the textbook Doob h-transform p(c | s) h(prefix + c) / h(prefix).
+"""DPRM-AS (docs/tmc_model.md §5): at each layer SAMPLE a child with probability prop. to exp(lam R_DPRM(prefix +
+child)) = h(prefix + child). Paper convention: NO base-probability factor. InferenceConfig(base_factor=True) gives the
+textbook Doob h-transform p(c | s) h(prefix + c) / h(prefix).
 
 Reward-model values: fresh Monte-Carlo estimates with cfg.n_mc true-TMC continuations for every child of
 every walk (cfg.estimator="mc", the paper) or exact values ("exact"); :func:`exact_distribution` uses

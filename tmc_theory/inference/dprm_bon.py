@@ -1,4 +1,5 @@
-"""DPRM-BoN (spec section 5): same walk as PRM-BoN with the Doob reward R_DPRM(prefix + child) = (1/lam) log h(prefix + child), h = E[exp(lam R_out) | prefix] (argmax R_DPRM = argmax h).
+"""DPRM-BoN (docs/tmc_model.md §5): same walk as PRM-BoN with the Doob reward R_DPRM(prefix + child) = (1/lam) log
+h(prefix + child), h = E[exp(lam R_out) | prefix] (argmax R_DPRM = argmax h).
 
 Reward-model values: fresh Monte-Carlo estimates with cfg.n_mc true-TMC continuations for every child of
 every walk (cfg.estimator="mc", the paper) or exact values ("exact"); :func:`exact_distribution` uses

@@ -1,4 +1,4 @@
-"""ORM-BoN (spec section 5): draw N base samples, return the top ``K`` by outcome reward ``R_out``.
+"""ORM-BoN (docs/tmc_model.md §5): draw N base samples, return the top ``K`` by outcome reward ``R_out``.
 
 Paper: N = 15 true-TMC samples (uniform start under its convention), ranked by ``R_out`` of TASK1 (for every
 task), top ``K = 30`` returned — since ``K > N`` that is all 15, so ORM-BoN's coverage equals the base
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import exact
-from ..config import ConfigError
+from tmc_core.config import ConfigError
 from ..sampling import sample_paths
 from .common import InferenceConfig, as_task, draw_starts, iid_pass_at_k, reward_task, start_dist
 

@@ -1,4 +1,6 @@
-"""PRM-BoN (spec section 5): from the start state, at each layer pick the child with the highest PRM potential V(prefix + child) = E[R_out | prefix + child] (random tie-break); K independent walks. Exact V makes TASK1 100% easy; the paper's 99.13 / 0.87 come from the Monte-Carlo noise of the 15-continuation estimates.
+"""PRM-BoN (docs/tmc_model.md §5): from the start state, at each layer pick the child with the highest PRM potential
+V(prefix + child) = E[R_out | prefix + child] (random tie-break); K independent walks. Exact V makes TASK1 100% easy;
+the paper's 99.13 / 0.87 come from the Monte-Carlo noise of the 15-continuation estimates.
 
 Reward-model values: fresh Monte-Carlo estimates with cfg.n_mc true-TMC continuations for every child of
 every walk (cfg.estimator="mc", the paper) or exact values ("exact"); :func:`exact_distribution` uses

@@ -1,4 +1,4 @@
-"""Soft-BoN (spec section 5): N distinct base samples, resampled prop. to ``exp(lam R_out)``.
+"""Soft-BoN (docs/tmc_model.md §5): N distinct base samples, resampled prop. to ``exp(lam R_out)``.
 
 Paper procedure, per call: draw base paths (true TMC, uniform start under the paper's convention) discarding
 duplicates until ``N = 15`` DISTINCT paths are collected; weight each by ``exp(lam R_out(o))`` (``R_out`` of
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import exact
-from ..config import ConfigError
+from tmc_core.config import ConfigError
 from .common import InferenceConfig, as_task, reward_task, start_dist
 
 MAX_EXACT_PATHS = 22

@@ -1,6 +1,6 @@
 """Re-grade every stored completion of a sample run with today's grader, under both truncation rules.
 
-    python scripts/regrade.py RUN [--first N] [--source FILE] [--json OUT]
+    tmc analyze regrade RUN [--first N] [--source FILE] [--json OUT]
 
 Answers two questions about a run graded elsewhere (a GPU machine) or by an older version:
 1. Do the stored ``correct`` flags agree with the grader here? (Per grade status; a mismatch means the grader
@@ -17,14 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
@@ -77,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="also write the result here")
     a = ap.parse_args(argv)
     r = regrade(a.run, a.first, a.source)
-    print(f"{r['run']}: {r['problems']} problems x n = {r['n']}, {r['samples']} samples, {r['cut_at_limit']} cut at the limit")
+    print(f"{r['run']}: {r['problems']} problems x n = {r['n']}, {r['samples']} samples, {r['cut_at_limit']} cut at "
+          f"the limit")
     for s, x in r["agreement_with_stored"].items():
         print(f"  grade status {s:10s}: {x['agree']} of {x['samples']} agree with the stored flag")
     ks = list(r["pass_at_k"]["strict"])

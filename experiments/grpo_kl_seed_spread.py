@@ -1,12 +1,12 @@
 """How much does the paper's GRPO-KL row move with the pretraining seed?
 
-The paper's Table 3 comes from ONE run. GRPO-KL is a sampling-time tilt of the PRETRAINED model (spec section 4),
-so its coverage inherits the pretraining noise (two-phase SGD on sampled paths, spec section 3). For each of
+The paper's Table 3 comes from ONE run. GRPO-KL is a sampling-time tilt of the PRETRAINED model (docs/tmc_model.md §4),
+so its coverage inherits the pretraining noise (two-phase SGD on sampled paths, docs/tmc_model.md §3). For each of
 ``--seeds`` pretraining seeds this script pretrains by SGD, applies the tilt with the exact PRM potential (the
 ``expected`` GRPO-KL variant: no Monte-Carlo noise in V), and reports the exact TASK1/TASK2 coverage, its spread
 over seeds, and how many single seeds reproduce the paper's whole row.
 
-    python scripts/grpo_kl_seed_spread.py --seeds 60 --seed0 1000
+    python experiments/grpo_kl_seed_spread.py --seeds 60 --seed0 1000
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from tmc_theory.finetune.grpo_kl import TiltedPolicy
 from tmc_theory.pretrain import sgd_pretrain
 from tmc_theory.tmc import paper_tmc
 
-PAPER = np.array([46.47, 16.27, 37.27, 54.18, 1.68, 44.13])  # spec section 6, GRPO-KL row
-COLS = ["T1 easy", "T1 hard", "T1 invalid", "T2 easy", "T2 hard", "T2 invalid"]
+PAPER = np.array([46.47, 16.27, 37.27, 54.18, 1.68, 44.13])  # docs/tmc_model.md §6, GRPO-KL row
+COLS = ["TASK1 easy", "TASK1 hard", "TASK1 invalid", "TASK2 easy", "TASK2 hard", "TASK2 invalid"]
 
 
 def row(tm, seed: int, lam: float = 0.5, beta: float = 1.0) -> np.ndarray:
-    """Exact GRPO-KL coverage (%) of the model pretrained with ``seed``: [T1 easy, hard, invalid, T2 ...]."""
+    """Exact GRPO-KL coverage (%) of the model pretrained with ``seed``: [TASK1 easy, hard, invalid, TASK2 ...]."""
     pol = sgd_pretrain(tm, np.random.default_rng(seed))
     tp = TiltedPolicy([x.copy() for x in pol.logits], tm, lam, beta, 0)
     out = []
@@ -43,16 +43,19 @@ def main() -> None:
     args = ap.parse_args()
     tm = paper_tmc()
     r = np.array([row(tm, args.seed0 + s) for s in range(args.seeds)])
-    print(f"GRPO-KL exact tilt of {args.seeds} SGD-pretrained models (seeds {args.seed0}..{args.seed0 + args.seeds - 1})")
+    print(f"GRPO-KL exact tilt of {args.seeds} SGD-pretrained models (seeds "
+          f"{args.seed0}..{args.seed0 + args.seeds - 1})")
     print("| | " + " | ".join(COLS) + " |\n|---|" + "---:|" * len(COLS))
     print("| paper (one run) | " + " | ".join(f"{x:.2f}" for x in PAPER) + " |")
     print("| mean over seeds | " + " | ".join(f"{x:.2f}" for x in r.mean(0)) + " |")
     print("| sd over seeds | " + " | ".join(f"{x:.2f}" for x in r.std(0)) + " |")
-    print("| 5th-95th pct | " + " | ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(*np.percentile(r, [5, 95], axis=0))) + " |")
+    lo, hi = np.percentile(r, [5, 95], axis=0)
+    print("| 5th-95th pct | " + " | ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(lo, hi)) + " |")
     d = np.abs(r - PAPER).max(axis=1)
     best = int(d.argmin())
     print("| closest seed | " + " | ".join(f"{x:.2f}" for x in r[best]) + " |")
-    print(f"\nP(T1 hard >= paper) = {np.mean(r[:, 1] >= PAPER[1]):.3f}; P(T1 easy <= paper) = {np.mean(r[:, 0] <= PAPER[0]):.3f}")
+    print(f"\nP(TASK1 hard >= paper) = {np.mean(r[:, 1] >= PAPER[1]):.3f}; P(TASK1 easy <= paper) = "
+          f"{np.mean(r[:, 0] <= PAPER[0]):.3f}")
     print(f"seeds whose whole row is within 2.5 points of the paper's: {int((d <= 2.5).sum())} of {len(r)}; "
           f"closest seed {args.seed0 + best}: max |diff| {d[best]:.2f}")
 

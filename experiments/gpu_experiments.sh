@@ -3,15 +3,15 @@
 # pass@k over checkpoints), written as stages so that a run can be launched, watched and collected in pieces.
 # The results recorded in docs/gpu_results.md were produced with this script on one H100.
 #
-#   bash scripts/gpu_experiments.sh launch  ROOT   # start base eval + three trainings in the background
-#   bash scripts/gpu_experiments.sh status  ROOT   # progress of every job
-#   bash scripts/gpu_experiments.sh evalckpt ROOT  # (after training) sample the checkpoints on the eval subset
-#   bash scripts/gpu_experiments.sh report  ROOT   # pass@k tables: base (tmc eval) + pass@k vs steps (passk_vs_steps.md)
-#   bash scripts/gpu_experiments.sh collect ROOT DEST  # tarball of metrics/figures/logs into DEST
-#   bash scripts/gpu_experiments.sh snapshot ROOT DEST # base metrics so far (tmc eval on the partial store) + collect
-#   bash scripts/gpu_experiments.sh stoptrain ROOT     # stop the trainings (their saved checkpoints stay)
-#   bash scripts/gpu_experiments.sh pack ROOT DEST     # the sample stores as <=15 MB tar pieces (to resume elsewhere)
-#   bash scripts/gpu_experiments.sh packckpt ROOT DEST # each training's last checkpoint (~60 MB each) as 15 MB pieces
+#   bash experiments/gpu_experiments.sh launch  ROOT   # start base eval + three trainings in the background
+#   bash experiments/gpu_experiments.sh status  ROOT   # progress of every job
+#   bash experiments/gpu_experiments.sh evalckpt ROOT  # (after training) sample the checkpoints on the eval subset
+#   bash experiments/gpu_experiments.sh report  ROOT   # pass@k tables: base (tmc eval) + pass@k vs steps (passk_vs_steps.md)
+#   bash experiments/gpu_experiments.sh collect ROOT DEST  # tarball of metrics/figures/logs into DEST
+#   bash experiments/gpu_experiments.sh snapshot ROOT DEST # base metrics so far (tmc eval on the partial store) + collect
+#   bash experiments/gpu_experiments.sh stoptrain ROOT     # stop the trainings (their saved checkpoints stay)
+#   bash experiments/gpu_experiments.sh pack ROOT DEST     # the sample stores as <=15 MB tar pieces (to resume elsewhere)
+#   bash experiments/gpu_experiments.sh packckpt ROOT DEST # each training's last checkpoint (~60 MB each) as 15 MB pieces
 #
 # Knobs (environment): MODEL (smollm2), BASE_LIMIT (all 1319 test problems), EVAL_N (64), EVAL_LIMIT for checkpoints (200), BATCH (1024 rows),
 # MAXTOK (256), TEMP (0.7), TOP_P of the checkpoint evals (1.0, as the base eval), EVAL_STEPS (all checkpoints;

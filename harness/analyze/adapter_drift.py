@@ -1,6 +1,6 @@
 """How far and how fast a LoRA run's adapter moved: weight-space drift per checkpoint and the Adam step size.
 
-    python scripts/adapter_drift.py runs/train/<run> [runs/train/<other run> ...] [--against RUN] [--json out.json]
+    tmc analyze adapter_drift runs/train/<run> [runs/train/<other run> ...] [--against RUN] [--json out.json]
 
 Why: with Adam, multiplying every advantage by a constant c multiplies the gradient by c, and Adam's update
 ``lr * m_hat / (sqrt(v_hat) + eps)`` is unchanged (exactly, up to eps). So "method X has a smaller advantage

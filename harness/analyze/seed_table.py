@@ -1,13 +1,13 @@
 """Rules x seeds at one step: which differences between post-training rules hold in every training seed?
 
-    python scripts/seed_table.py --step 50 --ref GRPO \
+    tmc analyze seed_table --step 50 --ref GRPO \
         --run GRPO 1 results/cpu_grpo/grpo_seed1 --run GRPO 2 results/cpu_grpo/grpo_lr2e-4_seed2 \
         --run "t = 0.5" 1 results/cpu_grpo/rl_rej_group_t05_lr2e-4_seed1 \
         --run "t = 0.5" 2 results/cpu_grpo/rl_rej_group_t05_lr2e-4_seed2 [--boot 10000] [--json out.json]
 
 Each ``--run RULE SEED PATH`` names one training run: PATH is its ``checkpoints_metrics.json`` (written by
 ``tmc eval-checkpoints``; it keeps each problem's n and c) or a folder holding one, and, when the folder also
-holds the ``cot_forms.json`` of ``scripts/cot_forms.py --json``, that step's CoT-form entropy is shown too.
+holds the ``cot_forms.json`` of ``tmc analyze cot_forms --json``, that step's CoT-form entropy is shown too.
 
 Printed, for ``--step`` (fixed before looking at the results: the last step of the runs, or a declared schedule,
 never a peak chosen afterwards):
@@ -168,7 +168,7 @@ def render(result: dict) -> str:
             for r in result["rows"] if "vs_ref" in r for key, k in (("k1", "k = 1"), ("kn", f"k = {n}"))
             if r["vs_ref"][key]["warning"]]
     out += ([""] + warn if warn else [])
-    out += ["", f"Headline: mean of the per-seed differences with its Student-t 95% interval over seeds and the "
+    out += ["", "Headline: mean of the per-seed differences with its Student-t 95% interval over seeds and the "
                 "t-test p, Holm-corrected over the rules x both k's; then the per-seed differences (exact p) and "
                 "how many seeds' bootstrap CIs lie above / across / below 0.", "",
             f"| rule - {ref} | seeds | k = 1: mean [t 95%] | t p (Holm) | per seed (exact p) | above / across / below "

@@ -1,12 +1,13 @@
 """How concentrated are the sampled CoTs? A crude "form" clustering of the completions in a sample run, per step.
 
-    python scripts/cot_forms.py runs/train/<run>/eval [--words 8] [--json out.json]
+    tmc analyze cot_forms runs/train/<run>/eval [--words 8] [--json out.json]
 
 The form of a completion is its first ``--words`` word tokens after normalisation: lower case, every number
 -> ``n``, every arithmetic operator -> ``o`` (which one is the problem's business), every word that occurs in the
 problem's prompt -> ``w`` (names, objects and verbs of the question), so "Ivy has 20 - 4 = 16 books left." and
-"Tom has 7 + 6 = 13 stickers now." share the form ``w has n o n = n w``. This is a surface proxy for the reasoning path (the TMC's chain of thought), not
-a semantic clustering. Printed per step: samples, distinct forms, the top form's share of samples and its
+"Tom has 7 + 6 = 13 stickers now." share the form ``w has n o n = n w``. This is a surface proxy for the reasoning path
+(the TMC's chain of thought), not a semantic clustering.
+Printed per step: samples, distinct forms, the top form's share of samples and its
 accuracy vs the other forms', the number of forms that cover half of the samples, and the entropy of the
 form distribution in bits -- how far post-training has concentrated the samples onto one path.
 """

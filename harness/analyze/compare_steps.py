@@ -1,8 +1,8 @@
 """Two steps of one sample run, paired over the same problems: did pass@k really move between them?
 
-    python scripts/compare_steps.py runs/train/<run>/eval --a 40 --b 50 [--boot 10000] [--json out.json]
-    python scripts/compare_steps.py runs/train/<grpo run>/eval --a 50 --b 50 --run-b runs/train/<other run>/eval
-    python scripts/compare_steps.py results/cpu_grpo/<x>/checkpoints_metrics.json --a 50 --b 60 [--run-b <y>.json]
+    tmc analyze compare_steps runs/train/<run>/eval --a 40 --b 50 [--boot 10000] [--json out.json]
+    tmc analyze compare_steps runs/train/<grpo run>/eval --a 50 --b 50 --run-b runs/train/<other run>/eval
+    tmc analyze compare_steps results/cpu_grpo/<x>/checkpoints_metrics.json --a 50 --b 60 [--run-b <y>.json]
 
 Either side may be a sample run folder (its Parquet store) or a ``checkpoints_metrics.json`` written by
 ``tmc eval-checkpoints`` (its per-problem ``{n, c}``), so committed reports compare after ``runs/`` is gone.

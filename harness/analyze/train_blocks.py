@@ -1,6 +1,6 @@
 """Training curves of one or more `tmc train` runs, as means over blocks of steps (a Markdown table).
 
-    python scripts/train_blocks.py runs/train/<grpo run> runs/train/<rl_rej run> [--block 5] [--upto 50] [--json out.json]
+    tmc analyze train_blocks runs/train/<grpo run> runs/train/<rl_rej run> [--block 5] [--upto 50] [--json out.json]
 
 From each run's ``metrics.jsonl``: ``reward`` (mean 0/1 correctness of the step's completions), completion
 length, policy ``entropy`` and ``kl`` (when beta > 0). From its ``train_samples`` store (every training-time
@@ -19,9 +19,9 @@ completion with its reward, stored at the global step it was generated at, i.e. 
   ``rej/frac_rejected`` and ``rej/unfilled`` (harness/train/rl_rej.py), both fractions of the batch's groups
   (unfilled: rejected groups with no replacement after ``rej_max_refill`` rounds). Such a run's ``reward`` is
   TRL's mean over the step's scoring calls (first batch and each refill round, unweighted); **reward of trained
-  groups** is ``rej/kept_reward``, the mean reward of the groups the update used (logged by runs started after the t = 0.99 seed-2 run). Its
-  ``train_samples`` store holds the rejected groups too, so the sample-based rows are over every generated
-  group, not the trained ones.
+  groups** is ``rej/kept_reward``, the mean reward of the groups the update used (logged by runs started after the
+  t = 0.99 seed-2 run). Its ``train_samples`` store holds the rejected groups too, so the sample-based rows are over
+  every generated group, not the trained ones.
 * **credited completions per step**: how many of the step's completions have a positive advantage (mean over the
   block's steps). Under GRPO, every correct completion of a mixed group; under RL-rej ``leave_out``, only those
   whose T checks all failed.
@@ -178,13 +178,13 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="training run folders (output_dir of tmc train)")
     ap.add_argument("--block", type=int, default=5, help="steps per block")
     ap.add_argument("--upto", type=int, default=None, help="last step to include")
     ap.add_argument("--json", default=None, help="also write the numbers here")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     last = max(last_step(Path(r)) for r in args.runs)
     last = min(last, args.upto) if args.upto else last
     results = [blocks(Path(r), args.block, last) for r in args.runs]

@@ -1,7 +1,7 @@
 """Which stored samples the transformers backend's row sampler corrupted before 2026-12-01 (the u = 1.0 bug).
 
-    python scripts/sampler_u1_rows.py RUN [RUN ...] [--vocab 49152] [--json out.json]
-    python scripts/sampler_u1_rows.py --reports results/cpu_grpo/checkpoints_metrics.json ...   # stores gone: bounds
+    tmc analyze sampler_u1_rows RUN [RUN ...] [--vocab 49152] [--json out.json]
+    tmc analyze sampler_u1_rows --reports results/cpu_grpo/checkpoints_metrics.json ...   # stores gone: bounds
 
 The sampler draws token ``argmax_v [log pi'(v) - log(-log u_{s,t,v})]`` with ``u`` hashed from (seed, decode
 step, token) (harness/backends/row_sampler.py). Before the clamp, ``u`` rounded to exactly 1.0 in float32 for
@@ -74,7 +74,8 @@ def bounds_from_reports(paths: list[str], vocab: int) -> list[dict]:
                 raise SystemExit(f"{path}: step {step} has no mean_tokens")
             s, p = corrupted_share(r["mean_tokens"], vocab), r["pass_at_k"]["1"]["mean"]
             out.append({"report": path, "step": step, "mean_tokens": r["mean_tokens"], "corrupted_share": s,
-                        "pass1": p, "pass1_clean_max": p / (1 - s), "ci": [r["pass_at_k"]["1"]["lo"], r["pass_at_k"]["1"]["hi"]]})
+                        "pass1": p, "pass1_clean_max": p / (1 - s),
+                        "ci": [r["pass_at_k"]["1"]["lo"], r["pass_at_k"]["1"]["hi"]]})
     return out
 
 
@@ -92,10 +93,12 @@ def report(df, vocab: int) -> dict:
             "accuracy_corrupted": float(bad["correct"].mean()) if len(bad) else None,
             "accuracy_clean": float(ok["correct"].mean()) if len(ok) else None,
             "logprob_neg_inf": int(np.isneginf(lp).sum()) if lp is not None else None,
-            "logprob_neg_inf_outside_corrupted": int(np.isneginf(lp[~d["corrupted"]]).sum()) if lp is not None else None,
+            "logprob_neg_inf_outside_corrupted": (int(np.isneginf(lp[~d["corrupted"]]).sum())
+                                                  if lp is not None else None),
         }
-    return {"per_step": out, "rows": [{"problem_id": str(r.problem_id), "sample_idx": int(r.sample_idx), "step": int(r.step),
-                                       "first_hit": int(h)} for r, h in zip(df.itertuples(), hit) if h >= 0]}
+    return {"per_step": out, "rows": [{"problem_id": str(r.problem_id), "sample_idx": int(r.sample_idx),
+                                       "step": int(r.step), "first_hit": int(h)}
+                                      for r, h in zip(df.itertuples(), hit) if h >= 0]}
 
 
 def main(argv=None) -> int:
@@ -114,14 +117,23 @@ def main(argv=None) -> int:
     if args.reports:
         rows = result["report_bounds"] = bounds_from_reports(args.reports, args.vocab)
         print(f"per-step hit rate at V = {args.vocab}: {hit_rate_per_step(args.vocab):.3e}")
-        print("| report | step | mean tokens | expected corrupted share | pass@1 (95% CI) | pass@1 of clean samples at most |")
+        print(
+            "| report | step | mean tokens | expected corrupted share | pass@1 (95% CI) | pass@1 of clean samples at "
+            "most |"
+        )
         print("|---|---:|---:|---:|---|---:|")
         for r in rows:
-            print(f"| {r['report']} | {r['step']} | {r['mean_tokens']:.1f} | {r['corrupted_share']:.1%} | {r['pass1']:.4f} "
-                  f"[{r['ci'][0]:.4f}, {r['ci'][1]:.4f}] | {r['pass1_clean_max']:.4f} |")
+            print(
+                f"| {r['report']} | {r['step']} | {r['mean_tokens']:.1f} | {r['corrupted_share']:.1%} | "
+                f"{r['pass1']:.4f} "
+                f"[{r['ci'][0]:.4f}, {r['ci'][1]:.4f}] | {r['pass1_clean_max']:.4f} |"
+            )
     if not args.runs:
         return _write(result, args.json)
-    print("| run | step | samples | mean tokens | corrupted | accuracy corrupted | accuracy clean | logprob -inf (outside corrupted) |")
+    print(
+        "| run | step | samples | mean tokens | corrupted | accuracy corrupted | accuracy clean | logprob -inf "
+        "(outside corrupted) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for run in args.runs:
         df = SampleStore(run).read()
@@ -131,9 +143,12 @@ def main(argv=None) -> int:
         r = result[run] = report(df, args.vocab)
         for step, s in r["per_step"].items():
             fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-            print(f"| {run} | {step} | {s['samples']} | {s['mean_tokens']:.1f} | {s['corrupted']} ({s['corrupted_share']:.1%}) | "
-                  f"{fmt(s['accuracy_corrupted'])} | {fmt(s['accuracy_clean'])} | {s['logprob_neg_inf']} "
-                  f"({s['logprob_neg_inf_outside_corrupted']}) |")
+            print(
+                f"| {run} | {step} | {s['samples']} | {s['mean_tokens']:.1f} | {s['corrupted']} "
+                f"({s['corrupted_share']:.1%}) | "
+                f"{fmt(s['accuracy_corrupted'])} | {fmt(s['accuracy_clean'])} | {s['logprob_neg_inf']} "
+                f"({s['logprob_neg_inf_outside_corrupted']}) |"
+            )
     return _write(result, args.json)
 
 

@@ -1,12 +1,14 @@
 """Typed configuration: dataclasses loaded from YAML with one clear error per problem.
 
 Every config in the project (theory and harness) is a dataclass whose fields carry
-``metadata={"help": "...", "choices": (...)}``. :func:`load_config` turns a YAML file
-(or a dict) into such a dataclass, recursing into nested dataclass fields, and raises
-:class:`ConfigError` naming the file, the dotted field path, what was wrong and the
-allowed values (field names for unknown keys, ``choices`` for enumerations).
+``metadata={"help": "..."}`` and whose enumerations are ``Literal`` types. ``load_config`` turns a
+YAML file (or a dict) into such a dataclass, recursing into nested dataclass fields, and raises
+``ConfigError`` naming the file, the dotted field path, what was wrong and the allowed values (field
+names for unknown keys, the ``Literal``'s values for enumerations). A dataclass's own ``__post_init__``
+calls ``check_literals(self)`` so that direct construction is checked the same way, and keeps only
+the rules that involve several fields.
 
-Convention: ``field(default=..., metadata=doc("help text", choices=(...)))``.
+Convention: ``x: Literal["a", "b"] = field(default="a", metadata=doc("help text"))``.
 """
 
 from __future__ import annotations
@@ -26,16 +28,57 @@ class ConfigError(ValueError):
     """A configuration problem: names the source, the field path and the allowed values."""
 
 
-def doc(help: str, choices: tuple | None = None, **extra: Any) -> dict:
-    """Field metadata: ``help`` text (with its paper citation where relevant) and optional ``choices``."""
+def doc(help: str, **extra: Any) -> dict:
+    """Field metadata: ``help`` text (with its paper citation where relevant). Allowed values go in the type."""
+    if "choices" in extra:
+        raise TypeError("doc(choices=...) is gone: annotate the field with typing.Literal[...] instead "
+                        "(the loader and check_literals enforce it)")
     meta = {"help": help}
-    if choices is not None:
-        meta["choices"] = tuple(choices)
     meta.update(extra)
     return meta
 
 
+def literal_values(tp: Any) -> tuple | None:
+    """The allowed values of a ``Literal`` annotation, also inside ``Optional``/``list``/``tuple``; else None."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType, list, tuple):
+        for a in typing.get_args(tp):
+            vals = literal_values(a)
+            if vals is not None:
+                return vals
+    return None
+
+
+def allowed_values(cls: type, name: str) -> tuple:
+    """The allowed values of field ``name`` of dataclass ``cls`` (from its ``Literal`` annotation)."""
+    vals = literal_values(typing.get_type_hints(cls)[name])
+    if vals is None:
+        raise TypeError(f"{cls.__name__}.{name} is not a Literal field")
+    return vals
+
+
+def check_literals(obj: Any, prefix: str = "") -> None:
+    """Raise ``ConfigError`` for the first ``Literal``-typed field of dataclass ``obj`` holding a value outside its
+    allowed values (lists: every item). For ``__post_init__``: direct construction is checked like loading."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        allowed = literal_values(hints[f.name])
+        if allowed is None:
+            continue
+        value = getattr(obj, f.name)
+        items = value if isinstance(value, (list, tuple)) else [value]
+        optional = type(None) in typing.get_args(hints[f.name])
+        for it in items:
+            if it not in allowed and not (it is None and optional):
+                raise ConfigError(f"{prefix}{f.name}: {it!r} is not allowed; allowed values: "
+                                  f"{', '.join(map(str, allowed))}")
+
+
 def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is typing.Literal:
+        return "one of " + "|".join(map(str, typing.get_args(tp)))
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
@@ -56,10 +99,13 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 return _coerce(value, a, where)
             except ConfigError as e:  # try the next member of the union
                 errors.append(str(e))
+        lits = literal_values(tp)
+        if lits is not None and not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: {value!r} is not allowed; allowed values: {', '.join(map(str, lits))}")
         raise ConfigError(f"{where}: expected {' or '.join(_type_name(a) for a in args)}, got {value!r}")
     if origin is typing.Literal:
         if value not in args:
-            raise ConfigError(f"{where}: {value!r} is not allowed; allowed values: {', '.join(map(repr, args))}")
+            raise ConfigError(f"{where}: {value!r} is not allowed; allowed values: {', '.join(map(str, args))}")
         return value
     if dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
@@ -122,18 +168,8 @@ def _build(cls: type[T], data: Mapping[str, Any], where: str) -> T:
         )
     kwargs = {}
     for name, value in data.items():
-        f = fields[name]
         path = f"{where}.{name}" if where else name
-        v = _coerce(value, hints[name], path)
-        choices = f.metadata.get("choices")
-        if choices is not None:
-            items = v if isinstance(v, (list, tuple)) else [v]
-            for it in items:
-                if it not in choices:
-                    raise ConfigError(
-                        f"{path}: {it!r} is not allowed; allowed values: {', '.join(map(str, choices))}"
-                    )
-        kwargs[name] = v
+        kwargs[name] = _coerce(value, hints[name], path)
     missing = [
         n for n, f in fields.items()
         if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
@@ -219,8 +255,20 @@ def config_hash(obj: Any, exclude: tuple[str, ...] = ()) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def _short_type(tp: Any) -> str:
+    """``str | None``, ``list[str]``, ``int``: the type as a reader writes it (a Literal is a str)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:
+        return type(args[0]).__name__
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join("None" if a is type(None) else _short_type(a) for a in args)
+    if origin in (list, tuple, dict):
+        return f"{origin.__name__}[{', '.join('...' if a is Ellipsis else _short_type(a) for a in args)}]"
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
 def describe(cls: type) -> str:
-    """Human-readable field documentation of a config dataclass (name, type, default, help, choices)."""
+    """Human-readable field documentation of a config dataclass (name, type, default, help, allowed values)."""
     lines = [f"{cls.__name__}:"]
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
@@ -230,10 +278,11 @@ def describe(cls: type) -> str:
             default = repr(f.default_factory())
         else:
             default = "(required)"
-        line = f"  {f.name}: {_type_name(hints[f.name])} = {default}"
+        allowed = literal_values(hints[f.name])
+        line = f"  {f.name}: {_short_type(hints[f.name])} = {default}"
         if "help" in f.metadata:
             line += f"  # {f.metadata['help']}"
-        if "choices" in f.metadata:
-            line += f" [choices: {', '.join(map(str, f.metadata['choices']))}]"
+        if allowed is not None:
+            line += f" [allowed: {', '.join(map(str, allowed))}]"
         lines.append(line)
     return "\n".join(lines)

