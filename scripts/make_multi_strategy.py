@@ -14,7 +14,8 @@ annotations, last line ``#### N``) following the first strategy, read by the GSM
 grader unchanged; ``strategies`` lists every strategy as ``{"name", "steps": [[expression, value], ...],
 "solution"}`` (the truth by construction for validating a path clustering). Every strategy's last value is the gold
 answer, and the strategies of one problem derive different intermediate quantities. Problems are drawn from a fixed
-seed, so the files are reproducible; train and test share no (family, template, numbers) combination (for ``unit``: and item).
+seed, so the files are reproducible; train and test share no (family, template, numbers) combination (for ``unit``:
+and item).
 
     python scripts/make_multi_strategy.py --out data/multi_strategy --train 800 --test 200 --seed 0
 """
@@ -28,7 +29,8 @@ from fractions import Fraction
 from pathlib import Path
 
 NAMES = [("Tom", "He"), ("Mia", "She"), ("Sam", "He"), ("Ava", "She"), ("Leo", "He"), ("Zoe", "She"), ("Ben", "He"),
-         ("Ivy", "She"), ("Max", "He"), ("Lily", "She"), ("Noah", "He"), ("Emma", "She"), ("Jack", "He"), ("Ella", "She")]
+         ("Ivy", "She"), ("Max", "He"), ("Lily", "She"), ("Noah", "He"), ("Emma", "She"), ("Jack", "He"),
+         ("Ella", "She")]
 CONTAINERS = [("box", "boxes"), ("bag", "bags"), ("pack", "packs"), ("basket", "baskets")]
 PAIRS = [("red pens", "blue pens"), ("apples", "pears"), ("red marbles", "green marbles"), ("cookies", "muffins"),
          ("pencils", "erasers")]

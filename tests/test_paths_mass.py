@@ -40,9 +40,9 @@ def test_problem_mass_categories_sum_to_one():
                           "upper_bound": pytest.approx(1 - 0.05 ** (1 / 8))}]
     assert r["n_correct_paths"] == 1 and r["n_correct_paths_base"] == 2
     # step samples first in the clustering input would renumber paths: the union is base first, so ids are the base's
-    step = [NEW_BAD, RARE, EASY, EASY, RARE, NEW_OK, EASY, EASY]
+    step = [NEW_BAD, RARE, EASY, NEW_OK, RARE, NEW_OK, EASY, EASY]
     r = problem_mass("p", "q", BASE, ok(BASE), step, ok(step), by_numbers, cfg)
-    assert r["mass"] == pytest.approx({"easy": 4 / 8, "common": 0, "rare": 2 / 8, "wrong": 0, "new_correct": 1 / 8,
+    assert r["mass"] == pytest.approx({"easy": 3 / 8, "common": 0, "rare": 2 / 8, "wrong": 0, "new_correct": 2 / 8,
                                        "new_wrong": 1 / 8})
     assert sum(r["mass"].values()) == pytest.approx(1.0)
     assert r["rare"][0]["step_count"] == 2 and r["rare"][0]["upper_bound"] is None and r["n_correct_paths"] == 3
@@ -79,7 +79,8 @@ def frames():
     hard_base = ["1+1=2 #### 2"] * 6 + ["5+5=10 #### 10", "2*5=10 #### 10"]  # solved only by two rare paths
     base = pd.DataFrame(_rows("a", BASE, "12", 0) + _rows("h", hard_base, "10", 0)
                         + _rows("u", ["#### 1"] * 8, "9", 0))
-    s10 = pd.DataFrame(_rows("a", [EASY] * 8, "12", 10) + _rows("h", ["1+1=2 #### 2"] * 7 + ["5+5=10 #### 10"], "10", 10)
+    s10 = pd.DataFrame(_rows("a", [EASY] * 8, "12", 10)
+                       + _rows("h", ["1+1=2 #### 2"] * 7 + ["5+5=10 #### 10"], "10", 10)
                        + _rows("u", ["#### 1"] * 8, "9", 10))
     return base, s10
 
@@ -106,7 +107,8 @@ def test_path_mass_over_problems_hard_pass_at_k_and_survival():
     hp = s["hard"]["pass_at_k"]
     assert sorted(hp, key=int) == ["1", "2", "4", "8"]
     for k in (1, 2, 4, 8):
-        assert hp[str(k)]["base"] == pytest.approx(brute(8, 2, k)) and hp[str(k)]["step"] == pytest.approx(brute(8, 1, k))
+        assert hp[str(k)]["base"] == pytest.approx(brute(8, 2, k))
+        assert hp[str(k)]["step"] == pytest.approx(brute(8, 1, k))
         assert hp[str(k)]["diff"] == pytest.approx(brute(8, 1, k) - brute(8, 2, k))
     assert s["correct_paths"]["step"] == pytest.approx(2 / 3)
     table = mass_table(res, label="grpo").splitlines()

@@ -43,7 +43,8 @@ def test_shares_roles_and_easy_status():
     assert [r["n_correct"] for r in rows] == [4, 2, 0] and rows[0]["correct_frac"] == pytest.approx(0.8)
     assert roles(rows) == {0: "easy", 1: "common", 2: "wrong"}  # 2/8 = 0.25 is not below 0.25
     assert {r["status"] for r in rows} == {"easy"}
-    assert roles(problem_paths("p", labels, ok, PathTableConfig(rare_threshold=0.3))) == {0: "easy", 1: "rare", 2: "wrong"}
+    rows = problem_paths("p", labels, ok, PathTableConfig(rare_threshold=0.3))
+    assert roles(rows) == {0: "easy", 1: "rare", 2: "wrong"}
     for r in rows:
         assert r["share_lo"] <= r["share"] <= r["share_hi"]
 
@@ -121,7 +122,8 @@ def test_question_of_strips_the_template():
     from harness.data import Problem
     from harness.data.prompts import user_message
 
-    p = Problem(id="x", question="Tom has 3 bags of 4 apples. How many apples?", answer="12", solution="", benchmark="gsm8k")
+    p = Problem(id="x", question="Tom has 3 bags of 4 apples. How many apples?", answer="12", solution="",
+                benchmark="gsm8k")
     chat = "<|im_start|>system\nYou are SmolLM 2.<|im_end|>\n<|im_start|>user\n" + user_message(p, "chat") + \
         "<|im_end|>\n<|im_start|>assistant\n"
     assert question_of(chat) == p.question
@@ -167,7 +169,8 @@ def test_tmc_paths_command(tmp_path, monkeypatch, capsys):
     from harness.paths import table
 
     monkeypatch.setattr(table, "default_cluster_fn", lambda: by_numbers)
-    monkeypatch.setattr(table, "default_describe_fn", lambda: (lambda q, c: f"nums {sorted(set(re.findall(r'[0-9]+', c)))}"))
+    monkeypatch.setattr(table, "default_describe_fn",
+                        lambda: (lambda q, c: f"nums {sorted(set(re.findall(r'[0-9]+', c)))}"))
     run = tmp_path / "run"
     _store(run, _df())
     assert main(["paths", str(run), "--out", str(tmp_path / "out")]) == 0

@@ -172,7 +172,8 @@ def mass_rows(label: str, steps: dict) -> list[str]:
     return out
 
 
-HEADER = ("| run | step | problems | easy | common | rare | wrong | new correct | new wrong | correct paths / problem | "
+HEADER = ("| run | step | problems | easy | common | rare | wrong | new correct | new wrong | "
+          "correct paths / problem | "
           "rare paths seen | unseen bound | hard problems | hard pass@1 base -> step | hard pass@n base -> step |")
 
 

@@ -331,7 +331,8 @@ def read_step(run_dir: str | Path, step: int | None = None):
     if not run_dir.exists():
         raise StoreError(f"{run_dir}: no such folder; expected a run dir written by `tmc sample`")
     if not (run_dir / "samples").is_dir():
-        raise StoreError(f"{run_dir}: not a sample run (no samples/ folder); expected a run dir written by `tmc sample`")
+        raise StoreError(f"{run_dir}: not a sample run (no samples/ folder); "
+                         "expected a run dir written by `tmc sample`")
     store = SampleStore(run_dir)
     df = store.read()
     if df.empty:

@@ -239,7 +239,8 @@ def add_path_mass(results: dict, eval_dir: Path, base_run, args, cluster_fn, out
     hard = masses[0]["hard"]["problems"]
     return {"paths": {"config": {"rare_threshold": cfg.rare_threshold, "correct_rule": cfg.correct_rule,
                                  "ci": cfg.ci, "unseen_alpha": 0.05},
-                      "clustering": f"{getattr(cluster_fn, '__module__', '?')}.{getattr(cluster_fn, '__qualname__', '?')}",
+                      "clustering": f"{getattr(cluster_fn, '__module__', '?')}."
+                                    f"{getattr(cluster_fn, '__qualname__', '?')}",
                       "hard_problems": hard}}
 
 
