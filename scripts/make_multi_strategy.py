@@ -134,17 +134,32 @@ def pooled(rng: random.Random) -> tuple[tuple, str, list[dict]]:
                              strategy("pooled", [f"{a} + {b}", f"{a + b} * {k}"])]
 
 
+def distinguishable(question: str, strategies: list[dict]) -> bool:
+    """True when every strategy derives an intermediate value that is neither stated in the question nor written by
+    any other strategy (any of its step values, the final one included)."""
+    import re
+
+    given = set(re.findall(r"\d+", question))
+    for i, s in enumerate(strategies):
+        own = {v for _, v in s["steps"][:-1]} - given
+        others = {v for j, t in enumerate(strategies) if j != i for _, v in t["steps"]}
+        if not own - others:
+            return False
+    return True
+
+
 FAMILIES = {"grouped": grouped, "pages": pages, "unit": unit, "change": change, "pooled": pooled}
 
 
 def problem(rng: random.Random) -> tuple[tuple, dict]:
-    """One problem of a family drawn uniformly; returns (identity key, record). Numbers for which two strategies
-    would derive the same intermediate values (e.g. a unit price equal to the scale factor) are redrawn."""
+    """One problem of a family drawn uniformly; returns (identity key, record). Numbers for which the strategies
+    cannot be told apart by the quantities they derive are redrawn: every strategy must derive an intermediate value
+    that the question does not state and that no other strategy writes (e.g. a unit price equal to the scale
+    factor, or "20 pages, 5 a day for 3 days", where day by day writes 15 = 5 * 3, are redrawn)."""
     family = rng.choice(sorted(FAMILIES))
     while True:
         key, question, strategies = FAMILIES[family](rng)
-        inter = [frozenset(v for _, v in s["steps"][:-1]) for s in strategies]
-        if len(set(inter)) == len(inter):
+        if distinguishable(question, strategies):
             break
     return (family, *key), {"question": question, "answer": strategies[0]["solution"], "family": family,
                             "strategies": strategies}

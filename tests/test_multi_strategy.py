@@ -104,3 +104,50 @@ def test_step_operands_come_from_the_question_or_earlier_steps():
                 # the scale factor's and the per-person totals' operands come from the question or earlier steps
                 assert used <= known, (raw["question"], s["name"], expr)
                 known.add(value)
+
+
+def test_each_strategy_is_recognised_from_its_own_solution():
+    """Every strategy derives a value the question does not state and no other strategy writes, so the calibration's
+    value-matching clustering (scripts/multi_strategy_calibration.py) names each gold solution's strategy; the
+    generator's filter refuses a problem where one strategy's values are all written by the other."""
+    cal = load_script("multi_strategy_calibration")
+    s = _script()
+    for raw in map(json.loads, (ROOT / "data" / "multi_strategy" / "test.jsonl").read_text().splitlines()):
+        assert s.distinguishable(raw["question"], raw["strategies"])
+        for st in raw["strategies"]:
+            assert cal.strategy_match(raw["question"], st["solution"], raw["strategies"]) == st["name"]
+    q = "A book has 20 pages. Zoe reads 5 pages every day for 3 days. How many pages are left to read?"
+    ambiguous = [s.strategy("total_read", ["5 * 3", "20 - 15"]), s.strategy("day_by_day", ["20 - 5", "15 - 5", "10 - 5"])]
+    assert not s.distinguishable(q, ambiguous)
+    assert cal.strategy_match(q, "20 - 5 = 15, 15 - 5 = 10, 10 - 5 = 5", ambiguous) == "ambiguous"
+    assert cal.strategy_match(q, "I do not know", ambiguous) == "other"
+
+
+def test_calibration_summary_on_a_store(tmp_path):
+    import pandas as pd
+
+    from harness.store import SampleStore
+
+    cal = load_script("multi_strategy_calibration")
+    raws = [json.loads(x) for x in (ROOT / "data" / "multi_strategy" / "test.jsonl").read_text().splitlines()[:2]]
+    rows = []
+    for i, raw in enumerate(raws):
+        a, b = raw["strategies"][:2]
+        gold = a["steps"][-1][1]
+        texts = [a["solution"]] * 3 + [b["solution"]] + ["#### 0"] * (4 if i == 0 else 0) + \
+            ([a["solution"]] * 4 if i == 1 else [])
+        rows += [{"problem_id": f"gsm8k/test/{i}", "sample_idx": j, "step": 0,
+                  "prompt": "Solve the following math problem step by step. Write the final answer as a number on the "
+                            'last line in the form "#### N".\n\n' + raw["question"],
+                  "completion": t, "correct": t.endswith(f"#### {gold}")} for j, t in enumerate(texts)]
+    SampleStore.open(tmp_path / "run", {}, "h").write_batch(pd.DataFrame(rows).to_dict("records"))
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in raws))
+    assert cal.main([str(tmp_path / "run"), "--data", str(data), "--out", str(tmp_path / "out")]) == 0
+    res = json.loads((tmp_path / "out" / "calibration.json").read_text())
+    assert res["mixed_groups"] == 1 and res["all_correct_groups"] == 1 and res["pass_at_1"] == 12 / 16
+    assert res["problems_solved_by_2plus_named_strategies"] == 2
+    p0 = res["per_problem"]["gsm8k/test/0"]
+    assert p0["strategies"] == {raws[0]["strategies"][0]["name"]: 3, raws[0]["strategies"][1]["name"]: 1, "other": 4}
+    summary = json.loads((tmp_path / "out" / "paths" / "paths_summary.json").read_text())
+    assert summary["per_problem"]["gsm8k/test/0"]["n_paths"] == 3 and summary["hard_problems"] == []
