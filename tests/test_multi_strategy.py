@@ -117,7 +117,8 @@ def test_each_strategy_is_recognised_from_its_own_solution():
         for st in raw["strategies"]:
             assert cal.strategy_match(raw["question"], st["solution"], raw["strategies"]) == st["name"]
     q = "A book has 20 pages. Zoe reads 5 pages every day for 3 days. How many pages are left to read?"
-    ambiguous = [s.strategy("total_read", ["5 * 3", "20 - 15"]), s.strategy("day_by_day", ["20 - 5", "15 - 5", "10 - 5"])]
+    ambiguous = [s.strategy("total_read", ["5 * 3", "20 - 15"]),
+                 s.strategy("day_by_day", ["20 - 5", "15 - 5", "10 - 5"])]
     assert not s.distinguishable(q, ambiguous)
     assert cal.strategy_match(q, "20 - 5 = 15, 15 - 5 = 10, 10 - 5 = 5", ambiguous) == "ambiguous"
     assert cal.strategy_match(q, "I do not know", ambiguous) == "other"
