@@ -197,7 +197,8 @@ def path_mass_table(reports: list[dict], labels: list[str]) -> str:
 
 
 def plot_path_mass(steps: dict, path: str | Path, title: str = "") -> Path:
-    """Stacked path mass (the six categories, mean over problems) against training step, the base at step 0."""
+    """Stacked path mass (the six categories, mean over problems) against training step, the base at step 0; left
+    over all problems, right over the problems the base solves by a correct path (``mass_base_solved``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -205,17 +206,21 @@ def plot_path_mass(steps: dict, path: str | Path, title: str = "") -> Path:
 
     xs = sorted((int(s) for s in steps if steps[s]), key=int)
     key = {int(s): s for s in steps}
-    ys = [[steps[key[x]]["mass"][c] for x in xs] for c in CATEGORIES]
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    ax.stackplot(xs, ys, labels=[c.replace("_", " ") for c in CATEGORIES], colors=[COLORS[c] for c in CATEGORIES],
-                 alpha=0.9)
-    if len(xs) == 1:
-        ax.set_xlim(xs[0] - 0.5, xs[0] + 0.5)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("training step (0 = base)")
-    ax.set_ylabel("mass on the base's paths (mean over problems)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, field, sub in ((axes[0], "mass", "all problems"), (axes[1], "mass_base_solved", "problems the base solves")):
+        ys = [[steps[key[x]][field][c] or 0.0 for x in xs] for c in CATEGORIES]
+        handles = ax.stackplot(xs, ys, labels=[c.replace("_", " ") for c in CATEGORIES],
+                               colors=[COLORS[c] for c in CATEGORIES], alpha=0.9)
+        if len(xs) == 1:
+            ax.set_xlim(xs[0] - 0.5, xs[0] + 0.5)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("training step (0 = base)")
+        n = steps[key[xs[0]]]["n_problems" if field == "mass" else "n_base_solved"] if xs else 0
+        ax.set_title(f"{sub} ({n})", fontsize=9)
+    axes[0].set_ylabel("mass on the base's paths (mean over problems)")
+    axes[1].legend(handles[::-1], [c.replace("_", " ") for c in CATEGORIES][::-1], fontsize=7, loc="center left",
+                   bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)

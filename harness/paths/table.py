@@ -126,8 +126,11 @@ def path_is_correct(n_correct: int, count: int, rule: str) -> bool:
 # ---------------------------------------------------------------------------------------------------- clustering
 def default_cluster_fn() -> ClusterFn:
     """:func:`harness.paths.cluster_paths`, imported when first needed (the clustering lives in the package core)."""
-    from harness.paths import cluster_paths
-
+    try:
+        from harness.paths import cluster_paths
+    except ImportError as e:
+        raise ImportError(f"harness.paths.cluster_paths (the path clustering of the package core) cannot be imported "
+                          f"({e}); pass cluster_fn= to use another clustering") from e
     return cluster_paths
 
 
