@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                           correct_rule=args.correct_rule)
     try:
         summary = write_path_table(args.run, out=args.out, step=args.step, cfg=cfg)
-    except StoreError as e:
+    except (StoreError, ImportError) as e:
         print(f"tmc paths: {e}", file=sys.stderr)
         return 2
     from pathlib import Path
