@@ -19,8 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("harness.eval_cli", "pass@k / maj@k tables, CIs and plots for one or more sample runs"),
     "train": ("harness.train.cli", "RLVR post-training with LoRA on TRL (grpo, grpo_kl, reinforce, raft, ppo, rl_rej)"),
     "eval-checkpoints": ("harness.train.eval_checkpoints", "sample every saved checkpoint of a training run and plot "
-                                                           "pass@k vs step"),
+                                                           "pass@k and path mass vs step"),
     "analyze": ("harness.analyze.cli", "analysis tools over finished runs: compare_steps, seed_table, cot_forms, ..."),
+    "paths": ("harness.paths.cli", "the path table of a sample run: reasoning paths per problem, base shares, "
+                                   "easy/rare/hard"),
     "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the "
                                    "exact theory"),
 }

@@ -15,10 +15,20 @@ two figures:
 * ``passk_vs_step.png``: pass@k against training step for k = 1, 2, 4, ..., n, base values as dotted lines
   (the Yue et al. picture: RLVR raises pass@1 while large-k pass@k falls to or below the base).
 
+**Path mass** (:mod:`harness.paths.mass`, the reported measure of squeezing): per step, the share of the step's
+samples on the base model's easy path, its rare correct paths, its other correct and wrong paths, and on paths the
+base never produced; distinct correct paths per problem; the base's rare correct paths seen again (an unseen one
+with its 95% upper mass bound 1 - 0.05^(1/n)); pass@k on the base's hard problems (solved only by rare paths). Kept
+per step as ``path_mass`` in ``checkpoints_metrics.json``, printed as a third table and drawn as
+``path_mass_vs_step.png`` (stacked). It needs the completion texts and a base (step 0 in ``<run>/eval`` or
+``--base-run``); without them it is skipped and the report says why (``paths_skipped``). The surface "CoT forms" of
+``scripts/cot_forms.py`` are only a secondary diagnostic.
+
 ``tmc eval-checkpoints --table RUN [RUN ...]`` samples nothing: it reads the runs' ``checkpoints_metrics.json``
 (or takes ``checkpoints_metrics.json`` files themselves, such as the ones committed under ``docs/``) and prints
 one Markdown table of pass@k (95% CI) against step for every method, with the base model (step 0, from whichever
-run sampled it) as the first row (:func:`steps_table`). Two runs of one method are labelled by their run folder.
+run sampled it) as the first row (:func:`steps_table`), then the path-mass table across the runs that hold it
+(:func:`harness.paths.mass.path_mass_table`). Two runs of one method are labelled by their run folder.
 That table compares nothing (each cell is one step's own CI); to compare two steps or runs, pair them over the
 problems with ``tmc analyze compare_steps`` (bootstrap CI and exact p). The lost/gained-vs-base columns of the second
 table carry the exact sign test of lost against gained problems, Holm-corrected over the steps.
@@ -70,6 +80,9 @@ def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
                         "sampling it: restricted to this evaluation's problems, and its decoding (benchmark, split, "
                         "template, temperature, top_p, max_new_tokens, seed) must equal this evaluation's")
     p.add_argument("--out", default=None, help="output folder for metrics/figures (default <run>/eval_report)")
+    p.add_argument("--rare-threshold", type=float, default=0.25,
+                   help="path mass: a correct base path with base share below this is rare (default 0.25)")
+    p.add_argument("--no-paths", action="store_true", help="skip path mass (it clusters every step's completions)")
     p.add_argument("--table", nargs="*", metavar="RUN", default=None,
                    help="sample nothing: print the pass@k-vs-steps Markdown table of these runs (and `run`); each "
                         "RUN is a training run folder or a checkpoints_metrics.json (e.g. one committed to docs/)")
@@ -132,13 +145,15 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
     return evaluate_run(base_run, step=0, problem_ids=ids)
 
 
-def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = None) -> dict:
+def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = None,
+                         cluster_fn: Callable | None = None) -> dict:
     """Sample base + checkpoints into ``<run>/eval`` and evaluate each step; returns the metrics dict.
 
     ``--steps`` limits what is SAMPLED, not what is reported: the report (and ``checkpoints_metrics.json``) covers
     every step held in ``<run>/eval``, so a later call that samples only new checkpoints keeps the earlier steps,
     and a step whose checkpoint folder is gone (e.g. sampled on another machine) is evaluated from the store.
     Step 0 is reported from ``--base-run`` when given, else from the store when it holds step 0.
+    ``cluster_fn`` (default :func:`harness.paths.cluster_paths`) groups completions into paths for the path mass.
     """
     from harness.evaluate import evaluate_run
 
@@ -190,9 +205,48 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     out = Path(args.out) if args.out else run_dir / "eval_report"
     out.mkdir(parents=True, exist_ok=True)
     report = {"run": str(run_dir), "method": meta.get("method"), "eval_dir": str(eval_dir), "steps": results}
+    title = f"{meta.get('method')} — {run_dir.name}"
+    if getattr(args, "no_paths", False):
+        report["paths_skipped"] = "--no-paths"
+    else:
+        report.update(add_path_mass(results, eval_dir, base_run, args, cluster_fn, out, title))
     (out / "checkpoints_metrics.json").write_text(json.dumps(report, indent=2))
-    plot(results, out, title=f"{meta.get('method')} — {run_dir.name}")
+    plot(results, out, title=title)
     return report
+
+
+def add_path_mass(results: dict, eval_dir: Path, base_run, args, cluster_fn, out: Path, title: str) -> dict:
+    """Put ``path_mass`` (:func:`harness.paths.mass.path_mass`) into every step of ``results`` and draw
+    ``path_mass_vs_step.png``; returns the report's top-level ``paths`` entry, or ``paths_skipped`` with the reason
+    (no base samples, or no completion texts in the store)."""
+    from harness.paths.mass import checkpoint_path_mass, plot_path_mass
+    from harness.paths.table import PathTableConfig, default_cluster_fn
+    from harness.store import SampleStore
+
+    if not (eval_dir / "samples").is_dir():
+        return {"paths_skipped": f"{eval_dir}: no samples"}
+    frames = {s: SampleStore(eval_dir).read(step=s) for s in results if s != 0 or base_run is None}
+    if 0 not in results:
+        return {"paths_skipped": "no base (step 0) samples: path mass is measured against the base's paths"}
+    if base_run is not None:
+        ids = set().union(*(set(map(str, f["problem_id"])) for f in frames.values())) if frames else set()
+        base = SampleStore(base_run).read(step=0)
+        frames[0] = base[base["problem_id"].astype(str).isin(ids)].reset_index(drop=True)
+    missing = [s for s, f in frames.items() if "completion" not in f.columns or f["completion"].isna().all()]
+    if missing:
+        return {"paths_skipped": f"no completion texts at steps {sorted(missing)}"}
+    cfg = PathTableConfig(rare_threshold=getattr(args, "rare_threshold", 0.25))
+    cluster_fn = cluster_fn or default_cluster_fn()
+    masses = checkpoint_path_mass(frames[0], frames, cluster_fn=cluster_fn, cfg=cfg)
+    for s, pm in masses.items():
+        results[s]["path_mass"] = pm
+    plot_path_mass(masses, out / "path_mass_vs_step.png", title=f"path mass — {title}")
+    hard = masses[0]["hard"]["problems"]
+    return {"paths": {"config": {"rare_threshold": cfg.rare_threshold, "correct_rule": cfg.correct_rule,
+                                 "ci": cfg.ci, "unseen_alpha": 0.05},
+                      "clustering": f"{getattr(cluster_fn, '__module__', '?')}."
+                                    f"{getattr(cluster_fn, '__qualname__', '?')}",
+                      "hard_problems": hard}}
 
 
 def solved_set_change(base_solved: list[str], solved: list[str]) -> dict:
@@ -324,6 +378,11 @@ def run(args) -> int:
                                   "or their checkpoints_metrics.json")
             reports.append(json.loads(f.read_text()))
         print(steps_table(reports))
+        if any(v.get("path_mass") for r in reports for v in r.get("steps", {}).values()):
+            from harness.paths.mass import path_mass_table
+
+            print()
+            print(path_mass_table(reports, report_labels(reports)))
         return 0
     apply_threads(args.threads)
     report = evaluate_checkpoints(args.run, args)
@@ -335,5 +394,11 @@ def run(args) -> int:
         pk = report["steps"][s]["pass_at_k"]
         print(f"{('base' if s == 0 else s)!s:5} " + "  ".join(f"{pk[str(k)]['mean']:.4f}   " for k in ks))
     print(shape_table(report["steps"]))
+    if any(v.get("path_mass") for v in report["steps"].values()):
+        from harness.paths.mass import mass_table
+
+        print(mass_table({s: v.get("path_mass") for s, v in report["steps"].items()}, label=str(report["method"])))
+    else:
+        print(f"path mass skipped: {report.get('paths_skipped')}")
     print(f"metrics and figures: {Path(args.out) if args.out else Path(args.run) / 'eval_report'}")
     return 0
