@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("harness.train.cli", "RLVR post-training with LoRA on TRL (grpo, grpo_kl, reinforce, raft, ppo, rl_rej)"),
     "eval-checkpoints": ("harness.train.eval_checkpoints", "sample every saved checkpoint of a training run and plot pass@k vs step"),
     "passk-extrapolate": ("harness.metrics.betabinom_cli", "pass@K for K >> n: beta-binomial fit of per-problem counts, validated on held-out samples"),
+    "theory-fit": ("harness.theory_fit.cli", "fit a tmc_theory TMC per problem to sampled reasoning paths; predict each RLVR method on it"),
     "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the exact theory"),
 }
 

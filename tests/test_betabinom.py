@@ -16,7 +16,7 @@ from harness.metrics.betabinom import count_loglik, expected_pass_at_k, fit, sub
 def test_prediction_equals_monte_carlo(a, b, s):
     rng = np.random.default_rng(0)
     p = s * rng.beta(a, b, 400_000)
-    for k in (1, 7, 64, 1000, 10_000):
+    for k in (1, 7, 64, 1000, 10_000, 50_000):
         mc = 1 - (1 - p) ** k
         se = mc.std() / np.sqrt(len(p))
         assert expected_pass_at_k(a, b, k, s)[0] == pytest.approx(mc.mean(), abs=5 * se + 1e-6)
@@ -28,6 +28,9 @@ def test_scaled_formulas_reduce_to_the_beta_binomial_at_s_one():
     from scipy import special
 
     assert np.allclose(1 - special.hyp2f1(-ks, a, a + b, 1.0), expected_pass_at_k(a, b, ks, 1.0), atol=1e-10)
+    # the quadrature of eq. (3) agrees with the hypergeometric polynomial where scipy evaluates it, and near s = 1
+    assert np.allclose(expected_pass_at_k(a, b, ks, 0.4), 1 - special.hyp2f1(-ks, a, a + b, 0.4), atol=1e-8)
+    assert np.allclose(expected_pass_at_k(a, b, ks, 1 - 1e-9), expected_pass_at_k(a, b, ks, 1.0), atol=1e-6)
     n, c = np.full(9, 8), np.arange(9)
     assert np.allclose(count_loglik(n, c, a, b, 1.0), stats.betabinom.logpmf(c, 8, a, b), atol=1e-10)
     assert np.allclose(count_loglik(n, c, a, b, 1 - 1e-12), stats.betabinom.logpmf(c, 8, a, b), atol=1e-8)

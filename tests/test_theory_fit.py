@@ -138,3 +138,21 @@ def test_json_round_trip_and_step_keys():
     assert keys_from_cluster_ids([2, 0]) == [["cluster:2"], ["cluster:0"]]
     with pytest.raises(ValueError, match="row 0: missing field 'correct'"):
         StepPaths.from_records([{"problem_id": 1, "steps": []}])
+
+
+def test_cli_fits_and_predicts_from_jsonl(tmp_path):
+    from harness.theory_fit.cli import build_parser, run
+
+    rng = np.random.default_rng(9)
+    rows = [{"problem_id": f"q{q}", "steps": s, "correct": c} for q in range(3) for s, c in sample_tree(16, rng)]
+    path = tmp_path / "steps.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    args = build_parser().parse_args([str(path), "--out", str(tmp_path / "o"), "--methods", "grpo", "rl_rej",
+                                      "--steps", "10", "--eval-every", "5"])
+    assert run(args) == 0
+    fit = json.loads((tmp_path / "o" / "fit.json").read_text())
+    assert [r["n"] for r in fit["problems"]] == [16, 16, 16]
+    pred = json.loads((tmp_path / "o" / "predict.json").read_text())["methods"]
+    assert pred["grpo"]["mean"][-1]["correct"] > pred["grpo"]["mean"][0]["correct"]
+    tree = ProblemTree.from_json(json.loads((tmp_path / "o" / "trees" / "q0.json").read_text()))
+    assert tree.n == 16

@@ -17,7 +17,8 @@ are ``Binomial(n_i, p_i)``. Two choices of ``D``:
       E[1 - (1 - sX)^K] = 1 - 2F1(-K, a; a + b; s)                                                    (3)
 
   (``2F1`` with a negative-integer first argument is a finite polynomial; at ``s = 1`` Chu-Vandermonde turns (2)-(3)
-  into the ``beta`` formulas, which the tests check).
+  into the ``beta`` formulas, which the tests check). (3) is computed as the Beta integral by quadrature, (2) with
+  scipy's ``hyp2f1`` (small ``n``).
 
 Fit: maximum likelihood over all problems' counts (problems with the same ``(n, c)`` are grouped), parameters on an
 unconstrained scale (``log a``, ``log b``, ``logit s``), Nelder-Mead then L-BFGS-B polish from a method-of-moments start.
@@ -70,7 +71,13 @@ def expected_pass_at_k(a: float, b: float, ks: Sequence[int] | int, s: float = 1
         raise ValueError(f"need a > 0, b > 0 and 0 < s <= 1, got a={a}, b={b}, s={s}")
     if s == 1.0:
         return 1.0 - np.exp(special.betaln(a, b + k) - special.betaln(a, b))
-    return 1.0 - special.hyp2f1(-k, a, a + b, s)
+    # eq. (3) evaluated as the integral it is, int (1 - s x)^K x^(a-1) (1-x)^(b-1) dx / B(a, b), by QUADPACK's
+    # algebraic-weight rule (exact endpoint singularities); scipy's hyp2f1(-K, ...) returns nan beyond K ~ 10^4
+    from scipy import integrate
+
+    norm = np.exp(special.betaln(a, b))
+    return np.array([1.0 - integrate.quad(lambda x, kk=kk: np.exp(kk * np.log1p(-s * x)), 0.0, 1.0, weight="alg",
+                                          wvar=(a - 1.0, b - 1.0), limit=200)[0] / norm for kk in k])
 
 
 def count_loglik(n: np.ndarray, c: np.ndarray, a: float, b: float, s: float = 1.0) -> np.ndarray:
