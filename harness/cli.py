@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval-checkpoints": ("harness.train.eval_checkpoints", "sample every saved checkpoint of a training run and plot pass@k vs step"),
     "passk-extrapolate": ("harness.metrics.betabinom_cli", "pass@K for K >> n: beta-binomial fit of per-problem counts, validated on held-out samples"),
     "theory-fit": ("harness.theory_fit.cli", "fit a tmc_theory TMC per problem to sampled reasoning paths; predict each RLVR method on it"),
+    "report": ("harness.report", "one self-contained HTML + Markdown report of TMC-LM runs, checkpoint evals and sample runs"),
     "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the exact theory"),
 }
 
