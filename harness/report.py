@@ -61,7 +61,10 @@ def checkpoints_section(path: Path, out: Path, idx: int) -> tuple[str, list[tupl
     from harness.metrics.betabinom import fit
 
     d = json.loads(path.read_text())
-    steps = sorted(d["steps"], key=int)
+    steps = sorted((s for s, v in d["steps"].items() if "per_problem" in v), key=int)
+    skipped = sorted((s for s, v in d["steps"].items() if "per_problem" not in v), key=int)
+    if not steps:
+        raise ValueError(f"{path}: no step has per-problem counts (per_problem); re-run `tmc eval-checkpoints`")
     curves, fits = {}, {}
     for s in steps:
         n, c = _counts(d["steps"][s]["per_problem"])
@@ -83,7 +86,8 @@ def checkpoints_section(path: Path, out: Path, idx: int) -> tuple[str, list[tupl
             pred = crossover(pb.tolist(), fits[s].pass_at_k(allk).tolist(), allk)
             lines.append(f"| {s} | {cv['mean'][0]:.3f} | {cv['mean'][-1]:.3f} | {meas or 'none'} | {pred or 'none'} |")
         else:
-            lines.append(f"| {s} (base) | {cv['mean'][0]:.3f} | {cv['mean'][-1]:.3f} | - | - |")
+            tag = "base" if s == "0" else "reference: first step with counts, not the base"
+            lines.append(f"| {s} ({tag}) | {cv['mean'][0]:.3f} | {cv['mean'][-1]:.3f} | - | - |")
     ax.set_xscale("log")
     ax.set_xlabel("k")
     ax.set_ylabel("pass@k (unbiased, 95% CI over problems)")
@@ -96,7 +100,8 @@ def checkpoints_section(path: Path, out: Path, idx: int) -> tuple[str, list[tupl
     md = (f"## Checkpoints: {d.get('run', path)} ({d.get('method', '?')})\n\nSource: `{path}`. Measured: unbiased "
           f"pass@k from each checkpoint's samples with 95% bootstrap CIs over problems. Predicted: the crossover K "
           f"beyond n from beta-binomial fits (harness/metrics/betabinom.py) of the base and the checkpoint.\n\n"
-          + "\n".join(lines) + "\n")
+          + "\n".join(lines) + "\n"
+          + (f"\nSteps without per-problem counts in the file (left out): {', '.join(skipped)}.\n" if skipped else ""))
     return md, [(png.name, "pass@k vs k per checkpoint (Yue et al. style); measured, 95% CIs")]
 
 
