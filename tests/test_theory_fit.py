@@ -135,6 +135,7 @@ def test_json_round_trip_and_step_keys():
     sp = StepPaths.from_records([{"problem_id": 1, "steps": ["a"], "correct": True},
                                  {"problem_id": 1, "completion": "x 1\ny", "correct": False}])
     assert sp.problems["1"] == [(["a"], True), (["x #", "y"], False)]
+    assert text_step_keys("Add 3 to 4. Then stop", words=2) == ["add #", "then stop"]
     assert keys_from_cluster_ids([2, 0]) == [["cluster:2"], ["cluster:0"]]
     with pytest.raises(ValueError, match="row 0: missing field 'correct'"):
         StepPaths.from_records([{"problem_id": 1, "steps": []}])

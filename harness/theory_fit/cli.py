@@ -26,6 +26,8 @@ def build_parser(prog: str = "tmc theory-fit") -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--max-depth", type=int, default=3, help="steps per path kept in the tree (default 3)")
     p.add_argument("--alpha", type=float, default=0.5, help="pseudo-count of the unseen branch per node (default 0.5)")
+    p.add_argument("--key-words", type=int, default=None,
+                   help="text completions: keep only each step's first N words as its key (coarser tree)")
     p.add_argument("--methods", nargs="+", default=list(FINETUNE_KEYS), choices=list(FINETUNE_KEYS))
     p.add_argument("--steps", type=int, default=50, help="theory steps per problem (default 50)")
     p.add_argument("--lr", type=float, default=0.5, help="theory lr, SGD on logits (default 0.5)")
@@ -60,7 +62,11 @@ def run(args) -> int:
     from .steps import StepPaths
     from .tree import fit_problem_tree, tree_metrics
 
-    sp = StepPaths.load(args.samples)
+    from functools import partial
+
+    from .steps import text_step_keys
+
+    sp = StepPaths.load(args.samples, partial(text_step_keys, words=args.key_words))
     out = Path(args.out)
     (out / "trees").mkdir(parents=True, exist_ok=True)
     trees, fit_rows = [], []

@@ -23,10 +23,13 @@ _NUM = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
 _SPLIT = re.compile(r"\n+|(?<=[.!?])\s+(?=[A-Z])")
 
 
-def text_step_keys(text: str, max_steps: int | None = None) -> list[str]:
-    """Default step keys of one completion: non-empty lines / sentences, lower-cased, numbers -> ``#``."""
+def text_step_keys(text: str, max_steps: int | None = None, words: int | None = None) -> list[str]:
+    """Default step keys of one completion: non-empty lines / sentences, lower-cased, numbers -> ``#``; with
+    ``words``, only each step's first ``words`` words (a coarser key, so more completions share a node)."""
     parts = [p.strip() for p in _SPLIT.split(text or "")]
     keys = [re.sub(r"\s+", " ", _NUM.sub("#", p.lower())) for p in parts if p]
+    if words:
+        keys = [" ".join(k.split()[:words]) for k in keys]
     return keys[:max_steps] if max_steps else keys
 
 
