@@ -157,3 +157,10 @@ def test_cli_fits_and_predicts_from_jsonl(tmp_path):
     assert pred["grpo"]["mean"][-1]["correct"] > pred["grpo"]["mean"][0]["correct"]
     tree = ProblemTree.from_json(json.loads((tmp_path / "o" / "trees" / "q0.json").read_text()))
     assert tree.n == 16
+
+
+def test_unsolved_problem_has_a_constant_prediction():
+    t = fit_problem_tree("z", [(["a", "b"], False), (["c"], False)], max_depth=2, alpha=0.5)
+    for method in ("ppo", "grpo"):
+        hist = predict_problem(t, PredictConfig(method=method, steps=10, eval_every=5))
+        assert [h["step"] for h in hist] == [0, 5, 10] and all(h["correct"] == 0.0 for h in hist)

@@ -11,6 +11,10 @@ GRPO-KL's closed-form ``expected`` tilt is never chosen because it needs the pap
 Time: tmc_theory takes one step per instance; in a run with ``P`` problems and ``B`` prompts per optimizer step a
 problem is drawn ``B / P`` times per step on average, so theory step ``t`` of one problem corresponds to run step
 ``t P / B``. Speeds differ anyway (Adam vs SGD on logits); compare by movement (:mod:`harness.tmclm.movement`).
+
+A problem whose fitted tree has no correct mass (``c = 0`` and an unseen-leaf correctness of 0) gets a constant
+trajectory: the theory's reweighting cannot create mass on paths that are not there. Known departure: PPO's
+``expected_textbook`` critic is tmc_theory's oracle V of the paper's ``R_out`` instance model, not the real reward.
 """
 
 from __future__ import annotations
@@ -72,6 +76,12 @@ def predict_problem(tree: ProblemTree, cfg: PredictConfig) -> list[dict]:
     def ev(step, p):
         m = tree_metrics(tree, p.kernels(), cfg.ks)
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in m.items()}
+
+    if tree_metrics(tree, tree.tmc.kernels)["correct"] <= 0.0:
+        # no correct path in the fitted tree: every method's reward is 0 everywhere, reweighting cannot create mass
+        # (and PPO's R_out-based critic would divide by a zero normaliser); the trajectory is constant
+        base = ev(0, pol)
+        return [{**base, "step": s} for s in range(0, cfg.steps + 1, cfg.eval_every)]
 
     _, hist = finetune(tree.tmc, tree.task, pol, single_instance(tree), finetune_config(cfg),
                        np.random.default_rng(0), eval_every=cfg.eval_every, eval_fn=ev)
