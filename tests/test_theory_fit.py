@@ -163,4 +163,4 @@ def test_unsolved_problem_has_a_constant_prediction():
     t = fit_problem_tree("z", [(["a", "b"], False), (["c"], False)], max_depth=2, alpha=0.5)
     for method in ("ppo", "grpo"):
         hist = predict_problem(t, PredictConfig(method=method, steps=10, eval_every=5))
-        assert [h["step"] for h in hist] == [0, 5, 10] and all(h["correct"] == 0.0 for h in hist)
+        assert [h["step"] for h in hist] == [0, 5, 10] and all(h["correct"] < 1e-200 for h in hist)
