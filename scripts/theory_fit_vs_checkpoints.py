@@ -67,7 +67,8 @@ def main(argv=None) -> int:
             rows.append({"run": d.get("run"), "method": method, "step": int(s), "measured_pass@1": m1,
                          f"measured_pass@{args.k}": mk, "ci": [float(b["lo"][1]), float(b["hi"][1])],
                          f"predicted_pass@{args.k}_at_equal_pass@1": pk})
-            lines.append(f"| {d.get('run')} | {method} | {s} | {m1:.3f} | {mk:.3f} [{b['lo'][1]:.3f}, {b['hi'][1]:.3f}] "
+            lines.append(f"| {d.get('run')} | {method} | {s} | {m1:.3f} | "
+                         f"{mk:.3f} [{b['lo'][1]:.3f}, {b['hi'][1]:.3f}] "
                          f"| {pk:.3f} |")
             xs.append(m1), ys.append(mk), lo.append(b["lo"][1]), hi.append(b["hi"][1])
         ax.errorbar(xs, ys, yerr=[np.array(ys) - lo, np.array(hi) - ys], fmt="o-", color=col, ms=4, capsize=2,
@@ -79,7 +80,8 @@ def main(argv=None) -> int:
     ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(out / "theory_fit_vs_checkpoints.png", dpi=110)
-    md = (f"| run | method | step | measured pass@1 | measured pass@{args.k} (95% CI) | predicted pass@{args.k} at equal "
+    md = (f"| run | method | step | measured pass@1 | measured pass@{args.k} (95% CI) | "
+          f"predicted pass@{args.k} at equal "
           f"pass@1 |\n|---|---|---|---|---|---|\n" + "\n".join(lines) + "\n")
     (out / "theory_fit_vs_checkpoints.md").write_text(md)
     (out / "theory_fit_vs_checkpoints.json").write_text(json.dumps(rows, indent=1))

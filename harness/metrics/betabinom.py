@@ -11,7 +11,8 @@ are ``Binomial(n_i, p_i)``. Two choices of ``D``:
       E[1 - (1 - p)^K] = 1 - B(a, b + K) / B(a, b)                                                    (1)
 
 * ``scaled_beta``: ``p = s X``, ``X ~ Beta(a, b)``, ``0 < s <= 1`` (the three-parameter "scaled Beta" of Schaeffer
-  et al.: no problem is solved with probability above ``s``). With ``X^c Beta(a, b) = Beta(a + c, b) B(a+c, b)/B(a, b)``,
+  et al.: no problem is solved with probability above ``s``). With
+  ``X^c Beta(a, b) = Beta(a + c, b) B(a+c, b)/B(a, b)``,
 
       P(c | n) = C(n, c) s^c B(a + c, b) / B(a, b) * 2F1(-(n - c), a + c; a + b + c; s)                   (2)
       E[1 - (1 - sX)^K] = 1 - 2F1(-K, a; a + b; s)                                                    (3)
@@ -21,7 +22,8 @@ are ``Binomial(n_i, p_i)``. Two choices of ``D``:
   scipy's ``hyp2f1`` (small ``n``).
 
 Fit: maximum likelihood over all problems' counts (problems with the same ``(n, c)`` are grouped), parameters on an
-unconstrained scale (``log a``, ``log b``, ``logit s``), Nelder-Mead then L-BFGS-B polish from a method-of-moments start.
+unconstrained scale (``log a``, ``log b``, ``logit s``), Nelder-Mead then L-BFGS-B polish from a method-of-moments
+start.
 Departure from the paper: Schaeffer et al. fit the distribution of the per-problem *estimates* ``c_i / n_i``
 (discretised); here the binomial sampling noise is part of the likelihood (the beta-binomial), which matters when
 ``n`` is as small as 8 and most counts are 0.
