@@ -267,7 +267,6 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
             f"{last['theory']['invalid']:.3f} (theory {comp['theory_variant']}, lr {comp['theory_lr']:.3g})")
 
     table = summary_table(tmc, comparisons, base["metrics"], k)
-    tasks = [t.name for t in tmc.tasks]
     if plots:
         t0 = time.perf_counter()
         plot_pretrain(tmc, base_probs, out / "pretrain_paths.png")
@@ -280,7 +279,8 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     except OSError:
         pass
     results = {
-        "config": to_dict(cfg), "tmc": {"name": tmc.name, "widths": tmc.widths, "tasks": [t.__dict__ for t in tmc.tasks],
+        "config": to_dict(cfg), "tmc": {"name": tmc.name, "widths": tmc.widths,
+                                        "tasks": [t.__dict__ for t in tmc.tasks],
                                         "kernels": [kk.tolist() for kk in tmc.kernels]},
         "torch_threads": cfg.threads, "timings": timings,
         "pretrain": pre, "base": {"metrics": base["metrics"], "kl_to_tmc": base["kl_to_tmc"],
@@ -291,7 +291,8 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     (out / "results.json").write_text(json.dumps(_jsonable(results), indent=1))
     (out / "table.md").write_text(table + "\n" + movement_tables(tmc, comparisons, k))
     say(table)
-    say(f"[tmclm] total {timings['total_s']:.1f} s wall, {timings['total_cpu_s']:.1f} s CPU; wrote {out / 'results.json'}")
+    say(f"[tmclm] total {timings['total_s']:.1f} s wall, {timings['total_cpu_s']:.1f} s CPU; "
+        f"wrote {out / 'results.json'}")
     return results
 
 

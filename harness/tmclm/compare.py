@@ -202,7 +202,8 @@ def movement_matched(tmc, pol0, instances, method: str, variant: str, lr: float,
 # plots
 # ----------------------------------------------------------------------------------------------------------
 def plot_path_mass(comparisons: dict[str, dict], task: str, path) -> None:
-    """Per-path mass vs step for the task's valid paths: transformer (solid) vs theory (dashed), one panel per method."""
+    """Per-path mass vs step for the task's valid paths: transformer (solid) vs theory (dashed), one panel per
+    method."""
     import matplotlib
 
     matplotlib.use("Agg")
