@@ -83,3 +83,21 @@ def test_movement_matching_undoes_a_distorted_clock(setting, method):
     # the matched theory step recovers the distorted clock (in units of the fitted lr's steps)
     last = comp["movement"]["by_metric"]["kl"][-1]
     assert last["reached"] and last["theory_step"] > 40 * 1.5
+
+
+def test_recompare_reproduces_the_committed_movement_rows(tmp_path):
+    """`tmc tmclm --recompare` on the committed paper run (REINFORCE only) gives back its stored comparison."""
+    import json
+    from pathlib import Path
+
+    from harness.tmclm.cli import recompare
+
+    src = json.loads((Path(__file__).resolve().parents[1] / "results/tmclm/paper/results.json").read_text())
+    src["posttrain"] = {"reinforce": src["posttrain"]["reinforce"]}
+    (tmp_path / "results.json").write_text(json.dumps(src))
+    res = recompare(tmp_path, plots=False, progress=None)
+    new = res["comparison"]["reinforce"]["movement"]["by_metric"]["l1"][-1]
+    old = src["comparison"]["reinforce"]["movement"]["by_metric"]["l1"][-1]
+    assert new["theory_step"] == pytest.approx(old["theory_step"], abs=1e-6)
+    assert new["TASK1"]["theory"]["easy"] == pytest.approx(old["TASK1"]["theory"]["easy"], abs=1e-9)
+    assert "equal movement (kl)" in (tmp_path / "table.md").read_text()
