@@ -23,6 +23,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("harness.analyze.cli", "analysis tools over finished runs: compare_steps, seed_table, cot_forms, ..."),
     "paths": ("harness.paths.cli", "the path table of a sample run: reasoning paths per problem, base shares, "
                                    "easy/rare/hard"),
+    "passk-extrapolate": ("harness.metrics.betabinom_cli", "pass@K for K >> n: beta-binomial fit of per-problem "
+                                                           "counts, validated on held-out samples"),
+    "theory-fit": ("harness.theory_fit.cli", "fit a tmc_theory TMC per problem to sampled reasoning paths; predict "
+                                             "each RLVR method on it"),
+    "report": ("harness.report", "one self-contained HTML + Markdown report of TMC-LM runs, checkpoint evals and "
+                                 "sample runs"),
     "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the "
                                    "exact theory"),
 }

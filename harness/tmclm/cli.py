@@ -35,6 +35,9 @@ def build_parser(prog: str = "tmc tmclm") -> argparse.ArgumentParser:
                    help="override a config field with a dotted key, e.g. --set posttrain.steps=20")
     p.add_argument("--no-plots", action="store_true", help="do not write PNG figures")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--recompare", metavar="RUN_DIR", default=None,
+                   help="only recompute the theory comparison (step- and movement-matched) of a finished run from "
+                        "RUN_DIR/results.json, no training; --set compare.*=... may change its settings")
     return p
 
 
@@ -126,6 +129,73 @@ def summary_table(tmc, comparisons: dict, base: dict, k: int) -> str:
     return "\n".join(lines)
 
 
+def write_comparison_plots(tmc, comparisons: dict, task: str, out: Path) -> None:
+    """The comparison figures: per-path mass, final coverage, cross-task forgetting, step-and-movement."""
+    from .compare import plot_coverage_bars, plot_forgetting, plot_path_mass
+    from .movement_report import plot_step_and_movement
+
+    if not comparisons:
+        return
+    tasks = [t.name for t in tmc.tasks]
+    plot_path_mass(comparisons, task, out / f"path_mass_{task}.png")
+    final = {m: c["trajectory"][-1] for m, c in comparisons.items()}
+    plot_coverage_bars(final, tasks, out / "coverage_final.png")
+    for t in tasks:
+        if t != task:
+            plot_forgetting(comparisons, t, out / f"forgetting_{t}.png")
+    for metric in ("l1", "kl"):
+        plot_step_and_movement(comparisons, task, out / f"step_and_movement_{metric}_{task}.png", metric)
+
+
+def movement_tables(tmc, comparisons: dict, k: int) -> str:
+    """Markdown: the final-step comparison at equal step and at equal movement, for both movement metrics."""
+    from .movement_report import movement_table
+
+    if not comparisons:
+        return ""
+    parts = []
+    for metric in ("l1", "kl"):
+        parts.append(f"\n### Final step: theory at equal step vs at equal movement ({metric})\n\n"
+                     + movement_table(tmc, comparisons, k, metric) + "\n")
+    return "".join(parts)
+
+
+def recompare(run_dir: str | Path, cfg_overrides: dict | None = None, plots: bool = True, progress=print) -> dict:
+    """Recompute the theory side (step- and movement-matched) of a finished run from its ``results.json`` (the
+    transformer's path distributions are stored there), without re-training; rewrites results.json, table.md and
+    the comparison plots. ``cfg_overrides`` may change ``compare.*`` fields."""
+    from tmc_core.config import apply_overrides, from_dict, to_dict
+    from tmc_theory.instances import draw_instances
+
+    from .compare import compare_method
+
+    run_dir = Path(run_dir)
+    results = json.loads((run_dir / "results.json").read_text())
+    cfg = from_dict(TmclmConfig, apply_overrides(results["config"], cfg_overrides or {}), str(run_dir))
+    tmc = build_tmc(cfg)
+    pc, k = cfg.posttrain, cfg.measure.k
+    instances = draw_instances(tmc, pc.task, pc.n_instances, np.random.default_rng(pc.seed + 1))
+    comparisons = {}
+    for m, post in results["posttrain"].items():
+        hist = [{"step": h["step"], "probs": {kk: np.asarray(v) for kk, v in h["probs"].items()}}
+                for h in post["history"]]
+        comparisons[m] = compare_method(tmc, m, hist, instances, pc, cfg.compare, k)
+        if progress:
+            progress(f"[tmclm] recompared {m}")
+    base = {kk: {t: v for t, v in d.items()} for kk, d in results["base"]["metrics"].items()}
+    table = summary_table(tmc, comparisons, base, k)
+    results["config"] = to_dict(cfg)
+    results["comparison"] = comparisons
+    results["table_md"] = table
+    (run_dir / "results.json").write_text(json.dumps(_jsonable(results), indent=1))
+    (run_dir / "table.md").write_text(table + "\n" + movement_tables(tmc, comparisons, k))
+    if plots:
+        write_comparison_plots(tmc, comparisons, pc.task, run_dir)
+    if progress:
+        progress((run_dir / "table.md").read_text())
+    return results
+
+
 def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progress=print) -> dict:
     """The whole study; returns the results dict (also written to ``out_dir/results.json``)."""
     import torch
@@ -133,7 +203,7 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     from tmc_core.config import to_dict
     from tmc_theory.instances import draw_instances
 
-    from .compare import compare_method, plot_coverage_bars, plot_forgetting, plot_path_mass
+    from .compare import compare_method
     from .inference import run_inference
     from .measure import measure_all, non_markov_kl
     from .posttrain import posttrain_method
@@ -197,17 +267,10 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
             f"{last['theory']['invalid']:.3f} (theory {comp['theory_variant']}, lr {comp['theory_lr']:.3g})")
 
     table = summary_table(tmc, comparisons, base["metrics"], k)
-    tasks = [t.name for t in tmc.tasks]
     if plots:
         t0 = time.perf_counter()
         plot_pretrain(tmc, base_probs, out / "pretrain_paths.png")
-        if comparisons:
-            plot_path_mass(comparisons, pc.task, out / f"path_mass_{pc.task}.png")
-            final = {m: c["trajectory"][-1] for m, c in comparisons.items()}
-            plot_coverage_bars(final, tasks, out / "coverage_final.png")
-            for t in tasks:
-                if t != pc.task:
-                    plot_forgetting(comparisons, t, out / f"forgetting_{t}.png")
+        write_comparison_plots(tmc, comparisons, pc.task, out)
         timings["plots_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_all
     timings["total_cpu_s"] = time.process_time() - cpu_all  # this process's CPU time (robust to other load)
@@ -216,9 +279,9 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
     except OSError:
         pass
     results = {
-        "config": to_dict(cfg),
-        "tmc": {"name": tmc.name, "widths": tmc.widths, "tasks": [t.__dict__ for t in tmc.tasks],
-                "kernels": [kk.tolist() for kk in tmc.kernels]},
+        "config": to_dict(cfg), "tmc": {"name": tmc.name, "widths": tmc.widths,
+                                        "tasks": [t.__dict__ for t in tmc.tasks],
+                                        "kernels": [kk.tolist() for kk in tmc.kernels]},
         "torch_threads": cfg.threads, "timings": timings,
         "pretrain": pre, "base": {"metrics": base["metrics"], "kl_to_tmc": base["kl_to_tmc"],
                                   "probs": {kk: v.tolist() for kk, v in base_probs.items()}},
@@ -226,10 +289,10 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
         "paths_order": tmc.enumerate_paths().tolist(),
     }
     (out / "results.json").write_text(json.dumps(_jsonable(results), indent=1))
-    (out / "table.md").write_text(table + "\n")
+    (out / "table.md").write_text(table + "\n" + movement_tables(tmc, comparisons, k))
     say(table)
-    say(f"[tmclm] total {timings['total_s']:.1f} s wall, {timings['total_cpu_s']:.1f} s CPU; wrote "
-        f"{out / 'results.json'}")
+    say(f"[tmclm] total {timings['total_s']:.1f} s wall, {timings['total_cpu_s']:.1f} s CPU; "
+        f"wrote {out / 'results.json'}")
     return results
 
 
@@ -237,6 +300,9 @@ def run(args) -> int:
     from tmc_core.config import parse_override
 
     overrides = dict(parse_override(s) for s in args.set)
+    if args.recompare:
+        recompare(args.recompare, overrides, plots=not args.no_plots, progress=None if args.quiet else print)
+        return 0
     if args.config:
         cfg = load_tmclm_config(args.config, overrides)
     else:

@@ -146,14 +146,64 @@ def compare_method(tmc, method: str, tf_history: list[dict], instances, pcfg, cc
                            "kl_theory_to_transformer": kl_divergence(q_th / max(q_th.sum(), 1e-300), q_tf)}
         rows.append(rec)
     return {"method": method, "theory_variant": variant, "theory_lr": lr, "lr_match": ccfg.lr_match,
-            "lr_match_target_l1": target, "lr_match_achieved_l1": achieved, "trajectory": rows}
+            "lr_match_target_l1": target, "lr_match_achieved_l1": achieved, "trajectory": rows,
+            "movement": movement_matched(tmc, pol0, instances, method, variant, lr, tf_history, pcfg, ccfg, k)}
+
+
+def dense_theory_run(tmc, policy, instances, method: str, variant: str, lr: float, pcfg, targets: dict[str, float],
+                     start_steps: int, max_steps: int) -> tuple[dict[str, list[np.ndarray]], int]:
+    """The theory's task distributions after EVERY step ``0..N``, with ``N`` doubled from ``start_steps`` until the
+    training task's movement reaches every metric's target (or ``N = max_steps``); ``({task: [q_0..q_N]}, N)``."""
+    from .movement import movements
+
+    n = max(1, start_steps)
+    while True:
+        n = min(n, max_steps)
+        h = theory_run(tmc, policy, instances, method, variant, lr, n, 1, pcfg)
+        seqs = {t.name: [np.asarray(r["probs"][t.name]) for r in h] for t in tmc.tasks}
+        done = all(movements(seqs[pcfg.task], m)[-1] >= tgt for m, tgt in targets.items())
+        if done or n >= max_steps:
+            return seqs, n
+        n *= 2
+
+
+def movement_matched(tmc, pol0, instances, method: str, variant: str, lr: float, tf_history: list[dict], pcfg, ccfg,
+                     k: int) -> dict:
+    """Theory at the SAME DISTANCE FROM ITS START as the transformer at each of its evaluations (module
+    :mod:`harness.tmclm.movement`): ``{"metric", "theory_steps_run", "by_metric": {l1|kl: [row per tf eval]}}``;
+    each row holds the transformer's step and movement, the theory's matched (fractional) step, whether it was
+    reached, and per task the theory's metrics and valid-path masses there."""
+    from .movement import METRICS, at_step, match_by_movement, movement
+
+    task = pcfg.task
+    q0_tf = np.asarray(tf_history[0]["probs"][task])
+    tf_moves = {m: [movement(np.asarray(h["probs"][task]), q0_tf, m) for h in tf_history] for m in METRICS}
+    spp = ccfg.theory_steps_per_step
+    steps_tf = tf_history[-1]["step"] * spp
+    seqs, n = dense_theory_run(tmc, pol0, instances, method, variant, lr, pcfg,
+                               {m: max(v) for m, v in tf_moves.items()}, 2 * steps_tf,
+                               max(steps_tf, int(ccfg.movement_max_steps_factor * steps_tf)))
+    by_metric = {}
+    for m in METRICS:
+        rows = []
+        for h, match in zip(tf_history, match_by_movement(tf_moves[m], seqs[task], m)):
+            rec = {"step": h["step"], "movement_transformer": match["target"],
+                   "movement_theory": match["theory_movement"], "theory_step": match["theory_step"] / spp,
+                   "reached": match["reached"]}
+            for t in tmc.tasks:
+                q = at_step(seqs[t.name], match["theory_step"])
+                rec[t.name] = {"theory": task_metrics(tmc, t, q, k), "paths_theory": valid_path_masses(tmc, t, q)}
+            rows.append(rec)
+        by_metric[m] = rows
+    return {"metric": ccfg.movement_metric, "theory_steps_run": n, "by_metric": by_metric}
 
 
 # ----------------------------------------------------------------------------------------------------------
 # plots
 # ----------------------------------------------------------------------------------------------------------
 def plot_path_mass(comparisons: dict[str, dict], task: str, path) -> None:
-    """Per-path mass vs step for the task's valid paths: transformer (solid) vs theory (dashed), a panel per method."""
+    """Per-path mass vs step for the task's valid paths: transformer (solid) vs theory (dashed), one panel per
+    method."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -123,6 +123,14 @@ class CompareConfig:
     theory_lr: float = field(default=0.05, metadata=doc("theory lr for lr_match='fixed' (paper: 0.05)"))
     theory_steps_per_step: int = field(default=1, metadata=doc(
         "theory expected-gradient steps per transformer optimizer step (time grid of the comparison)"))
+    movement_metric: Literal["l1", "kl"] = field(default="l1", metadata=doc(
+        "clock of the movement-matched comparison (harness/tmclm/movement.py): the theory is read where it has moved "
+        "as far from its start as the transformer has from its own. l1 = sum |q_t - q_0| over the task's paths + "
+        "malformed mass (bounded, symmetric); kl = KL(q_t || q_0). Both are computed and stored; this one is used in "
+        "the tables and plots"))
+    movement_max_steps_factor: float = field(default=25.0, metadata=doc(
+        "the theory runs at most this many times the transformer's steps to reach the transformer's movement; rows "
+        "it does not reach are marked reached=false"))
 
     def __post_init__(self):
         check_literals(self)
