@@ -1,0 +1,110 @@
+"""Symbolic (MATH-style) steps: LaTeX math segments with variables, normalised with sympy where they parse.
+
+``symbolic_items(text) -> tuple[str, list[str], list[float]]`` finds the math segments of a completion
+(``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``) that contain a variable (a letter after LaTeX commands are
+removed); segments without one are left to the arithmetic reader (:mod:`harness.paths.arith`). Each symbolic
+segment is split at ``=``, ``<``, ``>``, ``\\le``, ``\\ge``, ``\\neq``, ``\\approx``, ``\\equiv`` into pieces, and each
+piece becomes either
+
+* a sympy canonical string (``str(parse_expr(...))``: sympy's automatic canonical order of sums and products, so
+  ``3x + x^2``, ``x^2+3x`` and ``x \\cdot x + 3 \\cdot x`` are one item; ``(x-2)(x-3)`` and ``x^2-5x+6`` stay two items
+  -- factoring is a step), or a number when the piece is a constant (``\\frac{6}{4}`` -> 1.5, into the values);
+* the fallback ``tex:<normalised LaTeX>`` (whitespace, ``\\left``/``\\right``, ``\\dfrac``/``\\tfrac`` spellings
+  removed) when the piece does not parse or is not safe to hand to sympy (only digits, single-letter variables,
+  ``+ - * / ^ ( ) .`` and a few functions are; exponents longer than 3 digits and nested powers are refused, so a
+  completion cannot make sympy run long).
+
+Returns the text with the symbolic segments blanked, the items, and the numeric values. Each piece's
+conversion is cached (``lru_cache``): a problem's completions repeat the same expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from harness.paths.numbers import canon
+
+_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
+_COMMAND = re.compile(r"\\[a-zA-Z]+")
+_RELATION = re.compile(r"=|<|>|\\le(?:q)?\b|\\ge(?:q)?\b|\\neq\b|\\approx\b|\\equiv\b|\\implies\b|\\Rightarrow\b")
+_SPACING = re.compile(r"\\left|\\right|\\[,;:! ]|\\displaystyle|\\quad|\\qquad|\s+")
+_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
+_FUNCS = {"\\sin": " sin", "\\cos": " cos", "\\tan": " tan", "\\log": " log", "\\ln": " log", "\\exp": " exp",
+          "\\pi": " pi ", "\\infty": " oo ", "\\cdot": "*", "\\times": "*", "\\div": "/"}
+_SAFE = re.compile(r"^(?:[0-9a-z+\-*/().\s]|sqrt|sin|cos|tan|log|exp|pi|oo)*$")
+_WORDS = re.compile(r"[a-z]{2,}")
+_ALLOWED_WORDS = frozenset(("sqrt", "sin", "cos", "tan", "log", "exp", "pi", "oo"))
+_BIG_EXP = re.compile(r"\*\*\s*\(?\s*\d{4,}|\*\*[^*]*\*\*")
+MAX_PIECE = 200
+_SYMBOL = re.compile(r"^[a-zA-Z]$")
+_PROSE = re.compile(r"(?<![a-zA-Z])[a-zA-Z]{3,}")
+
+
+def _to_python(tex: str) -> str | None:
+    s = _SPACING.sub("", tex)
+    for _ in range(3):
+        new = _SQRT.sub(r"sqrt(\1)", _FRAC.sub(r"((\1)/(\2))", s))
+        if new == s:
+            break
+        s = new
+    for k, v in _FUNCS.items():
+        s = s.replace(k, v)
+    if "\\" in s:
+        return None
+    s = s.replace("{", "(").replace("}", ")").replace("^", "**").lower()
+    if not _SAFE.match(s) or any(w not in _ALLOWED_WORDS for w in _WORDS.findall(s)) or _BIG_EXP.search(s):
+        return None
+    return s
+
+
+@lru_cache(maxsize=65536)
+def canonical_piece(tex: str) -> tuple[str, float | None]:
+    """(item, value): a sympy canonical string, or ('', number) for a constant, or the ``tex:`` fallback."""
+    tex = tex.strip().rstrip(".,;:")
+    fallback = "tex:" + _SPACING.sub("", tex).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    if not tex or len(tex) > MAX_PIECE:
+        return (fallback if tex else "", None)
+    py = _to_python(tex)
+    if py is None:
+        return fallback, None
+    try:
+        from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication_application,
+                                                parse_expr, standard_transformations)
+        expr = parse_expr(py, transformations=standard_transformations + (implicit_multiplication_application,
+                                                                          convert_xor))
+        if expr.is_number:
+            z = complex(expr.evalf())
+            if z.imag == 0 and abs(z.real) < 1e15:
+                return "", canon(z.real)
+        return str(expr), None
+    except Exception:  # noqa: BLE001 -- any sympy failure on model text means: use the fallback
+        return fallback, None
+
+
+def symbolic_items(text: str) -> tuple[str, list[str], list[float]]:
+    """(text with symbolic segments blanked, items, values) -- module docstring."""
+    if "$" not in text and "\\[" not in text and "\\(" not in text:
+        return text, [], []
+    items: list[str] = []
+    values: list[float] = []
+    pieces: list[str] = []
+    pos = 0
+    for m in _SEGMENT.finditer(text):
+        seg = next(g for g in m.groups() if g is not None)
+        bare = _COMMAND.sub("", seg)
+        if not re.search(r"[a-zA-Z]", bare) or _PROSE.search(bare):
+            continue  # pure arithmetic (the arithmetic reader's job) or prose between two dollar amounts
+        pieces.append(text[pos:m.start()])
+        pos = m.end()
+        for piece in _RELATION.split(seg):
+            item, value = canonical_piece(piece)
+            if value is not None:
+                values.append(value)
+            elif item and not _SYMBOL.match(item):
+                items.append(item)  # a bare variable name (the x of 'x = 48') is a name, not a derivation
+    if not pieces:
+        return text, [], []
+    pieces.append(text[pos:])
+    return " ".join(pieces), items, values
