@@ -2,38 +2,47 @@
 
 ``derived_values(text, question_values) -> frozenset[float]`` reads a text already passed through
 :func:`harness.paths.numbers.normalise_text` and returns the canonical values (:func:`~harness.paths.numbers.canon`)
-of the quantities it derives, minus the question's own numbers:
+of the quantities it derives, minus the question's own numbers. One regex scan (``SCAN``) finds every *operand run*
+``operand (op operand)*``: operands are numbers (``1,200`` = 1200, ``25%`` = 0.25, ``.5``) with optional
+parentheses and unary minus, ``op`` is ``+ - * / ^ =``, ``x`` or a word operator (``times``, ``multiplied by``,
+``divided by``, ``plus``, ``minus``).
 
-1. *Equation runs* -- maximal spans ``operand (op operand)*`` with ``op`` in ``+ - * / ^ =`` and operands numbers,
-   percentages or parenthesised groups (``48/2 = 24``, ``(3 + 4) * 5 = 35``, ``3*4 = 12*5 = 60``) -- are split at
-   ``=`` into segments. A segment that is one number is a *stated result*: derived. A compound segment is parsed
-   (precedence ``^`` > ``* /`` > ``+ -``, unary minus, ``25%`` = 0.25); its *implicit intermediates* are derived:
-   every operand of a sum that is itself a product/power/group, every factor of a product that is a sum/power/group
-   (so ``48 + 48/2 = 72`` derives 24 and 72, like ``48/2 = 24; 48 + 24 = 72``). Chains of one kind are flattened,
-   their partial results are not intermediates (``3*4*5 = 60`` derives 60 only; ``3*4 = 12; 12*5 = 60`` derives 12
-   and 60 -- a documented split). The value of a compound segment is derived too unless the next segment states a
-   number (then the stated number is the result: an arithmetic slip ``48/2 = 25`` derives 25, as written).
-   Operands are *inputs*, not derived (``/2``, ``*100``): a number used only as an operand adds nothing.
-2. *Standalone numbers* (outside any run, e.g. "so she sold 24 clips in May") are derived quantities: a CoT that
-   states a value without an equation derives it as much as one that writes the equation. 0 and 1 alone are not
-   (counting words such as "1 hour", "each 1" are too frequent to be computation).
+1. A run with an operator is an *equation run*, split at ``=`` into segments. A segment that is one number is a
+   *stated result*: derived. A compound segment is parsed (precedence ``^`` > ``* /`` > ``+ -``, unary minus); its
+   *implicit intermediates* are derived: every term of a sum that is itself a product/power/group, every factor of a
+   product that is a sum/power/group (so ``48 + 48/2 = 72`` derives 24 and 72, like ``48/2 = 24; 48 + 24 = 72``).
+   Chains of one kind are flattened, their partial results are not intermediates (``3*4*5 = 60`` derives 60 only;
+   ``3*4 = 12; 12*5 = 60`` derives 12 and 60 -- a documented split). The value of a compound segment is derived
+   too unless the next segment states a number (then the stated number is the result: an arithmetic slip
+   ``48/2 = 25`` derives 25, as written). Operands are *inputs*, not derived (``/2``, ``*100``).
+2. A run without an operator is a *standalone number* ("so she sold 24 clips in May"): derived -- a CoT that states
+   a value without an equation derives it as much as one that writes the equation. Not quantities, so skipped:
+   0 and 1 alone (counting words: "1 hour", "each 1"), ordinals (``2nd``), list markers (a number opening a line
+   followed by ``.`` or ``)``), ``step 2`` / ``part 2`` / ``case 2``, a number glued to a letter (``h2o``, ``x2``).
 3. Every value equal to one of ``question_values`` is removed: restating the question is not a step (and a derived
    quantity that happens to equal a question number is invisible -- a documented failure mode).
 
-A segment that does not parse (``2-for-1``, ``10^^2``) or divides by zero counts each of its numbers as standalone.
+A segment that does not parse (``10^^2``) or divides by zero counts each of its numbers as standalone.
 """
 
 from __future__ import annotations
 
 import re
 
-from harness.paths.numbers import NUMBER, canon
+from harness.paths.numbers import canon
 
-_NUMT = r"(?:\d+(?:\.\d+)?|\.\d+)%?"
-_OPND = rf"(?:\(\s*)*-?\s*{_NUMT}(?:\s*\))*"
-RUN = re.compile(rf"(?<![\w.]){_OPND}(?:\s*[-+*/^=]\s*{_OPND})+")
-_TOKEN = re.compile(r"\d+(?:\.\d+)?%?|\.\d+%?|[-+*/^=()]")
-_STANDALONE_IGNORED = frozenset((0.0, 1.0))
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?%?|\.\d+%?"
+_OPND = rf"(?:[(-] *)*(?:{_NUM})(?: *\))*"
+_OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by) *"
+SCAN = re.compile(rf"(?=[-(.\d])({_OPND})((?:{_OP}{_OPND})*)")  # the lookahead lets re skip text fast
+_TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by")
+_WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-"}
+_INF = float("inf")
+_MARKER_WORDS = ("step ", "part ", "case ", "tep #", "ethod ", "ption ")
+_OPS = "+-*/^"
+
+
+_BINARY = {"+": float.__add__, "-": float.__sub__, "*": float.__mul__, "/": float.__truediv__}
 
 
 class _ParseError(Exception):
@@ -41,6 +50,8 @@ class _ParseError(Exception):
 
 
 def _num(tok: str) -> float:
+    if "," in tok:
+        tok = tok.replace(",", "")
     return float(tok[:-1]) / 100 if tok[-1] == "%" else float(tok)
 
 
@@ -56,7 +67,7 @@ def _atom(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
     if tok == "-":
         v, kind, i = _atom(t, i + 1, out)
         return -v, kind, i
-    if tok[0].isdigit() or tok[0] == ".":
+    if tok not in _OPS and tok != ")":
         return _num(tok), "num", i + 1
     raise _ParseError
 
@@ -76,55 +87,69 @@ def _power(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
 
 def _product(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
     v, kind, i = _power(t, i, out)
-    kids = [(v, kind)]
-    while i < len(t) and t[i] in "*/":
+    kids = None
+    while i < len(t) and (t[i] == "*" or t[i] == "/"):
         op = t[i]
         w, k, i = _power(t, i + 1, out)
+        if kids is None:
+            kids = [(v, kind)]
         kids.append((w, k))
         v = v * w if op == "*" else v / w
-    if len(kids) == 1:
+    if kids is None:
         return v, kind, i
-    out.extend(val for val, k in kids if k not in ("num", "prod"))
+    out.extend(val for val, k in kids if k != "num" and k != "prod")
     return v, "prod", i
 
 
 def _sum(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
     v, kind, i = _product(t, i, out)
-    kids = [(v, kind)]
-    while i < len(t) and t[i] in "+-":
+    kids = None
+    while i < len(t) and (t[i] == "+" or t[i] == "-"):
         op = t[i]
         w, k, i = _product(t, i + 1, out)
+        if kids is None:
+            kids = [(v, kind)]
         kids.append((w, k))
         v = v + w if op == "+" else v - w
-    if len(kids) == 1:
+    if kids is None:
         return v, kind, i
-    out.extend(val for val, k in kids if k not in ("num", "sum"))
+    out.extend(val for val, k in kids if k != "num" and k != "sum")
     return v, "sum", i
 
 
 def _single(seg: list[str]) -> float | None:
     """The value of a segment that is one (possibly negated, parenthesised) number, else None."""
-    core = [x for x in seg if x not in "()"]
-    if len(core) == 1 and core[0] not in "+-*/^":
+    core = [x for x in seg if x != "(" and x != ")"]
+    if len(core) == 1 and core[0] not in _OPS:
         return _num(core[0])
-    if len(core) == 2 and core[0] == "-" and core[1] not in "+-*/^":
+    if len(core) == 2 and core[0] == "-" and core[1] not in _OPS:
         return -_num(core[1])
     return None
 
 
 def _run_values(run: str, found: list[float]) -> None:
     """Append the derived values of one equation run (module docstring, rule 1) to ``found``."""
+    if run[0] == "-" and run[1:2] == " ":
+        run = run[2:]  # a '- ' list bullet, not a unary minus
     segs: list[list[str]] = [[]]
     for tok in _TOKEN.findall(run):
         if tok == "=":
             segs.append([])
         else:
-            segs[-1].append(tok)
+            segs[-1].append(_WORD_OP.get(tok, tok))
     segs = [s for s in segs if s]
     singles = [_single(s) for s in segs]
     for j, seg in enumerate(segs):
         if singles[j] is not None:
             found.append(singles[j])
+            continue
+        if len(seg) == 3 and seg[1] in _BINARY:  # the common 'a op b' segment, without the parser
+            try:
+                v = _BINARY[seg[1]](_num(seg[0]), _num(seg[2]))
+            except (ZeroDivisionError, OverflowError, ValueError):
+                continue
+            if j + 1 >= len(segs) or singles[j + 1] is None:
+                found.append(v)
             continue
         inter: list[float] = []
         try:
@@ -132,38 +157,50 @@ def _run_values(run: str, found: list[float]) -> None:
             if end != len(seg):
                 raise _ParseError
         except (_ParseError, ZeroDivisionError, OverflowError, ValueError, TypeError):
-            found.extend(_num(x) for x in seg if x[0].isdigit() or x[0] == ".")
+            found.extend(_num(x) for x in seg if x not in _OPS and x != "(" and x != ")")
             continue
         found.extend(inter)
         if j + 1 >= len(segs) or singles[j + 1] is None:
             found.append(v)
 
 
+def _is_marker(text: str, start: int, end: int) -> bool:
+    """A number that is not a quantity: ordinal, list marker, 'step 2', glued to a letter (module docstring)."""
+    after = text[end:end + 2]
+    if after[:1].isalpha() and after not in ("x ", "x(") and not after[:1] == "x":
+        return True  # 2nd, 3rd, 4th, h2o-like tails; '3x' is handled as an operand run
+    before = text[start - 1:start] if start else "\n"
+    if before.isalpha():
+        return True  # x2, h2o
+    if before == "\n" and after[:1] in (".", ")") and after[1:2] in (" ", "\n", ""):
+        return True  # '2. ' / '2) ' list marker
+    return start >= 5 and text[start - 5:start] in _MARKER_WORDS or text[start - 6:start] in _MARKER_WORDS
+
+
 def derived_values(text: str, question_values: frozenset[float]) -> frozenset[float]:
     """Canonical values of the quantities ``text`` derives, minus ``question_values`` (module docstring)."""
     found: list[float] = []
-    rest = text
-    if any(c in text for c in "+-*/^="):
-        pieces = []
-        pos = 0
-        for m in RUN.finditer(text):
+    for m in SCAN.finditer(text):
+        first, rest = m.groups()
+        if rest:
             _run_values(m.group(0), found)
-            pieces.append(text[pos:m.start()])
-            pos = m.end()
-        if pieces:
-            pieces.append(text[pos:])
-            rest = " ".join(pieces)
-    for m in NUMBER.finditer(rest):
-        v = float(m.group(1))
-        if m.group(2):
-            v /= 100
-        if v not in _STANDALONE_IGNORED:
+            continue
+        tok = first.strip("()- ")
+        if not tok:
+            continue
+        v = float(tok) if tok.isdigit() else _num(tok)
+        if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
+            continue  # the cheap exits first: most standalone numbers restate the question
+        if not _is_marker(text, m.start(), m.end()):
             found.append(v)
     out = set()
     for v in found:
-        if v != v or v in (float("inf"), float("-inf")):
+        if v.is_integer():
+            c = v + 0.0
+        elif v != v or v == _INF or v == -_INF:
             continue
-        c = canon(v)
+        else:
+            c = canon(v)
         if c not in question_values:
             out.add(c)
     return frozenset(out)

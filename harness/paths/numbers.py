@@ -3,10 +3,8 @@
 ``normalise_text(text) -> str`` rewrites a question or a completion so that every way of writing the same arithmetic
 reads the same: lower case, at most ``MAX_CHARS`` characters, Unicode folded (NFKC, ``×·⋅ ÷ −`` to ``* / -``),
 LaTeX arithmetic (``\\frac{a}{b}`` -> ``(a)/(b)``, ``\\times`` ``\\cdot`` -> ``*``, ``\\div`` -> ``/``, braces ->
-parentheses, ``$`` dropped), thousands separators dropped (``1,200`` -> ``1200``), word operators (``times``,
-``multiplied by``, ``divided by``, ``plus``, ``minus``, ``x`` between numbers) -> symbols, markdown bold and list
-bullets dropped, and the numbers that are not quantities (``step 2``, list markers ``3.``, ordinals ``2nd``, unit
-facts ``60 minutes in an hour``) removed.
+parentheses, ``$`` dropped), markdown bold dropped and unit facts (``60 minutes in an hour``) removed. Thousands
+separators, word operators, list markers, ``step 2`` and ordinals are the scanner's job (:mod:`harness.paths.arith`).
 
 ``canon(v) -> float`` is the value identity of a quantity: integers exactly, other values rounded to 2 decimals
 (so 1/3, 0.333 and 0.33 are one quantity; 0.333 and 0.334 too -- a documented merge).
@@ -33,12 +31,8 @@ _FRAC_DIGITS = re.compile(r"\\[dt]?frac\s*(\d)(\d)")
 _LATEX_WORDS = re.compile(r"\\(?:times|cdot|ast)\b|\\div\b|\\(?:left|right|big|bigg|Big|Bigg)\b|\\[,;:! ]|\\%|\\\$")
 _LATEX_MAP = {"\\times": "*", "\\cdot": "*", "\\ast": "*", "\\div": "/", "\\%": "%", "\\$": " "}
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_WORD_OPS = re.compile(r"\b(?:multiplied\s+by|times|divided\s+by|plus|minus)\b|(?<=[\d)])\s*x\s*(?=[\d(])")
-_WORD_OP_MAP = {"times": "*", "plus": "+", "minus": "-"}
-_BULLETS = re.compile(r"(?m)^\s*(?:[-+*\u2022]\s+|\d{1,2}[.)]\s+|#+\s*)")
-_NOT_QUANTITY = re.compile(
-    r"\b(?:step|part|case|method|option|question|problem|line)\s*#?\d+\b|\b\d+(?:st|nd|rd|th)\b"
-    r"|\b\d+\s*(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|"
+_UNIT_FACT = re.compile(
+    r"\b\d+\s*(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|"
     r"centimeters|millimeters|meters|pennies|quarts|cups|pints|eggs|items)\s+(?:in|per|make|makes|=)\s+"
     r"(?:a|an|one|each|1)\s+\w+")
 
@@ -55,7 +49,11 @@ def _latex(text: str) -> str:
 
 
 def normalise_text(text: str) -> str:
-    """The normalised text (module docstring). Never raises on str input; non-str is read as ''."""
+    """The normalised text (module docstring). Never raises on str input; non-str is read as ''.
+
+    Kept to C-speed string operations: thousands separators, word operators and the numbers that are not
+    quantities are handled by the arithmetic reader's scanner (:mod:`harness.paths.arith`).
+    """
     if not isinstance(text, str) or not text:
         return ""
     text = text[:MAX_CHARS]
@@ -64,14 +62,14 @@ def normalise_text(text: str) -> str:
         text = text.encode("ascii", "replace").decode("ascii").replace("?", " ")
     if "\\" in text or "{" in text:
         text = _latex(text)
-    else:
+    elif "$" in text:
         text = text.replace("$", " ")
-    text = text.lower().replace("**", " ")
-    text = _BULLETS.sub(" ", text)
-    if "," in text:
-        text = _THOUSANDS.sub("", text)
-    text = _WORD_OPS.sub(lambda m: _WORD_OP_MAP.get(m.group(0), "/" if m.group(0)[0] == "d" else "*"), text)
-    return _NOT_QUANTITY.sub(" ", text)
+    text = text.lower()
+    if "**" in text:
+        text = text.replace("**", " ")
+    if " in " in text or " per " in text:
+        text = _UNIT_FACT.sub(" ", text)
+    return text
 
 
 def canon(v: float) -> float:
@@ -100,6 +98,8 @@ _WORD_NUMBER = re.compile(
 def question_numbers(question: str) -> frozenset[float]:
     """The canonical values the question gives (module docstring); cached per question text."""
     text = normalise_text(question)
+    if "," in text:
+        text = _THOUSANDS.sub("", text)
     vals: set[float] = set()
     for m in NUMBER.finditer(text):
         v = float(m.group(1))
