@@ -5,7 +5,8 @@
 of the quantities it derives, minus the question's own numbers. One regex scan (``SCAN``) finds every *operand run*
 ``operand (op operand)*``: operands are numbers (``1,200`` = 1200, ``25%`` = 0.25, ``.5``) with optional
 parentheses and unary minus, ``op`` is ``+ - * / ^ =``, ``x`` or a word operator (``times``, ``multiplied by``,
-``divided by``, ``plus``, ``minus``).
+``divided by``, ``plus``, ``minus``; ``by`` as in "multiply 48 by 2" is an operator whose kind the run does not
+say: its numbers are operands and the segment derives nothing).
 
 1. A run with an operator is an *equation run*, split at ``=`` into segments. A segment that is one number is a
    *stated result*: derived. A compound segment is parsed (precedence ``^`` > ``* /`` > ``+ -``, unary minus); its
@@ -31,15 +32,16 @@ import re
 
 from harness.paths.numbers import canon
 
-_NUM = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?%?|\.\d+%?"
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d+)(?:\.\d+)?%?|\.\d+%?"
 _OPND = rf"(?:[(-] *)*(?:{_NUM})(?: *\))*"
-_OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by) *"
+_OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by|by) *"
 SCAN = re.compile(rf"(?=[-(.\d])({_OPND})((?:{_OP}{_OPND})*)")  # the lookahead lets re skip text fast
-_TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by")
-_WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-"}
+_TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by")
+_WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?"}
 _INF = float("inf")
-_MARKER_WORDS = ("step ", "part ", "case ", "tep #", "ethod ", "ption ")
-_OPS = "+-*/^"
+_MARKER_WORDS = ("step ", "part ", "case ", "step #", "method ", "option ", "day ", "week ", "month ", "round ",
+                 "question ", "problem ", "line ", "level ", "year ")
+_OPS = "+-*/^?"
 
 
 _BINARY = {"+": float.__add__, "-": float.__sub__, "*": float.__mul__, "/": float.__truediv__}
@@ -93,6 +95,9 @@ def _product(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
         w, k, i = _power(t, i + 1, out)
         if kids is None:
             kids = [(v, kind)]
+        if op == "/" and w == 100.0 and k == "num" and kind == "num" and len(kids) == 1:
+            v, kids = v / w, None  # 'a/100' is a percentage written as a fraction: a number, not a step
+            continue
         kids.append((w, k))
         v = v * w if op == "*" else v / w
     if kids is None:
@@ -151,6 +156,10 @@ def _run_values(run: str, found: list[float]) -> None:
             if j + 1 >= len(segs) or singles[j + 1] is None:
                 found.append(v)
             continue
+        if "?" in seg:
+            continue  # 'multiply 48 by 2', 'divide 48 by 2': operands of an unnamed operator, no value derived
+        if seg.count("(") != seg.count(")"):
+            seg = [x for x in seg if x != "(" and x != ")"]  # '(60/100 times 1,660 dollars)': drop stray parens
         inter: list[float] = []
         try:
             v, _, end = _sum(seg, 0, inter)
@@ -174,7 +183,7 @@ def _is_marker(text: str, start: int, end: int) -> bool:
         return True  # x2, h2o
     if before == "\n" and after[:1] in (".", ")") and after[1:2] in (" ", "\n", ""):
         return True  # '2. ' / '2) ' list marker
-    return start >= 5 and text[start - 5:start] in _MARKER_WORDS or text[start - 6:start] in _MARKER_WORDS
+    return text[max(0, start - 10):start].endswith(_MARKER_WORDS)
 
 
 def derived_values(text: str, question_values: frozenset[float]) -> frozenset[float]:
@@ -183,7 +192,11 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
     for m in SCAN.finditer(text):
         first, rest = m.groups()
         if rest:
-            _run_values(m.group(0), found)
+            run = m.group(0)
+            if rest.lstrip()[:1] == "=" and _is_marker(text, m.start(), m.start() + len(first)):
+                run = rest.lstrip(" =")  # 'after day 1 = 136 - 9 = 127': the marker is not a stated result
+            if run:
+                _run_values(run, found)
             continue
         tok = first.strip("()- ")
         if not tok:

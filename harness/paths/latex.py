@@ -38,6 +38,7 @@ _WORDS = re.compile(r"[a-z]{2,}")
 _ALLOWED_WORDS = frozenset(("sqrt", "sin", "cos", "tan", "log", "exp", "pi", "oo"))
 _BIG_EXP = re.compile(r"\*\*\s*\(?\s*\d{4,}|\*\*[^*]*\*\*")
 MAX_PIECE = 200
+_MATH_DOLLAR = re.compile(r"\$(?![\d,.\s])")
 _SYMBOL = re.compile(r"^[a-zA-Z]$")
 _PROSE = re.compile(r"(?<![a-zA-Z])[a-zA-Z]{3,}")
 
@@ -85,14 +86,16 @@ def canonical_piece(tex: str) -> tuple[str, float | None]:
 
 def symbolic_items(text: str) -> tuple[str, list[str], list[float]]:
     """(text with symbolic segments blanked, items, values) -- module docstring."""
-    if "$" not in text and "\\[" not in text and "\\(" not in text:
-        return text, [], []
+    if "\\[" not in text and "\\(" not in text and not _MATH_DOLLAR.search(text):
+        return text, [], []  # no math delimiters: every '$' opens an amount of money ($15, $1,200)
     items: list[str] = []
     values: list[float] = []
     pieces: list[str] = []
     pos = 0
     for m in _SEGMENT.finditer(text):
         seg = next(g for g in m.groups() if g is not None)
+        if text[m.end():m.end() + 1].isdigit() or (seg[:1].isdigit() and seg[-1:].isspace()):
+            continue  # '$15.00 x $20': two amounts of money, not a math segment
         bare = _COMMAND.sub("", seg)
         if not re.search(r"[a-zA-Z]", bare) or _PROSE.search(bare):
             continue  # pure arithmetic (the arithmetic reader's job) or prose between two dollar amounts
