@@ -4,7 +4,8 @@
 :func:`harness.paths.numbers.normalise_text` and returns the canonical values (:func:`~harness.paths.numbers.canon`)
 of the quantities it derives, minus the question's own numbers. One regex scan (``SCAN``) finds every *operand run*
 ``operand (op operand)*``: operands are numbers (``1,200`` = 1200, ``25%`` = 0.25, ``.5``) with optional
-parentheses and unary minus, ``op`` is ``+ - * / ^ =``, ``x`` or a word operator (``times``, ``multiplied by``,
+parentheses, unary minus and up to two unit words when an operator follows (``15 dollars + 23 dollars = 38``,
+``$60/large painting x 8``), ``op`` is ``+ - * / ^ =``, ``x`` or a word operator (``times``, ``multiplied by``,
 ``divided by``, ``plus``, ``minus``; ``by`` as in "multiply 48 by 2" is an operator whose kind the run does not
 say: its numbers are operands and the segment derives nothing).
 
@@ -33,10 +34,13 @@ import re
 from harness.paths.numbers import canon
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d+)(?:\.\d+)?%?|\.\d+%?"
-_OPND = rf"(?:[(-] *)*(?:{_NUM})(?: *\))*"
+_UNIT = r"(?: ?/?[a-z]+){1,3}(?= *(?:[-+*/^=)]|times |plus |minus |divided |multiplied |x ))"
+_OPND = rf"(?:[(-] *)*(?:{_NUM})(?: *\))*(?:{_UNIT}(?: *\))*)?"
 _OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by|by) *"
 SCAN = re.compile(rf"(?=[-(.\d])({_OPND})((?:{_OP}{_OPND})*)")  # the lookahead lets re skip text fast
+_NUM_RE = re.compile(_NUM)
 _TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by")
+_UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x)\b)[a-z]+")
 _WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?"}
 _INF = float("inf")
 _MARKER_WORDS = ("step ", "part ", "case ", "step #", "method ", "option ", "day ", "week ", "month ", "round ",
@@ -132,10 +136,26 @@ def _single(seg: list[str]) -> float | None:
     return None
 
 
+def _balance(seg: list[str]) -> list[str]:
+    """Drop unmatched ')' and close unclosed '(' at the end of a segment."""
+    out, depth = [], 0
+    for x in seg:
+        if x == ")":
+            if not depth:
+                continue
+            depth -= 1
+        elif x == "(":
+            depth += 1
+        out.append(x)
+    return out + [")"] * depth
+
+
 def _run_values(run: str, found: list[float]) -> None:
     """Append the derived values of one equation run (module docstring, rule 1) to ``found``."""
     if run[0] == "-" and run[1:2] == " ":
         run = run[2:]  # a '- ' list bullet, not a unary minus
+    if run.lower() != run.upper():  # letters: unit words ('15 dollars + 23 dollars = 38') go, word operators stay
+        run = _UNIT_WORD.sub(" ", run)
     segs: list[list[str]] = [[]]
     for tok in _TOKEN.findall(run):
         if tok == "=":
@@ -159,7 +179,7 @@ def _run_values(run: str, found: list[float]) -> None:
         if "?" in seg:
             continue  # 'multiply 48 by 2', 'divide 48 by 2': operands of an unnamed operator, no value derived
         if seg.count("(") != seg.count(")"):
-            seg = [x for x in seg if x != "(" and x != ")"]  # '(60/100 times 1,660 dollars)': drop stray parens
+            seg = _balance(seg)  # '(60/100 times 1,660 dollars)': the run ends before the ')' 
         inter: list[float] = []
         try:
             v, _, end = _sum(seg, 0, inter)
@@ -198,9 +218,7 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
             if run:
                 _run_values(run, found)
             continue
-        tok = first.strip("()- ")
-        if not tok:
-            continue
+        tok = first if first.isdigit() else _NUM_RE.search(first).group(0)
         v = float(tok) if tok.isdigit() else _num(tok)
         if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
             continue  # the cheap exits first: most standalone numbers restate the question

@@ -32,9 +32,9 @@ _LATEX_WORDS = re.compile(r"\\(?:times|cdot|ast)\b|\\div\b|\\(?:left|right|big|b
 _LATEX_MAP = {"\\times": "*", "\\cdot": "*", "\\ast": "*", "\\div": "/", "\\%": "%", "\\$": " "}
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _UNIT_FACT = re.compile(
-    r"\b\d+\s*(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|"
+    r"(?<![\d.,])\d+(?:\.0+)?\s*(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|"
     r"centimeters|millimeters|meters|pennies|quarts|cups|pints|eggs|items)\s+(?:in|per|make|makes|=)\s+"
-    r"(?:a|an|one|each|1)\s+\w+")
+    r"(?:a|an|one|each|1(?:\.0+)?)\s+\w+")
 
 
 def _latex(text: str) -> str:
