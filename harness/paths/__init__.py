@@ -59,8 +59,7 @@ _EMPTY = PathKey()
 
 
 def _question_items(question: str) -> frozenset[str]:
-    _, items, _ = symbolic_items(question) if isinstance(question, str) else ("", [], [])
-    return frozenset(items)
+    return frozenset(symbolic_items(question)[1]) if isinstance(question, str) else frozenset()
 
 
 def _path(q_values: frozenset, q_items: frozenset, completion: str) -> PathKey:
@@ -68,13 +67,14 @@ def _path(q_values: frozenset, q_items: frozenset, completion: str) -> PathKey:
         return _EMPTY
     raw = completion[:MAX_CHARS]
     items: frozenset = frozenset()
-    extra: list[float] = []
+    stated: list[float] = []
+    computed: list[float] = []
     if "$" in raw or "\\" in raw:
-        raw, found, extra = symbolic_items(raw)
+        raw, found, stated, computed = symbolic_items(raw)
         items = frozenset(found) - q_items
     values = derived_values(normalise_text(raw), q_values)
-    if extra:
-        values = values | (frozenset(extra) - q_values)
+    if stated or computed:
+        values = values | (frozenset(stated) - q_values) | frozenset(computed)
     if not values and not items:
         return _EMPTY
     return PathKey(values, items)

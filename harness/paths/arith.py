@@ -6,7 +6,7 @@ of the quantities it derives, minus the question's own numbers. One regex scan (
 ``operand (op operand)*``: operands are numbers (``1,200`` = 1200, ``25%`` = 0.25, ``.5``) with optional
 parentheses, unary minus and up to two unit words when an operator follows (``15 dollars + 23 dollars = 38``,
 ``$60/large painting x 8``), ``op`` is ``+ - * / ^ =``, ``x`` or a word operator (``times``, ``multiplied by``,
-``divided by``, ``plus``, ``minus``; ``by`` as in "multiply 48 by 2" is an operator whose kind the run does not
+``divided by``, ``plus``, ``minus``, and ``is`` / ``equals`` for ``=``; ``by`` as in "multiply 48 by 2" is an operator whose kind the run does not
 say: its numbers are operands and the segment derives nothing).
 
 1. A run with an operator is an *equation run*, split at ``=`` into segments. A segment that is one number is a
@@ -36,12 +36,13 @@ from harness.paths.numbers import canon
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d+)(?:\.\d+)?%?|\.\d+%?"
 _UNIT = r"(?: ?/?[a-z]+){1,3}(?= *(?:[-+*/^=)]|times |plus |minus |divided |multiplied |x ))"
 _OPND = rf"(?:[(-] *)*(?:{_NUM})(?: *\))*(?:{_UNIT}(?: *\))*)?"
-_OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by|by) *"
+_OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by|by|equals|is) *"
+_LEADING_OP = re.compile(rf"^{_OP}")
 SCAN = re.compile(rf"(?=[-(.\d])({_OPND})((?:{_OP}{_OPND})*)")  # the lookahead lets re skip text fast
 _NUM_RE = re.compile(_NUM)
-_TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by")
-_UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x)\b)[a-z]+")
-_WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?"}
+_TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by|equals|is")
+_UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x|equals|is)\b)[a-z]+")
+_WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?", "equals": "=", "is": "="}
 _INF = float("inf")
 _MARKER_WORDS = ("step ", "part ", "case ", "step #", "method ", "option ", "day ", "week ", "month ", "round ",
                  "question ", "problem ", "line ", "level ", "year ")
@@ -61,7 +62,7 @@ def _num(tok: str) -> float:
     return float(tok[:-1]) / 100 if tok[-1] == "%" else float(tok)
 
 
-def _atom(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
+def _atom(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, str, int]:
     if i >= len(t):
         raise _ParseError
     tok = t[i]
@@ -69,7 +70,7 @@ def _atom(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
         v, kind, i = _sum(t, i + 1, out)
         if i >= len(t) or t[i] != ")":
             raise _ParseError
-        return v, ("group" if kind != "num" else "num"), i + 1
+        return v, (kind if kind in ("num", "frac") else "group"), i + 1
     if tok == "-":
         v, kind, i = _atom(t, i + 1, out)
         return -v, kind, i
@@ -78,24 +79,25 @@ def _atom(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
     raise _ParseError
 
 
-def _power(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
+def _power(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, str, int]:
     v, kind, i = _atom(t, i, out)
     if i < len(t) and t[i] == "^":
         w, kind2, i = _power(t, i + 1, out)
         for val, k in ((v, kind), (w, kind2)):
             if k != "num":
-                out.append(val)
+                out.append((val, k != "frac"))
         if abs(w) > 64 or (v < 0 and w != int(w)):
             raise _ParseError
         return float(v ** w), "pow", i
     return v, kind, i
 
 
-def _product(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
+def _product(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, str, int]:
     v, kind, i = _power(t, i, out)
     kids = None
+    last_op = ""
     while i < len(t) and (t[i] == "*" or t[i] == "/"):
-        op = t[i]
+        op = last_op = t[i]
         w, k, i = _power(t, i + 1, out)
         if kids is None:
             kids = [(v, kind)]
@@ -106,11 +108,13 @@ def _product(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
         v = v * w if op == "*" else v / w
     if kids is None:
         return v, kind, i
-    out.extend(val for val, k in kids if k != "num" and k != "prod")
+    if len(kids) == 2 and kids[0][1] == "num" and kids[1][1] == "num" and last_op == "/":
+        return v, "frac", i  # 'a/b' of two literals: a quotient or a fraction written as one (1/2, 3/4)
+    out.extend((val, k != "frac") for val, k in kids if k != "num" and k != "prod")
     return v, "prod", i
 
 
-def _sum(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
+def _sum(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, str, int]:
     v, kind, i = _product(t, i, out)
     kids = None
     while i < len(t) and (t[i] == "+" or t[i] == "-"):
@@ -122,7 +126,7 @@ def _sum(t: list[str], i: int, out: list[float]) -> tuple[float, str, int]:
         v = v + w if op == "+" else v - w
     if kids is None:
         return v, kind, i
-    out.extend(val for val, k in kids if k != "num" and k != "sum")
+    out.extend((val, k != "frac") for val, k in kids if k != "num" and k != "sum")
     return v, "sum", i
 
 
@@ -150,54 +154,77 @@ def _balance(seg: list[str]) -> list[str]:
     return out + [")"] * depth
 
 
-def _run_values(run: str, found: list[float]) -> None:
-    """Append the derived values of one equation run (module docstring, rule 1) to ``found``."""
+def _first_value(seg: list[str]) -> float | None:
+    for x in seg:
+        if x not in _OPS and x != "(" and x != ")":
+            return _num(x)
+    return None
+
+
+def _run_values(run: str, found: list[float], computed: list[float]) -> None:
+    """Append one equation run's derived values (module docstring, rule 1): restated-or-stated values to ``found``,
+    values obtained by computation (exempt from the question-number filter) to ``computed``."""
     if run[0] == "-" and run[1:2] == " ":
         run = run[2:]  # a '- ' list bullet, not a unary minus
     if run.lower() != run.upper():  # letters: unit words ('15 dollars + 23 dollars = 38') go, word operators stay
         run = _UNIT_WORD.sub(" ", run)
     segs: list[list[str]] = [[]]
     for tok in _TOKEN.findall(run):
+        tok = _WORD_OP.get(tok, tok)
         if tok == "=":
             segs.append([])
         else:
-            segs[-1].append(_WORD_OP.get(tok, tok))
+            segs[-1].append(tok)
     segs = [s for s in segs if s]
     singles = [_single(s) for s in segs]
+    after_compound = False  # the previous segment computed something: a stated number now is its result
     for j, seg in enumerate(segs):
         if singles[j] is not None:
-            found.append(singles[j])
+            (computed if after_compound else found).append(singles[j])
+            after_compound = False
             continue
+        after_compound = True
         if len(seg) == 3 and seg[1] in _BINARY:  # the common 'a op b' segment, without the parser
             try:
                 v = _BINARY[seg[1]](_num(seg[0]), _num(seg[2]))
             except (ZeroDivisionError, OverflowError, ValueError):
                 continue
-            if j + 1 >= len(segs) or singles[j + 1] is None:
-                found.append(v)
-            continue
-        if "?" in seg:
+            if seg[1] == "/":
+                after_compound = False  # 'a/b' of two literals may be a number format (3/4 = 0.75): not exempt
+        elif "?" in seg:
+            after_compound = False
             continue  # 'multiply 48 by 2', 'divide 48 by 2': operands of an unnamed operator, no value derived
-        if seg.count("(") != seg.count(")"):
-            seg = _balance(seg)  # '(60/100 times 1,660 dollars)': the run ends before the ')' 
-        inter: list[float] = []
-        try:
-            v, _, end = _sum(seg, 0, inter)
-            if end != len(seg):
-                raise _ParseError
-        except (_ParseError, ZeroDivisionError, OverflowError, ValueError, TypeError):
-            found.extend(_num(x) for x in seg if x not in _OPS and x != "(" and x != ")")
-            continue
-        found.extend(inter)
-        if j + 1 >= len(segs) or singles[j + 1] is None:
-            found.append(v)
+        else:
+            if seg.count("(") != seg.count(")"):
+                seg = _balance(seg)  # '(60/100 times 1,660 dollars)': the run ends before the ')'
+            inter: list[tuple[float, bool]] = []
+            try:
+                v, kind, end = _sum(seg, 0, inter)
+                if end != len(seg):
+                    raise _ParseError
+            except (_ParseError, ZeroDivisionError, OverflowError, ValueError, TypeError):
+                found.extend(_num(x) for x in seg if x not in _OPS and x != "(" and x != ")")
+                after_compound = False
+                continue
+            if kind == "num" or kind == "frac":
+                after_compound = False  # '(25/100)', '-(5)', '(3)/(4)': a number written compoundly
+            for val, exempt in inter:
+                (computed if exempt else found).append(val)
+        if j + 1 >= len(segs):
+            (computed if after_compound else found).append(v)
+        elif singles[j + 1] is None:
+            nxt = _first_value(segs[j + 1])  # '3*4 = 12*5 = 60': the next segment starts from this value
+            if nxt is not None and abs(nxt - v) <= 0.01 * max(1.0, abs(v)):
+                (computed if after_compound else found).append(v)
 
 
 def _is_marker(text: str, start: int, end: int) -> bool:
     """A number that is not a quantity: ordinal, list marker, 'step 2', glued to a letter (module docstring)."""
     after = text[end:end + 2]
-    if after[:1].isalpha() and after not in ("x ", "x(") and not after[:1] == "x":
+    if after[:1].isalpha() and after[:1] != "x":
         return True  # 2nd, 3rd, 4th, h2o-like tails; '3x' is handled as an operand run
+    if after[:1] == "(" and after[1:2].isalpha():
+        return True  # the coefficient of a formula: 2(l + w)
     before = text[start - 1:start] if start else "\n"
     if before.isalpha():
         return True  # x2, h2o
@@ -207,31 +234,39 @@ def _is_marker(text: str, start: int, end: int) -> bool:
 
 
 def derived_values(text: str, question_values: frozenset[float]) -> frozenset[float]:
-    """Canonical values of the quantities ``text`` derives, minus ``question_values`` (module docstring)."""
+    """Canonical values of the quantities ``text`` derives, minus restated ``question_values`` (module docstring)."""
     found: list[float] = []
+    computed: list[float] = []
     for m in SCAN.finditer(text):
         first, rest = m.groups()
         if rest:
             run = m.group(0)
-            if rest.lstrip()[:1] == "=" and _is_marker(text, m.start(), m.start() + len(first)):
-                run = rest.lstrip(" =")  # 'after day 1 = 136 - 9 = 127': the marker is not a stated result
+            if first[:1].isdigit() and _is_marker(text, m.start(), m.start() + len(first)):
+                run = _LEADING_OP.sub("", rest)  # 'after day 1 = 136 - 9 = 127': the marker is not an operand
             if run:
-                _run_values(run, found)
+                _run_values(run, found, computed)
             continue
-        tok = first if first.isdigit() else _NUM_RE.search(first).group(0)
+        if first.isdigit():
+            tok, t0, t1 = first, m.start(), m.end()
+        else:
+            nm = _NUM_RE.search(first)
+            tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
         v = float(tok) if tok.isdigit() else _num(tok)
         if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
             continue  # the cheap exits first: most standalone numbers restate the question
-        if not _is_marker(text, m.start(), m.end()):
-            found.append(v)
-    out = set()
-    for v in found:
-        if v.is_integer():
-            c = v + 0.0
-        elif v != v or v == _INF or v == -_INF:
+        if _is_marker(text, t0, t1):
             continue
-        else:
-            c = canon(v)
-        if c not in question_values:
-            out.add(c)
+        head = first.lstrip("( ")
+        found.append(-v if head[:1] == "-" and head[1:2].isdigit() else v)  # '-5' is negative, '- 5' a bullet
+    out = set()
+    for vals, exempt in ((found, False), (computed, True)):
+        for v in vals:
+            if v.is_integer():
+                c = v + 0.0
+            elif v != v or v == _INF or v == -_INF:
+                continue
+            else:
+                c = canon(v)
+            if exempt or c not in question_values:
+                out.add(c)
     return frozenset(out)

@@ -14,7 +14,10 @@ piece becomes either
   ``+ - * / ^ ( ) .`` and a few functions are; exponents longer than 3 digits and nested powers are refused, so a
   completion cannot make sympy run long).
 
-Returns the text with the symbolic segments blanked, the items, and the numeric values. Each piece's
+Returns the text with the symbolic segments blanked, the items, the numeric values of pieces that only write a number
+(``5``, ``\\frac{3}{4}``: subject to the question-number filter) and of pieces that compute one (``-\\frac{-5}{1}``,
+``2 + 3``: exempt from it, see :mod:`harness.paths.arith` rule 3). Multi-letter runs that are not function names are
+products of single-letter variables (``ax^2`` = ``a*x**2``). Each piece's
 conversion is cached (``lru_cache``): a problem's completions repeat the same expressions.
 """
 
@@ -38,6 +41,8 @@ _WORDS = re.compile(r"[a-z]{2,}")
 _ALLOWED_WORDS = frozenset(("sqrt", "sin", "cos", "tan", "log", "exp", "pi", "oo"))
 _BIG_EXP = re.compile(r"\*\*\s*\(?\s*\d{4,}|\*\*[^*]*\*\*")
 MAX_PIECE = 200
+_LITERAL = re.compile(r"^-?\s*(?:\d+(?:\.\d+)?|\\[dt]?frac\s*\{-?\d+\}\s*\{\d+\}|\d+\s*/\s*\d+)$")
+_MULTI = re.compile(r"[a-z]{2,}")
 _MATH_DOLLAR = re.compile(r"\$(?![\d,.\s])")
 _SYMBOL = re.compile(r"^[a-zA-Z]$")
 _PROSE = re.compile(r"(?<![a-zA-Z])[a-zA-Z]{3,}")
@@ -55,9 +60,15 @@ def _to_python(tex: str) -> str | None:
     if "\\" in s:
         return None
     s = s.replace("{", "(").replace("}", ")").replace("^", "**").lower()
+    s = _MULTI.sub(lambda m: m.group(0) if m.group(0) in _ALLOWED_WORDS else "*".join(m.group(0)), s)  # ax = a*x
     if not _SAFE.match(s) or any(w not in _ALLOWED_WORDS for w in _WORDS.findall(s)) or _BIG_EXP.search(s):
         return None
     return s
+
+
+def is_literal(tex: str) -> bool:
+    """A piece that only writes a number (``5``, ``-0.5``, ``\\frac{3}{4}``, ``3/4``): restating, not computing."""
+    return bool(_LITERAL.match(tex.strip().rstrip(".,;:")))
 
 
 @lru_cache(maxsize=65536)
@@ -84,12 +95,13 @@ def canonical_piece(tex: str) -> tuple[str, float | None]:
         return fallback, None
 
 
-def symbolic_items(text: str) -> tuple[str, list[str], list[float]]:
-    """(text with symbolic segments blanked, items, values) -- module docstring."""
+def symbolic_items(text: str) -> tuple[str, list[str], list[float], list[float]]:
+    """(text with symbolic segments blanked, items, stated values, computed values) -- module docstring."""
     if "\\[" not in text and "\\(" not in text and not _MATH_DOLLAR.search(text):
-        return text, [], []  # no math delimiters: every '$' opens an amount of money ($15, $1,200)
+        return text, [], [], []  # no math delimiters: every '$' opens an amount of money ($15, $1,200)
     items: list[str] = []
     values: list[float] = []
+    computed: list[float] = []
     pieces: list[str] = []
     pos = 0
     for m in _SEGMENT.finditer(text):
@@ -104,10 +116,10 @@ def symbolic_items(text: str) -> tuple[str, list[str], list[float]]:
         for piece in _RELATION.split(seg):
             item, value = canonical_piece(piece)
             if value is not None:
-                values.append(value)
+                (values if is_literal(piece) else computed).append(value)
             elif item and not _SYMBOL.match(item):
                 items.append(item)  # a bare variable name (the x of 'x = 48') is a name, not a derivation
     if not pieces:
-        return text, [], []
+        return text, [], [], []
     pieces.append(text[pos:])
-    return " ".join(pieces), items, values
+    return " ".join(pieces), items, values, computed

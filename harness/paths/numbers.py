@@ -84,7 +84,7 @@ def canon(v: float) -> float:
 
 
 NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(%?)")
-_Q_FRACTION = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
+_Q_FRACTION = re.compile(r"(?<![\w.])\(?(\d+)\)?\s*/\s*\(?(\d+)\)?(?![\w.])")
 _UNITS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen".split())}
