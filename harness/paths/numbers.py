@@ -3,7 +3,7 @@
 ``normalise_text(text) -> str`` rewrites a question or a completion so that every way of writing the same arithmetic
 reads the same: lower case, at most ``MAX_CHARS`` characters, Unicode folded (NFKC, ``×·⋅ ÷ −`` to ``* / -``),
 LaTeX arithmetic (``\\frac{a}{b}`` -> ``(a)/(b)``, ``\\times`` ``\\cdot`` -> ``*``, ``\\div`` -> ``/``, braces ->
-parentheses, ``$`` dropped), `` percent`` -> ``%``, markdown bold dropped and unit facts (``60 minutes in an hour``) removed. Thousands
+parentheses, ``$`` dropped), `` percent`` and `` %`` -> ``%``, markdown bold dropped and unit facts (``60 minutes in an hour``) removed. Thousands
 separators, word operators, list markers, ``step 2`` and ordinals are the scanner's job (:mod:`harness.paths.arith`).
 
 ``canon(v) -> float`` is the value identity of a quantity: integers exactly, other values rounded to 2 decimals
@@ -67,6 +67,8 @@ def normalise_text(text: str) -> str:
     text = text.lower()
     if "percent" in text:
         text = text.replace(" percent", "%").replace("per cent", "%")
+    if " %" in text:
+        text = text.replace(" %", "%")
     if "**" in text:
         text = text.replace("**", " ")
     if " in " in text or " per " in text:
