@@ -33,13 +33,19 @@ import re
 
 from harness.paths.numbers import canon
 
-_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d+)(?:\.\d+)?%?|\.\d+%?"
-_UNIT = r"(?: ?/?[a-z]+){1,3}(?= *(?:[-+*/^=)]|times |plus |minus |divided |multiplied |x ))"
-_OPND = rf"(?:[(-] *)*(?:{_NUM})(?: *\))*(?:{_UNIT}(?: *\))*)?"
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d++)(?:\.\d++)?+%?+|\.\d++%?+"
 _OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by|by|equals|is) *"
+# unit words between an operand and an operator: atomic (no backtracking into fewer words), word operators excluded
+_WORD = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|by|is|equals)\b)[a-z]{2,}+)"
+_UNIT = rf"(?>{_WORD}{{1,3}})(?= *(?:[-+*/^=)]|times |plus |minus |divided |multiplied |x |is |equals ))"
+_OPND = rf"(?:[(-] *)*+(?:{_NUM})(?: *\))*+(?:{_UNIT}(?: *\))*+)?"
 _LEADING_OP = re.compile(rf"^{_OP}")
 SCAN = re.compile(rf"(?=[-(.\d])({_OPND})((?:{_OP}{_OPND})*)")  # the lookahead lets re skip text fast
 _NUM_RE = re.compile(_NUM)
+_SN = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
+_SU = r"(?: ?/?[a-z]{2,})*"
+_SIMPLE = re.compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *{_SN}{_SU} *(?:=|is|equals) *"
+                     rf"({_SN})")
 _TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by|equals|is")
 _UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x|equals|is)\b)[a-z]+")
 _WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?", "equals": "=", "is": "="}
@@ -164,6 +170,11 @@ def _first_value(seg: list[str]) -> float | None:
 def _run_values(run: str, found: list[float], computed: list[float]) -> None:
     """Append one equation run's derived values (module docstring, rule 1): restated-or-stated values to ``found``,
     values obtained by computation (exempt from the question-number filter) to ``computed``."""
+    simple = _SIMPLE.fullmatch(run)
+    if simple:  # the common 'a op b = c' run, without tokens or parser
+        op, c = simple.groups()
+        (found if op == "/" or op == "divided by" else computed).append(_num(c))
+        return
     if run[0] == "-" and run[1:2] == " ":
         run = run[2:]  # a '- ' list bullet, not a unary minus
     if run.lower() != run.upper():  # letters: unit words ('15 dollars + 23 dollars = 38') go, word operators stay

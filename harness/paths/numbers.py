@@ -26,6 +26,7 @@ MAX_CHARS = 6000
 
 _UNICODE_OPS = str.maketrans({"\u00d7": "*", "\u22c5": "*", "\u00b7": "*", "\u2217": "*", "\u00f7": "/",
                               "\u2212": "-", "\u2013": "-", "\u2044": "/", "\u2215": "/"})
+_UNICODE_PAIRS = tuple((chr(k), v) for k, v in _UNICODE_OPS.items())
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _FRAC_DIGITS = re.compile(r"\\[dt]?frac\s*(\d)(\d)")
 _LATEX_WORDS = re.compile(r"\\(?:times|cdot|ast)\b|\\div\b|\\(?:left|right|big|bigg|Big|Bigg)\b|\\[,;:! ]|\\%|\\\$")
@@ -58,7 +59,10 @@ def normalise_text(text: str) -> str:
         return ""
     text = text[:MAX_CHARS]
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_UNICODE_OPS)
+        text = unicodedata.normalize("NFKC", text)
+        for u, a in _UNICODE_PAIRS:  # str.replace per operator: far faster than str.translate on non-ASCII text
+            if u in text:
+                text = text.replace(u, a)
         text = text.encode("ascii", "replace").decode("ascii").replace("?", " ")
     if "\\" in text or "{" in text:
         text = _latex(text)

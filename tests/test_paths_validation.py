@@ -1,0 +1,58 @@
+"""harness.paths validation: adjusted Rand index floors on three ground truths (figures in docs/paths.md).
+
+The floors sit a few points under the measured figures (the sets are deterministic: a drop means the path reader
+changed). (a) synthetic multi-strategy problems, truth by construction, plain and with the known-failure renderings;
+(b) GSM8K train gold solutions, paraphrased, against a truncated solution and another problem's solution;
+(c) the hand-labelled set tests/data/paths_handlabelled.jsonl.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SHARED_DATA
+from harness.paths.validation import gold_groups, handlabelled_groups, score_groups, synthetic_groups
+
+GSM8K_TRAIN = SHARED_DATA / "gsm8k" / "train.jsonl"
+
+
+def test_synthetic_strategies_are_recovered():
+    s = score_groups(synthetic_groups(n_problems=60, per_strategy=5, seed=0))
+    assert s["problems"] == 60 and s["completions"] >= 60 * 2 * 5
+    assert s["mean_ari"] >= 0.97 and s["purity"] >= 0.98
+
+
+def test_synthetic_with_known_failure_renderings_stays_above_its_floor():
+    s = score_groups(synthetic_groups(n_problems=60, per_strategy=5, seed=0, hard=True))
+    assert s["mean_ari"] >= 0.85
+    assert s["purity"] >= 0.97  # the failures split strategies, they do not merge them
+
+
+def test_synthetic_other_seed():
+    assert score_groups(synthetic_groups(n_problems=30, per_strategy=4, seed=7))["mean_ari"] >= 0.95
+
+
+@pytest.mark.skipif(not GSM8K_TRAIN.exists(), reason=f"GSM8K train data not found at {GSM8K_TRAIN}")
+def test_gsm8k_gold_paraphrases_cluster_by_computation():
+    s = score_groups(gold_groups(GSM8K_TRAIN, n_problems=300, copies=3, seed=0))
+    assert s["problems"] == 300
+    assert s["mean_ari"] >= 0.97 and s["pooled_ari"] >= 0.97
+    assert s["purity"] >= 0.99  # another problem's computation or a shorter one is (almost) never merged
+
+
+def test_handlabelled_set():
+    s = score_groups(handlabelled_groups())
+    assert s["problems"] == 8 and s["completions"] >= 70
+    assert s["mean_ari"] >= 0.78
+    assert s["purity"] == pytest.approx(1.0)  # no merge of different strategies on this set
+
+
+def test_handlabelled_arithmetic_subset():
+    assert score_groups(handlabelled_groups(subset="arithmetic"))["mean_ari"] >= 0.9
+
+
+def test_handlabelled_file_errors_name_the_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"problem": "p", "question": "q", "strategy": "s", "completion": "c"}\n{"problem": "p"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: need JSON with problem, question, strategy, completion"):
+        handlabelled_groups(bad)
