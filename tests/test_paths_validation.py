@@ -43,12 +43,18 @@ def test_gsm8k_gold_paraphrases_cluster_by_computation():
 def test_handlabelled_set():
     s = score_groups(handlabelled_groups())
     assert s["problems"] == 8 and s["completions"] >= 70
-    assert s["mean_ari"] >= 0.78
+    assert s["mean_ari"] >= 0.82
     assert s["purity"] == pytest.approx(1.0)  # no merge of different strategies on this set
 
 
 def test_handlabelled_arithmetic_subset():
-    assert score_groups(handlabelled_groups(subset="arithmetic"))["mean_ari"] >= 0.9
+    s = score_groups(handlabelled_groups(subset="arithmetic"))
+    assert s["problems"] == 6 and s["mean_ari"] >= 0.9
+
+
+def test_handlabelled_latex_subset_is_weaker_but_above_its_floor():
+    s = score_groups(handlabelled_groups(subset="latex"))
+    assert s["problems"] == 2 and s["mean_ari"] >= 0.6
 
 
 def test_handlabelled_file_errors_name_the_line(tmp_path):

@@ -20,7 +20,8 @@ say: its numbers are operands and the segment derives nothing).
 2. A run without an operator is a *standalone number* ("so she sold 24 clips in May"): derived -- a CoT that states
    a value without an equation derives it as much as one that writes the equation. Not quantities, so skipped:
    0 and 1 alone (counting words: "1 hour", "each 1"), ordinals (``2nd``), list markers (a number opening a line
-   followed by ``.`` or ``)``), ``step 2`` / ``part 2`` / ``case 2``, a number glued to a letter (``h2o``, ``x2``).
+   followed by ``.`` or ``)``), ``step 2`` / ``part 2`` / ``case 2`` / ``day 2``, a number glued to a letter (``h2o``,
+   ``x2``), the coefficient of a formula (``2(l + w)``), a unit fact (``60 minutes in an hour``).
 3. Every value equal to one of ``question_values`` is removed: restating the question is not a step (and a derived
    quantity that happens to equal a question number is invisible -- a documented failure mode).
 
@@ -43,13 +44,16 @@ _LEADING_OP = re.compile(rf"^{_OP}")
 SCAN = re.compile(rf"(?=[-(.\d])({_OPND})((?:{_OP}{_OPND})*)")  # the lookahead lets re skip text fast
 _NUM_RE = re.compile(_NUM)
 _SN = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
-_SU = r"(?: ?/?[a-z]{2,})*"
+_SU = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|is|equals)\b)[a-z]{2,}+)*+"
 _SIMPLE = re.compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *{_SN}{_SU} *(?:=|is|equals) *"
                      rf"({_SN})")
 _TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by|equals|is")
 _UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x|equals|is)\b)[a-z]+")
 _WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?", "equals": "=", "is": "="}
 _INF = float("inf")
+_UNIT_FACT = re.compile(
+    r"(?:\.0+)? ?(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|centimeters|"
+    r"millimeters|meters|pennies|quarts|cups|pints|eggs|items) +(?:in|per|make|makes|=) +(?:a|an|one|each|1(?:\.0+)?) ")
 _MARKER_WORDS = ("step ", "part ", "case ", "step #", "method ", "option ", "day ", "week ", "month ", "round ",
                  "question ", "problem ", "line ", "level ", "year ")
 _OPS = "+-*/^?"
@@ -241,7 +245,11 @@ def _is_marker(text: str, start: int, end: int) -> bool:
         return True  # x2, h2o
     if before == "\n" and after[:1] in (".", ")") and after[1:2] in (" ", "\n", ""):
         return True  # '2. ' / '2) ' list marker
-    return text[max(0, start - 10):start].endswith(_MARKER_WORDS)
+    if text[max(0, start - 10):start].endswith(_MARKER_WORDS):
+        return True
+    return after[:1] == " " and _UNIT_FACT.match(text, end) is not None  # '60 minutes in an hour'
+
+
 
 
 def derived_values(text: str, question_values: frozenset[float]) -> frozenset[float]:
@@ -252,7 +260,7 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
         first, rest = m.groups()
         if rest:
             run = m.group(0)
-            if first[:1].isdigit() and _is_marker(text, m.start(), m.start() + len(first)):
+            if first[:1].isdigit() and text[max(0, m.start() - 10):m.start()].endswith(_MARKER_WORDS):
                 run = _LEADING_OP.sub("", rest)  # 'after day 1 = 136 - 9 = 127': the marker is not an operand
             if run:
                 _run_values(run, found, computed)
@@ -263,12 +271,17 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
             nm = _NUM_RE.search(first)
             tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
         v = float(tok) if tok.isdigit() else _num(tok)
-        if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
-            continue  # the cheap exits first: most standalone numbers restate the question
-        if _is_marker(text, t0, t1):
-            continue
-        head = first.lstrip("( ")
-        found.append(-v if head[:1] == "-" and head[1:2].isdigit() else v)  # '-5' is negative, '- 5' a bullet
+        if first[0] != "(" and first[0] != "-":
+            if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
+                continue  # the cheap exits first: most standalone numbers restate the question
+        else:
+            head = first.lstrip("( ")
+            if head[:1] == "-" and head[1:2].isdigit():
+                v = -v  # '-5' is negative, '- 5' a bullet
+            if v == 0.0 or v == 1.0:
+                continue
+        if not _is_marker(text, t0, t1):
+            found.append(v)
     out = set()
     for vals, exempt in ((found, False), (computed, True)):
         for v in vals:

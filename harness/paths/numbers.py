@@ -3,8 +3,8 @@
 ``normalise_text(text) -> str`` rewrites a question or a completion so that every way of writing the same arithmetic
 reads the same: lower case, at most ``MAX_CHARS`` characters, Unicode folded (NFKC, ``×·⋅ ÷ −`` to ``* / -``),
 LaTeX arithmetic (``\\frac{a}{b}`` -> ``(a)/(b)``, ``\\times`` ``\\cdot`` -> ``*``, ``\\div`` -> ``/``, braces ->
-parentheses, ``$`` dropped), `` percent`` and `` %`` -> ``%``, markdown bold dropped and unit facts (``60 minutes in an hour``) removed. Thousands
-separators, word operators, list markers, ``step 2`` and ordinals are the scanner's job (:mod:`harness.paths.arith`).
+parentheses, ``$`` dropped), `` percent`` and `` %`` -> ``%`` and markdown bold dropped. Thousands separators, word operators, list markers, ``step 2``,
+ordinals and unit facts (``60 minutes in an hour``) are the scanner's job (:mod:`harness.paths.arith`).
 
 ``canon(v) -> float`` is the value identity of a quantity: integers exactly, other values rounded to 2 decimals
 (so 1/3, 0.333 and 0.33 are one quantity; 0.333 and 0.334 too -- a documented merge).
@@ -32,11 +32,6 @@ _FRAC_DIGITS = re.compile(r"\\[dt]?frac\s*(\d)(\d)")
 _LATEX_WORDS = re.compile(r"\\(?:times|cdot|ast)\b|\\div\b|\\(?:left|right|big|bigg|Big|Bigg)\b|\\[,;:! ]|\\%|\\\$")
 _LATEX_MAP = {"\\times": "*", "\\cdot": "*", "\\ast": "*", "\\div": "/", "\\%": "%", "\\$": " "}
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_UNIT_FACT = re.compile(
-    r"(?<![\d.,])\d+(?:\.0+)?\s*(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|"
-    r"centimeters|millimeters|meters|pennies|quarts|cups|pints|eggs|items)\s+(?:in|per|make|makes|=)\s+"
-    r"(?:a|an|one|each|1(?:\.0+)?)\s+\w+")
-
 
 def _latex(text: str) -> str:
     for _ in range(3):  # nested \frac: innermost first
@@ -75,8 +70,6 @@ def normalise_text(text: str) -> str:
         text = text.replace(" %", "%")
     if "**" in text:
         text = text.replace("**", " ")
-    if " in " in text or " per " in text:
-        text = _UNIT_FACT.sub(" ", text)
     return text
 
 

@@ -14,6 +14,7 @@ committed ``tests/data/paths_handlabelled.jsonl``).
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def synthetic_groups(n_problems: int = 60, per_strategy: int = 5, seed: int = 0,
 
 
 def handlabelled_groups(path: str | Path = HANDLABELLED, subset: str | None = None) -> list[dict]:
-    """The hand-labelled set; ``subset``: None = all, 'arithmetic' = no LaTeX in the question, 'latex' = the rest."""
+    """The hand-labelled set; ``subset``: None = all, 'latex' = LaTeX math in the question, 'arithmetic' = the rest."""
     rows = []
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -50,7 +51,7 @@ def handlabelled_groups(path: str | Path = HANDLABELLED, subset: str | None = No
             except (json.JSONDecodeError, KeyError) as exc:
                 raise ValueError(f"{path}:{lineno}: need JSON with problem, question, strategy, completion "
                                  f"({exc})") from exc
-            is_latex = "$" in r["question"]
+            is_latex = "\\" in r["question"] or re.search(r"\$[^\d\s]", r["question"]) is not None
             if subset is None or (subset == "latex") == is_latex:
                 rows.append(r)
     return _grouped(rows)
