@@ -44,9 +44,9 @@ def test_order_of_independent_steps_does_not_change_the_path():
 
 @pytest.mark.parametrize("op", ["*", "x", "\u00d7", "\u00b7", "times", "multiplied by", "\\times", "\\cdot"])
 def test_operator_notation_does_not_change_the_path(op):
-    q = "Weng earns $12 an hour for 5 hours a day for 3 days. How much does she earn?"
-    base = "Per day: 12 * 5 = 60. In total: 60 * 3 = 180."
-    assert same(q, base, f"Per day: 12 {op} 5 = 60. In total: 60 {op} 3 = 180.")
+    q = "Weng earns $12 an hour for 5 hours a day. How much does she earn in a week?"
+    base = "Per day: 12 * 5 = 60. In a week: 60 * 7 = 420."  # 7 is a constant operand, not a derived quantity
+    assert same(q, base, f"Per day: 12 {op} 5 = 60. In a week: 60 {op} 7 = 420.")
 
 
 @pytest.mark.parametrize("discount", ["25%", "0.25", "25/100", "25 percent", "25 %"])
@@ -55,6 +55,12 @@ def test_number_formats_do_not_change_the_path(discount, money):
     ref = "The discount is 1200 * 0.25 = 300. The sale price is 1200 - 300 = 900."
     alt = f"The discount is {money} * {discount} = 300. The sale price is {money} - 300 = $900."
     assert same(SHIRT, ref, alt)
+
+
+def test_a_derived_percentage_is_one_quantity_in_any_format():
+    assert same(SHIRT, "She pays 100% - 25% = 75% of it: 1200 * 0.75 = 900.",
+                "She pays 1 - 0.25 = 0.75 of it: 1200 * 0.75 = 900.",
+                "She pays 100/100 - 25/100 = 75/100 of it: 1200 * 75% = 900.")
 
 
 def test_derived_values_in_other_formats_are_one_quantity():
@@ -67,6 +73,12 @@ def test_restating_the_question_numbers_does_not_change_the_path():
     restated = ("Natalia sold 48 clips in April. In May she sold half as many. "
                 "So in May: 48/2 = 24. Total: 48 + 24 = 72. She sold 72 clips in April and May.")
     assert same(NATALIA, GOLD, restated)
+
+
+def test_restating_a_question_percentage_in_any_format_is_not_a_step():
+    for restated in ("25%", "0.25", "25 percent", "1,200 dollars", "$1200.00"):
+        assert same(SHIRT, "1200 * 0.25 = 300 and 1200 - 300 = 900.",
+                    f"We know {restated}. So 1200 * 0.25 = 300 and 1200 - 300 = 900.")
 
 
 def test_number_words_in_the_question_are_question_numbers():
