@@ -6,8 +6,8 @@ of the quantities it derives, minus the question's own numbers. One regex scan (
 ``operand (op operand)*``: operands are numbers (``1,200`` = 1200, ``25%`` = 0.25, ``.5``) with optional
 parentheses, unary minus and up to two unit words when an operator follows (``15 dollars + 23 dollars = 38``,
 ``$60/large painting x 8``), ``op`` is ``+ - * / ^ =``, ``x`` or a word operator (``times``, ``multiplied by``,
-``divided by``, ``plus``, ``minus``, and ``is`` / ``equals`` for ``=``; ``by`` as in "multiply 48 by 2" is an operator whose kind the run does not
-say: its numbers are operands and the segment derives nothing).
+``divided by``, ``plus``, ``minus``, and ``is`` / ``equals`` for ``=``; ``by`` as in "multiply 48 by 2" is an
+operator whose kind the run does not say: its numbers are operands and the segment derives nothing).
 
 1. A run with an operator is an *equation run*, split at ``=`` into segments. A segment that is one number is a
    *stated result*: derived. A compound segment is parsed (precedence ``^`` > ``* /`` > ``+ -``, unary minus); its
@@ -49,7 +49,8 @@ _SIMPLE = re.compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multipl
                      rf"({_SN})")
 _TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by|equals|is")
 _UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x|equals|is)\b)[a-z]+")
-_WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?", "equals": "=", "is": "="}
+_WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?",
+            "equals": "=", "is": "="}
 _INF = float("inf")
 _UNIT_FACT = re.compile(
     r"(?:\.0+)? ?(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|centimeters|"

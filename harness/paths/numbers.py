@@ -3,8 +3,9 @@
 ``normalise_text(text) -> str`` rewrites a question or a completion so that every way of writing the same arithmetic
 reads the same: lower case, at most ``MAX_CHARS`` characters, Unicode folded (NFKC, ``×·⋅ ÷ −`` to ``* / -``),
 LaTeX arithmetic (``\\frac{a}{b}`` -> ``(a)/(b)``, ``\\times`` ``\\cdot`` -> ``*``, ``\\div`` -> ``/``, braces ->
-parentheses, ``$`` dropped), `` percent`` and `` %`` -> ``%`` and markdown bold dropped. Thousands separators, word operators, list markers, ``step 2``,
-ordinals and unit facts (``60 minutes in an hour``) are the scanner's job (:mod:`harness.paths.arith`).
+parentheses, ``$`` dropped), `` percent`` and `` %`` -> ``%`` and markdown bold dropped. Thousands separators,
+word operators, list markers, ``step 2``, ordinals and unit facts (``60 minutes in an hour``) are the scanner's
+job (:mod:`harness.paths.arith`).
 
 ``canon(v) -> float`` is the value identity of a quantity: integers exactly, other values rounded to 2 decimals
 (so 1/3, 0.333 and 0.33 are one quantity; 0.333 and 0.334 too -- a documented merge).
