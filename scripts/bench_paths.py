@@ -17,13 +17,16 @@ Time is ``time.process_time()`` of this single-threaded process (CPU seconds: wh
 other processes on a shared machine) and wall time beside it. Every repeat clears the question cache
 (``question_numbers``), so the question's parse is paid once per call as in real use; the within-call cache of
 identical completion strings stays (it is part of cluster_paths), and the share of distinct completions is printed.
-The first repeat (warm-up: imports sympy, fills the LaTeX piece cache) is not counted.
+The first repeat (warm-up: imports sympy, fills the LaTeX piece cache) is not counted. A calibration figure (CPU seconds
+of ``sum(range(10**7))``) and the load average are printed beside the rates: on a shared machine they say how far
+the rates sit below an idle core's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -98,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     corpora["hand"] = handlabelled_groups()
     if args.run:
         corpora["run"] = _run_groups(args.run)
-    results = {}
+    t0 = time.process_time()
+    sum(range(10**7))
+    calib = time.process_time() - t0
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: CPU seconds for sum(range(10**7)) = {calib:.3f} (an idle recent x86 core: ~0.12-0.15); "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs")
+    results = {"calibration_sum_range_1e7_cpu_s": calib, "load_average_1min": load, "cpus": os.cpu_count()}
     print(f"{'corpus':10s} {'problems':>8s} {'compl.':>7s} {'distinct':>8s} {'chars':>6s} "
           f"{'compl/s (CPU, median)':>22s} {'(CPU, best)':>12s} {'(wall)':>9s}")
     for name, groups in corpora.items():

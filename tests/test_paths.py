@@ -168,6 +168,12 @@ def test_malformed_arithmetic_never_raises(text):
     assert isinstance(reasoning_path("Compute.", text), PathKey)
 
 
+def test_pathological_nesting_gets_the_unreadable_path():
+    deep = "(" * 3000 + "1 + 2" + ")" * 3000 + " = 3"
+    assert reasoning_path("Compute.", deep) == PathKey.unreadable()
+    assert describe_path(PathKey.unreadable()) == "unreadable"
+
+
 def test_cluster_labels_are_numbered_in_order_of_first_appearance():
     wrong = "In May: 48 * 2 = 96. Total: 48 + 96 = 144."
     labels = cluster_paths(NATALIA, ["", wrong, GOLD, wrong, "", GOLD.replace("=", " = ")])

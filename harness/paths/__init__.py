@@ -6,7 +6,8 @@ Public API (stable; docs/paths.md has the definition, validation figures and kno
 * ``cluster_paths(question, completions) -> list[int]`` -- equal ints = same path, numbered 0, 1, 2, ... in order
   of first appearance;
 * ``PathKey`` -- ``values`` (frozenset of canonical derived quantities) and ``items`` (frozenset of sympy-normalised
-  symbolic expressions, MATH); ``PathKey.empty()`` is the *no-computation* path;
+  symbolic expressions, MATH); ``PathKey.empty()`` is the *no-computation* path, ``PathKey.unreadable()`` the path
+  of a text the readers fail on (e.g. thousands of nested parentheses; never an exception);
 * ``describe_path(key) -> str`` -- a short human-readable form for tables.
 
 Definition. The path of a completion is the **set of quantities it derives**: every value the text obtains by
@@ -46,6 +47,11 @@ class PathKey:
         """The no-computation path (empty, non-str, or text that derives nothing beyond the question)."""
         return _EMPTY
 
+    @classmethod
+    def unreadable(cls) -> "PathKey":
+        """The path of a text the readers failed on (pathological nesting): defined, never an exception."""
+        return _UNREADABLE
+
     @property
     def is_empty(self) -> bool:
         return not self.values and not self.items
@@ -56,6 +62,7 @@ class PathKey:
 
 
 _EMPTY = PathKey()
+_UNREADABLE = PathKey(items=frozenset({"unreadable"}))
 
 
 def _question_items(question: str) -> frozenset[str]:
@@ -65,6 +72,13 @@ def _question_items(question: str) -> frozenset[str]:
 def _path(q_values: frozenset, q_items: frozenset, completion: str) -> PathKey:
     if not isinstance(completion, str) or not completion:
         return _EMPTY
+    try:
+        return _read(q_values, q_items, completion)
+    except (RecursionError, MemoryError, ValueError, ArithmeticError, TypeError, IndexError, AttributeError):
+        return _UNREADABLE  # a reader bug on pathological text must not stop a table of millions of samples
+
+
+def _read(q_values: frozenset, q_items: frozenset, completion: str) -> PathKey:
     raw = completion[:MAX_CHARS]
     items: frozenset = frozenset()
     stated: list[float] = []
@@ -111,9 +125,11 @@ def _fmt(v: float) -> str:
 
 
 def describe_path(key: PathKey, max_items: int = 8) -> str:
-    """Short human-readable form: ``derives 24, 72`` / ``derives x**2 + 3*x; 5`` / ``no computation``."""
+    """Short human-readable form: ``derives 24, 72`` / ``derives 5, x**2 + 3*x`` / ``no computation`` / ``unreadable``."""
     if key.is_empty:
         return "no computation"
+    if key == _UNREADABLE:
+        return "unreadable"
     parts = [_fmt(v) for v in sorted(key.values)] + sorted(key.items)
     more = f" (+{len(parts) - max_items} more)" if len(parts) > max_items else ""
     return "derives " + ", ".join(parts[:max_items]) + more
