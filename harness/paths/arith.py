@@ -41,7 +41,12 @@ _WORD = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|by|is|equals)\b)[a-z]
 _UNIT = rf"(?>{_WORD}{{1,3}})(?= *(?:[-+*/^=)]|times |plus |minus |divided |multiplied |x |is |equals ))"
 _OPND = rf"(?:[(-] *)*+(?:{_NUM})(?: *\))*+(?:{_UNIT}(?: *\))*+)?"
 _LEADING_OP = re.compile(rf"^{_OP}")
-SCAN = re.compile(rf"(?=[-(.\d])({_OPND})((?:{_OP}{_OPND})*)")  # the lookahead lets re skip text fast
+# The first operand starts with a consumed character class (not a lookahead or an optional group) so that re's
+# charset-prefix search skips prose in C: about twice as fast as the plain form ``({_OPND})...`` on long completions.
+_NUMREST = r"(?:\d{0,2}(?:,\d{3})+(?!\d|,\d)|\d*+)(?:\.\d++)?+%?+"  # a number after its first digit
+_FIRST = (rf"[-(.0-9](?:(?<=[(-])(?: *[(-])*+ *(?:{_NUM})|(?<=[0-9]){_NUMREST}|(?<=\.)\d++%?+)"
+          rf"(?: *\))*+(?:{_UNIT}(?: *\))*+)?")
+SCAN = re.compile(rf"({_FIRST})((?:{_OP}{_OPND})*)")
 _NUM_RE = re.compile(_NUM)
 _SN = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
 _SU = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|is|equals)\b)[a-z]{2,}+)*+"
