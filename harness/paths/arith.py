@@ -264,6 +264,13 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
     computed: list[float] = []
     for m in SCAN.finditer(text):
         first, rest = m.groups()
+        if not rest and first.isdigit():  # the hot path: a plain integer standing alone
+            v = float(first)
+            if v in question_values or v == 0.0 or v == 1.0:
+                continue  # most standalone numbers restate the question
+            if not _is_marker(text, m.start(), m.end()):
+                found.append(v)
+            continue
         if rest:
             run = m.group(0)
             if first[:1].isdigit() and text[max(0, m.start() - 10):m.start()].endswith(_MARKER_WORDS):
@@ -271,15 +278,12 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
             if run:
                 _run_values(run, found, computed)
             continue
-        if first.isdigit():
-            tok, t0, t1 = first, m.start(), m.end()
-        else:
-            nm = _NUM_RE.search(first)
-            tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
-        v = float(tok) if tok.isdigit() else _num(tok)
+        nm = _NUM_RE.search(first)
+        tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
+        v = _num(tok)
         if first[0] != "(" and first[0] != "-":
             if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
-                continue  # the cheap exits first: most standalone numbers restate the question
+                continue
         else:
             head = first.lstrip("( ")
             if head[:1] == "-" and head[1:2].isdigit():
