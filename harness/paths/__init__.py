@@ -125,7 +125,7 @@ def _fmt(v: float) -> str:
 
 
 def describe_path(key: PathKey, max_items: int = 8) -> str:
-    """Short human-readable form: ``derives 24, 72`` / ``derives 5, x**2 + 3*x`` / ``no computation`` / ``unreadable``."""
+    """Short human-readable form: ``derives 24, 72``, ``derives 5, x**2 + 3*x``, ``no computation``, ``unreadable``."""
     if key.is_empty:
         return "no computation"
     if key == _UNREADABLE:
