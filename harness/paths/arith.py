@@ -31,8 +31,17 @@ A segment that does not parse (``10^^2``) or divides by zero counts each of its 
 from __future__ import annotations
 
 import re
+import sys
 
 from harness.paths.numbers import canon
+
+
+def _compile(pattern: str) -> re.Pattern:
+    """re.compile; on Python < 3.11 without possessive quantifiers and atomic groups (same matches, slower)."""
+    if sys.version_info < (3, 11):
+        pattern = re.sub(r"(?<=[*+?}])\+", "", pattern.replace("(?>", "(?:"))
+    return re.compile(pattern)
+
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d++)(?:\.\d++)?+%?+|\.\d++%?+"
 _OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by|by|equals|is) *"
@@ -40,19 +49,19 @@ _OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by|by|equals|is) *
 _WORD = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|by|is|equals)\b)[a-z]{2,}+)"
 _UNIT = rf"(?>{_WORD}{{1,3}})(?= *(?:[-+*/^=)]|times |plus |minus |divided |multiplied |x |is |equals ))"
 _OPND = rf"(?:[(-] *)*+(?:{_NUM})(?: *\))*+(?:{_UNIT}(?: *\))*+)?"
-_LEADING_OP = re.compile(rf"^{_OP}")
+_LEADING_OP = _compile(rf"^{_OP}")
 # The first operand starts with a consumed character class (not a lookahead or an optional group) so that re's
 # charset-prefix search skips prose in C: about twice as fast as the plain form ``({_OPND})...`` on long completions.
 _NUMREST = r"(?:\d{0,2}(?:,\d{3})+(?!\d|,\d)|\d*+)(?:\.\d++)?+%?+"  # a number after its first digit
 _FIRST = (rf"[-(.0-9](?:(?<=[(-])(?: *[(-])*+ *(?:{_NUM})|(?<=[0-9]){_NUMREST}|(?<=\.)\d++%?+)"
           rf"(?: *\))*+(?:{_UNIT}(?: *\))*+)?")
-SCAN = re.compile(rf"({_FIRST})((?:{_OP}{_OPND})*)")
-_NUM_RE = re.compile(_NUM)
+SCAN = _compile(rf"({_FIRST})((?:{_OP}{_OPND})*)")
+_NUM_RE = _compile(_NUM)
 _SN = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
 _SU = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|is|equals)\b)[a-z]{2,}+)*+"
-_SIMPLE = re.compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *{_SN}{_SU} *(?:=|is|equals) *"
+_SIMPLE = _compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *{_SN}{_SU} *(?:=|is|equals) *"
                      rf"({_SN})")
-_TOKEN = re.compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by|equals|is")
+_TOKEN = _compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by|equals|is")
 _UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x|equals|is)\b)[a-z]+")
 _WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?",
             "equals": "=", "is": "="}
