@@ -181,6 +181,16 @@ def test_cluster_labels_are_numbered_in_order_of_first_appearance():
     assert cluster_paths(NATALIA, []) == []
 
 
+def test_as_text_is_a_lossless_stable_string():
+    keys = [reasoning_path(NATALIA, c) for c in (GOLD, "", "48 * 2 = 96; 48 + 96 = 144", "$x^2+3x = 1.5$")]
+    texts = [k.as_text() for k in keys]
+    assert texts[:3] == ["24|72", "", "96|144"] and texts[3] == "1.5|x**2 + 3*x"
+    many = reasoning_path("q", " ".join(f"{i} * 7 = {7 * i}." for i in range(2, 30)))
+    assert len(many.as_text().split("|")) == len(many.values) and "more" in describe_path(many)
+    a, b = reasoning_path("q", "2 * 617283.945 = 1234567.89"), reasoning_path("q", "2 * 617283.95 = 1234567.9")
+    assert a != b and a.as_text() == "1234567.89" and b.as_text() == "1234567.9"
+
+
 def test_path_keys_are_hashable_and_ordered():
     keys = {reasoning_path(NATALIA, GOLD), reasoning_path(NATALIA, GOLD), PathKey.empty()}
     assert len(keys) == 2

@@ -62,3 +62,33 @@ def test_handlabelled_file_errors_name_the_line(tmp_path):
     bad.write_text('{"problem": "p", "question": "q", "strategy": "s", "completion": "c"}\n{"problem": "p"}\n')
     with pytest.raises(ValueError, match=r"bad.jsonl:2: need JSON with problem, question, strategy, completion"):
         handlabelled_groups(bad)
+
+
+def _script(name: str):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_script_measures_every_completion():
+    bench = _script("bench_paths")
+    groups = synthetic_groups(n_problems=6, per_strategy=2, seed=1)
+    r = bench.bench(groups, repeats=1)
+    assert r["completions"] == sum(len(g["completions"]) for g in groups) and r["problems"] == 6
+    assert r["per_s_cpu_median"] > 0 and 0 < r["distinct_share"] <= 1
+    padded = bench._pad(groups[:1], target=400)
+    assert all(len(c) >= 400 for c in padded[0]["completions"])
+
+
+@pytest.mark.skipif(not GSM8K_TRAIN.exists(), reason=f"GSM8K train data not found at {GSM8K_TRAIN}")
+def test_validation_script_writes_every_set(tmp_path, capsys):
+    import json
+    out = tmp_path / "v.json"
+    assert _script("paths_validation").main(["--gold-problems", "5", "--examples", "1", "--json", str(out)]) == 0
+    sets = json.loads(out.read_text())["sets"]
+    assert set(sets) == {"synthetic", "synthetic_hard", "gsm8k_gold", "hand_all", "hand_arithmetic", "hand_latex"}
+    assert sets["gsm8k_gold"]["problems"] == 5 and "| synthetic |" in capsys.readouterr().out

@@ -8,7 +8,8 @@ Public API (stable; docs/paths.md has the definition, validation figures and kno
 * ``PathKey`` -- ``values`` (frozenset of canonical derived quantities) and ``items`` (frozenset of sympy-normalised
   symbolic expressions, MATH); ``PathKey.empty()`` is the *no-computation* path, ``PathKey.unreadable()`` the path
   of a text the readers fail on (e.g. thousands of nested parentheses; never an exception);
-* ``describe_path(key) -> str`` -- a short human-readable form for tables.
+* ``describe_path(key) -> str`` -- a short human-readable form for tables; ``key.as_text()`` the whole key as one
+  stable string (equal strings <=> equal keys), for storing paths in a table.
 
 Definition. The path of a completion is the **set of quantities it derives**: every value the text obtains by
 computation (stated results of equations, implicit intermediates of compound expressions, numbers stated without an
@@ -55,6 +56,13 @@ class PathKey:
     @property
     def is_empty(self) -> bool:
         return not self.values and not self.items
+
+    def as_text(self) -> str:
+        """The whole key as one stable string (for Parquet columns and joins): ``24|72`` / ``5|x**2 + 3*x`` / ``''``.
+
+        Values sorted and written like :func:`describe_path` does, then items sorted, joined by ``|``; unlike
+        ``describe_path`` nothing is cut and a ``|`` inside an item is written ``\\|``, so equal strings <=> equal keys."""
+        return "|".join([_fmt(v) for v in sorted(self.values)] + [i.replace("|", "\\|") for i in sorted(self.items)])
 
     def sort_key(self) -> tuple:
         """A total order for stable tables: by size, then values, then items."""
@@ -121,7 +129,10 @@ def cluster_paths(question: str, completions: list[str]) -> list[int]:
 
 
 def _fmt(v: float) -> str:
-    return str(int(v)) if v == int(v) and abs(v) < 1e15 else f"{v:g}"
+    """Values are canonical (integers or 2 decimals): written exactly, ``24``, ``1.5``, ``1234567.89``."""
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 1e15 else repr(v)
 
 
 def describe_path(key: PathKey, max_items: int = 8) -> str:
