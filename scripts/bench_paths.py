@@ -8,6 +8,8 @@ Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call p
                    another problem's solution (harness.paths.gold; 300 problems);
 * ``synthetic`` -- the multi-strategy set (harness.paths.synthetic, 60 problems x 3 strategies x 5);
 * ``hand``      -- tests/data/paths_handlabelled.jsonl (includes LaTeX, hence sympy);
+* ``math``      -- MATH train reference solutions (first 300; LaTeX, one completion per problem, so every symbolic
+                   piece is new: the sympy piece cache is cleared per repeat -- the worst case for the LaTeX reader);
 * ``long``      -- the gold corpus with each completion padded to ~1,000 characters by restating the question and
                    filler sentences (about a 256-token SmolLM2 completion);
 * ``run``       -- with ``--run``: the completions of a sample store (``prompt`` as the question), e.g. SmolLM2
@@ -35,10 +37,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.paths import cluster_paths  # noqa: E402
+from harness.paths.latex import canonical_piece  # noqa: E402
 from harness.paths.numbers import question_numbers  # noqa: E402
 from harness.paths.validation import gold_groups, handlabelled_groups, synthetic_groups  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
+MATH = DATA.parents[1] / "math" / "train.jsonl"
 FILLER = ["Let me check the numbers again.", "This makes sense because each part is counted once.",
           "We should be careful with the units here.", "Now we put the pieces together."]
 
@@ -64,13 +68,15 @@ def _run_groups(run_dir: str) -> list[dict]:
             for _, sub in df.groupby(["step", "problem_id"], sort=False)]
 
 
-def bench(groups: list[dict], repeats: int) -> dict:
+def bench(groups: list[dict], repeats: int, cold_latex: bool = False) -> dict:
     n = sum(len(g["completions"]) for g in groups)
     distinct = sum(len(set(g["completions"])) for g in groups)
     chars = sum(len(c) for g in groups for c in g["completions"]) / max(n, 1)
     cpu, wall = [], []
     for r in range(repeats + 1):
         question_numbers.cache_clear()
+        if cold_latex:
+            canonical_piece.cache_clear()
         t0, w0 = time.process_time(), time.perf_counter()
         for g in groups:
             cluster_paths(g["question"], g["completions"])
@@ -99,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {args.data} not found: gold and long corpora skipped", file=sys.stderr)
     corpora["synthetic"] = synthetic_groups(60, 5, seed=0)
     corpora["hand"] = handlabelled_groups()
+    if MATH.exists():
+        with open(MATH, encoding="utf-8") as fh:
+            recs = [json.loads(line) for _, line in zip(range(300), fh)]
+        corpora["math"] = [{"question": r["problem"], "completions": [r["solution"]]} for r in recs]
     if args.run:
         corpora["run"] = _run_groups(args.run)
     t0 = time.process_time()
@@ -111,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'corpus':10s} {'problems':>8s} {'compl.':>7s} {'distinct':>8s} {'chars':>6s} "
           f"{'compl/s (CPU, median)':>22s} {'(CPU, best)':>12s} {'(wall)':>9s}")
     for name, groups in corpora.items():
-        r = bench(groups, args.repeats)
+        r = bench(groups, args.repeats, cold_latex=name == "math")
         results[name] = r
         print(f"{name:10s} {r['problems']:8d} {r['completions']:7d} {r['distinct_share']:8.2f} {r['mean_chars']:6.0f} "
               f"{r['per_s_cpu_median']:22,.0f} {r['per_s_cpu_best']:12,.0f} {r['per_s_wall_median']:9,.0f}")

@@ -225,6 +225,14 @@ def test_unparseable_latex_falls_back_to_its_normalised_text():
     assert same("Find $y$.", "$\\mathcal{Q}_y = 3y$", "$\\mathcal{Q}_y  =  3 y$")
 
 
+@pytest.mark.parametrize("piece", ["x.__class__", "x.real", "(lambda: 1)", "x[0]", "'a'", "x; y", "open(x)"])
+def test_unsafe_latex_pieces_are_never_evaluated(piece):
+    from harness.paths.latex import _to_python, canonical_piece
+    item, value = canonical_piece(piece)
+    assert value is None and (item.startswith("tex:") or _to_python(piece) is not None)
+    assert reasoning_path("Find $y$.", f"So ${piece} = y$.") is not None
+
+
 def test_dollar_amounts_are_not_latex():
     assert same(SHIRT, "The discount is $1,200 x 25% = $300 and the price is $1,200 - $300 = $900.",
                 "The discount is 1200 * 0.25 = 300. The sale price is 1200 - 300 = 900.")

@@ -6,7 +6,8 @@ removed); segments without one are left to the arithmetic reader (:mod:`harness.
 segment is split at ``=``, ``<``, ``>``, ``\\le``, ``\\ge``, ``\\neq``, ``\\approx``, ``\\equiv`` into pieces, and each
 piece becomes either
 
-* a sympy canonical string (``str(parse_expr(...))``: sympy's automatic canonical order of sums and products, so
+* a sympy canonical string (``str(expr)`` of the piece built by :func:`build_expr`: sympy's automatic canonical
+  order of sums and products, so
   ``3x + x^2``, ``x^2+3x`` and ``x \\cdot x + 3 \\cdot x`` are one item; ``(x-2)(x-3)`` and ``x^2-5x+6`` stay two items
   -- factoring is a step), or a number when the piece is a constant (``\\frac{6}{4}`` -> 1.5, into the values);
 * the fallback ``tex:<normalised LaTeX>`` (whitespace, ``\\left``/``\\right``, ``\\dfrac``/``\\tfrac`` spellings
@@ -71,6 +72,37 @@ def is_literal(tex: str) -> bool:
     return bool(_LITERAL.match(tex.strip().rstrip(".,;:")))
 
 
+_FUNC_CODES = {"sqrt": "Q", "sin": "S", "cos": "C", "tan": "T", "log": "L", "exp": "E", "pi": "P", "oo": "O"}
+_FUNC_WORD = re.compile(r"sqrt|sin|cos|tan|log|exp|pi|oo")
+_IMPLICIT = re.compile(r"(?<=[0-9)])\s*(?=[a-zQSCTLEPO(])|(?<=[a-zPO])\s*(?=[a-zQSCTLEPO(0-9])|(?<=\))\s*(?=[0-9])")
+_PY_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_NAMESPACE: dict | None = None
+
+
+def _namespace() -> dict:
+    """The names a converted piece may use: single-letter symbols, Rational, and the whitelisted functions."""
+    global _NAMESPACE
+    if _NAMESPACE is None:
+        import string
+
+        import sympy
+        _NAMESPACE = {c: sympy.Symbol(c) for c in string.ascii_lowercase}
+        _NAMESPACE.update(R=sympy.Rational, Q=sympy.sqrt, S=sympy.sin, C=sympy.cos, T=sympy.tan, L=sympy.log,
+                          E=sympy.exp, P=sympy.pi, O=sympy.oo, __builtins__={})
+    return _NAMESPACE
+
+
+def build_expr(py: str):
+    """The sympy expression of a whitelisted piece (``_to_python``): explicit ``*`` for implicit products, numbers as
+    ``Rational``, then ``eval`` over a namespace of sympy symbols only (no builtins; the whitelist admits no
+    underscores, quotes or brackets). sympy's automatic canonical form is the same as ``parse_expr``'s, at about a
+    tenth of its cost (no tokenizer, no transformations)."""
+    code = _FUNC_WORD.sub(lambda m: _FUNC_CODES[m.group(0)], py)
+    code = _IMPLICIT.sub("*", code)
+    code = _PY_NUMBER.sub(lambda m: f"R('{m.group(0)}')", code)
+    return eval(code, _namespace())  # noqa: S307 -- whitelisted input, namespace of symbols only
+
+
 @lru_cache(maxsize=65536)
 def canonical_piece(tex: str) -> tuple[str, float | None]:
     """(item, value): a sympy canonical string, or ('', number) for a constant, or the ``tex:`` fallback."""
@@ -82,16 +114,15 @@ def canonical_piece(tex: str) -> tuple[str, float | None]:
     if py is None:
         return fallback, None
     try:
-        from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication_application,
-                                                parse_expr, standard_transformations)
-        expr = parse_expr(py, transformations=standard_transformations + (implicit_multiplication_application,
-                                                                          convert_xor))
-        if expr.is_number:
+        expr = build_expr(py)
+        if getattr(expr, "is_number", False):
             z = complex(expr.evalf())
             if z.imag == 0 and abs(z.real) < 1e15:
                 return "", canon(z.real)
+        if not hasattr(expr, "free_symbols"):
+            return fallback, None
         return str(expr), None
-    except Exception:  # noqa: BLE001 -- any sympy failure on model text means: use the fallback
+    except Exception:  # noqa: BLE001 -- any failure on model text (syntax, sympy, import) means: use the fallback
         return fallback, None
 
 
