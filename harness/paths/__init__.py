@@ -61,7 +61,8 @@ class PathKey:
         """The whole key as one stable string (for Parquet columns and joins): ``24|72`` / ``5|x**2 + 3*x`` / ``''``.
 
         Values sorted and written like :func:`describe_path` does, then items sorted, joined by ``|``; unlike
-        ``describe_path`` nothing is cut and a ``|`` inside an item is written ``\\|``, so equal strings <=> equal keys."""
+        ``describe_path`` nothing is cut and a ``|`` inside an item is written ``\\|``, so equal strings <=> equal
+        keys."""
         return "|".join([_fmt(v) for v in sorted(self.values)] + [i.replace("|", "\\|") for i in sorted(self.items)])
 
     def sort_key(self) -> tuple:
