@@ -57,10 +57,20 @@ _FIRST = (rf"[-(.0-9](?:(?<=[(-])(?: *[(-])*+ *(?:{_NUM})|(?<=[0-9]){_NUMREST}|(
           rf"(?: *\))*+(?:{_UNIT}(?: *\))*+)?")
 SCAN = _compile(rf"({_FIRST})((?:{_OP}{_OPND})*)")
 _NUM_RE = _compile(_NUM)
-_SN = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
+_SN = r"(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
 _SU = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|is|equals)\b)[a-z]{2,}+)*+"
 _SIMPLE = _compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *{_SN}{_SU} *(?:=|is|equals) *"
                      rf"({_SN})")
+_ADD_OP = r" *(?:[-+]|plus|minus) *"
+_MUL_OP = r" *(?:[*/x]|times|divided by|multiplied by) *"
+_EQ = r" *(?:=|is|equals) *"
+# 'a + b + c = d' / 'a * b / 100 = d': one precedence class, three or more operands, a stated result (flattened:
+# no intermediates; the result is computed)
+_CHAIN = _compile(rf"{_SN}{_SU}(?:{_ADD_OP}{_SN}{_SU}){{2,}}{_EQ}({_SN})"
+                  rf"|{_SN}{_SU}(?:{_MUL_OP}{_SN}{_SU}){{2,}}{_EQ}({_SN})")
+# 'a op b' with nothing stated: its value is the result
+_BIN = _compile(rf"({_SN}){_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *({_SN})")
+_OP_SYMBOL = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-"}
 _TOKEN = _compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by|equals|is")
 _UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x|equals|is)\b)[a-z]+")
 _WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?",
@@ -193,6 +203,20 @@ def _run_values(run: str, found: list[float], computed: list[float]) -> None:
     if simple:  # the common 'a op b = c' run, without tokens or parser
         op, c = simple.groups()
         (found if op == "/" or op == "divided by" else computed).append(_num(c))
+        return
+    chain = _CHAIN.fullmatch(run)
+    if chain:
+        computed.append(_num(chain.group(1) or chain.group(2)))
+        return
+    binary = _BIN.fullmatch(run)
+    if binary:
+        a, op, b = binary.groups()
+        op = _OP_SYMBOL.get(op, op)
+        try:
+            v = _BINARY[op](_num(a), _num(b))
+        except (ZeroDivisionError, OverflowError):
+            return
+        (found if op == "/" else computed).append(v)
         return
     if run[0] == "-" and run[1:2] == " ":
         run = run[2:]  # a '- ' list bullet, not a unary minus
