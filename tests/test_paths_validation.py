@@ -92,3 +92,17 @@ def test_validation_script_writes_every_set(tmp_path, capsys):
     sets = json.loads(out.read_text())["sets"]
     assert set(sets) == {"synthetic", "synthetic_hard", "gsm8k_gold", "hand_all", "hand_arithmetic", "hand_latex"}
     assert sets["gsm8k_gold"]["problems"] == 5 and "| synthetic |" in capsys.readouterr().out
+
+
+def test_bench_reads_a_sample_store(tmp_path):
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pandas")
+    from harness.store import SampleStore
+    store = SampleStore.open(tmp_path / "run", {"model": "test"}, "h1")
+    q = "Natalia sold 48 clips in April and half as many in May. How many in all?"
+    store.write_batch([{"problem_id": p, "sample_idx": i, "prompt": q, "completion": c, "step": s}
+                       for p in ("a", "b") for s in (0, 10)
+                       for i, c in enumerate(["48/2 = 24, 48 + 24 = 72", None, "48 * 2 = 96"])])
+    groups = _script("bench_paths")._run_groups(str(tmp_path / "run"))
+    assert len(groups) == 4 and all(len(g["completions"]) == 3 and g["question"] == q for g in groups)
+    assert all(g["completions"][1] == "" for g in groups)  # a missing completion is read as empty text
