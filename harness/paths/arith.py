@@ -1,0 +1,339 @@
+"""The quantities an arithmetic chain of thought derives (GSM8K style; see docs/paths.md, *Definition*).
+
+``derived_values(text, question_values) -> frozenset[float]`` reads a text already passed through
+:func:`harness.paths.numbers.normalise_text` and returns the canonical values (:func:`~harness.paths.numbers.canon`)
+of the quantities it derives, minus the question's own numbers. One regex scan (``SCAN``) finds every *operand run*
+``operand (op operand)*``: operands are numbers (``1,200`` = 1200, ``25%`` = 0.25, ``.5``) with optional
+parentheses, unary minus and up to two unit words when an operator follows (``15 dollars + 23 dollars = 38``,
+``$60/large painting x 8``), ``op`` is ``+ - * / ^ =``, ``x`` or a word operator (``times``, ``multiplied by``,
+``divided by``, ``plus``, ``minus``, and ``is`` / ``equals`` for ``=``; ``by`` as in "multiply 48 by 2" is an
+operator whose kind the run does not say: its numbers are operands and the segment derives nothing).
+
+1. A run with an operator is an *equation run*, split at ``=`` into segments. A segment that is one number is a
+   *stated result*: derived. A compound segment is parsed (precedence ``^`` > ``* /`` > ``+ -``, unary minus); its
+   *implicit intermediates* are derived: every term of a sum that is itself a product/power/group, every factor of a
+   product that is a sum/power/group (so ``48 + 48/2 = 72`` derives 24 and 72, like ``48/2 = 24; 48 + 24 = 72``).
+   Chains of one kind are flattened, their partial results are not intermediates (``3*4*5 = 60`` derives 60 only;
+   ``3*4 = 12; 12*5 = 60`` derives 12 and 60 -- a documented split). The value of a compound segment is derived
+   too unless the next segment states a number (then the stated number is the result: an arithmetic slip
+   ``48/2 = 25`` derives 25, as written). Operands are *inputs*, not derived (``/2``, ``*100``).
+2. A run without an operator is a *standalone number* ("so she sold 24 clips in May"): derived -- a CoT that states
+   a value without an equation derives it as much as one that writes the equation. Not quantities, so skipped:
+   0 and 1 alone (counting words: "1 hour", "each 1"), ordinals (``2nd``), list markers (a number opening a line
+   followed by ``.`` or ``)``), ``step 2`` / ``part 2`` / ``case 2`` / ``day 2``, a number glued to a letter (``h2o``,
+   ``x2``), the coefficient of a formula (``2(l + w)``), a unit fact (``60 minutes in an hour``).
+3. Every value equal to one of ``question_values`` is removed: restating the question is not a step (and a derived
+   quantity that happens to equal a question number is invisible -- a documented failure mode).
+
+A segment that does not parse (``10^^2``) or divides by zero counts each of its numbers as standalone.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from harness.paths.numbers import canon
+
+
+def _compile(pattern: str) -> re.Pattern:
+    """re.compile; on Python < 3.11 without possessive quantifiers and atomic groups (same matches, slower)."""
+    if sys.version_info < (3, 11):
+        pattern = re.sub(r"(?<=[*+?}])\+", "", pattern.replace("(?>", "(?:"))
+    return re.compile(pattern)
+
+
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d++)(?:\.\d++)?+%?+|\.\d++%?+"
+_OP = r" *(?:[-+*/^=x]|times|plus|minus|divided by|multiplied by|by|equals|is) *"
+# unit words between an operand and an operator: atomic (no backtracking into fewer words), word operators excluded
+_WORD = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|by|is|equals)\b)[a-z]{2,}+)"
+_UNIT = rf"(?>{_WORD}{{1,3}})(?= *(?:[-+*/^=)]|times |plus |minus |divided |multiplied |x |is |equals ))"
+_OPND = rf"(?:[(-] *)*+(?:{_NUM})(?: *\))*+(?:{_UNIT}(?: *\))*+)?"
+_LEADING_OP = _compile(rf"^{_OP}")
+# The first operand starts with a consumed character class (not a lookahead or an optional group) so that re's
+# charset-prefix search skips prose in C: about twice as fast as the plain form ``({_OPND})...`` on long completions.
+_NUMREST = r"(?:\d{0,2}(?:,\d{3})+(?!\d|,\d)|\d*+)(?:\.\d++)?+%?+"  # a number after its first digit
+_FIRST = (rf"[-(.0-9](?:(?<=[(-])(?: *[(-])*+ *(?:{_NUM})|(?<=[0-9]){_NUMREST}|(?<=\.)\d++%?+)"
+          rf"(?: *\))*+(?:{_UNIT}(?: *\))*+)?")
+SCAN = _compile(rf"({_FIRST})((?:{_OP}{_OPND})*)")
+_NUM_RE = _compile(_NUM)
+_SN = r"(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
+_SU = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|is|equals)\b)[a-z]{2,}+)*+"
+_SIMPLE = _compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *{_SN}{_SU} *(?:=|is|equals) *"
+                     rf"({_SN})")
+_ADD_OP = r" *(?:[-+]|plus|minus) *"
+_MUL_OP = r" *(?:[*/x]|times|divided by|multiplied by) *"
+_EQ = r" *(?:=|is|equals) *"
+# 'a + b + c = d' / 'a * b / 100 = d': one precedence class, three or more operands, a stated result (flattened:
+# no intermediates; the result is computed)
+_CHAIN = _compile(rf"{_SN}{_SU}(?:{_ADD_OP}{_SN}{_SU}){{2,}}{_EQ}({_SN})"
+                  rf"|{_SN}{_SU}(?:{_MUL_OP}{_SN}{_SU}){{2,}}{_EQ}({_SN})")
+# 'a op b' with nothing stated: its value is the result
+_BIN = _compile(rf"({_SN}){_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *({_SN})")
+_OP_SYMBOL = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-"}
+_TOKEN = _compile(rf"{_NUM}|[-+*/^=()x]|times|plus|minus|divided by|multiplied by|by|equals|is")
+_UNIT_WORD = re.compile(r"/?\b(?!(?:times|plus|minus|divided|multiplied|by|x|equals|is)\b)[a-z]+")
+_WORD_OP = {"x": "*", "times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-", "by": "?",
+            "equals": "=", "is": "="}
+_INF = float("inf")
+_UNIT_FACT = re.compile(
+    r"(?:\.0+)? ?(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|centimeters|"
+    r"millimeters|meters|pennies|quarts|cups|pints|eggs|items) +(?:in|per|make|makes|=) +(?:a|an|one|each|1(?:\.0+)?) ")
+_MARKER_WORDS = ("step ", "part ", "case ", "step #", "method ", "option ", "day ", "week ", "month ", "round ",
+                 "question ", "problem ", "line ", "level ", "year ")
+_OPS = "+-*/^?"
+
+
+_BINARY = {"+": float.__add__, "-": float.__sub__, "*": float.__mul__, "/": float.__truediv__}
+
+
+class _ParseError(Exception):
+    pass
+
+
+def _num(tok: str) -> float:
+    if "," in tok:
+        tok = tok.replace(",", "")
+    return float(tok[:-1]) / 100 if tok[-1] == "%" else float(tok)
+
+
+def _atom(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, str, int]:
+    if i >= len(t):
+        raise _ParseError
+    tok = t[i]
+    if tok == "(":
+        v, kind, i = _sum(t, i + 1, out)
+        if i >= len(t) or t[i] != ")":
+            raise _ParseError
+        return v, (kind if kind in ("num", "frac") else "group"), i + 1
+    if tok == "-":
+        v, kind, i = _atom(t, i + 1, out)
+        return -v, kind, i
+    if tok not in _OPS and tok != ")":
+        return _num(tok), "num", i + 1
+    raise _ParseError
+
+
+def _power(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, str, int]:
+    v, kind, i = _atom(t, i, out)
+    if i < len(t) and t[i] == "^":
+        w, kind2, i = _power(t, i + 1, out)
+        for val, k in ((v, kind), (w, kind2)):
+            if k != "num":
+                out.append((val, k != "frac"))
+        if abs(w) > 64 or (v < 0 and w != int(w)):
+            raise _ParseError
+        return float(v ** w), "pow", i
+    return v, kind, i
+
+
+def _product(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, str, int]:
+    v, kind, i = _power(t, i, out)
+    kids = None
+    last_op = ""
+    while i < len(t) and (t[i] == "*" or t[i] == "/"):
+        op = last_op = t[i]
+        w, k, i = _power(t, i + 1, out)
+        if kids is None:
+            kids = [(v, kind)]
+        if op == "/" and w == 100.0 and k == "num" and kind == "num" and len(kids) == 1:
+            v, kids = v / w, None  # 'a/100' is a percentage written as a fraction: a number, not a step
+            continue
+        kids.append((w, k))
+        v = v * w if op == "*" else v / w
+    if kids is None:
+        return v, kind, i
+    if len(kids) == 2 and kids[0][1] == "num" and kids[1][1] == "num" and last_op == "/":
+        return v, "frac", i  # 'a/b' of two literals: a quotient or a fraction written as one (1/2, 3/4)
+    out.extend((val, k != "frac") for val, k in kids if k != "num" and k != "prod")
+    return v, "prod", i
+
+
+def _sum(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, str, int]:
+    v, kind, i = _product(t, i, out)
+    kids = None
+    while i < len(t) and (t[i] == "+" or t[i] == "-"):
+        op = t[i]
+        w, k, i = _product(t, i + 1, out)
+        if kids is None:
+            kids = [(v, kind)]
+        kids.append((w, k))
+        v = v + w if op == "+" else v - w
+    if kids is None:
+        return v, kind, i
+    out.extend((val, k != "frac") for val, k in kids if k != "num" and k != "sum")
+    return v, "sum", i
+
+
+def _single(seg: list[str]) -> float | None:
+    """The value of a segment that is one (possibly negated, parenthesised) number, else None."""
+    core = [x for x in seg if x != "(" and x != ")"]
+    if len(core) == 1 and core[0] not in _OPS:
+        return _num(core[0])
+    if len(core) == 2 and core[0] == "-" and core[1] not in _OPS:
+        return -_num(core[1])
+    return None
+
+
+def _balance(seg: list[str]) -> list[str]:
+    """Drop unmatched ')' and close unclosed '(' at the end of a segment."""
+    out, depth = [], 0
+    for x in seg:
+        if x == ")":
+            if not depth:
+                continue
+            depth -= 1
+        elif x == "(":
+            depth += 1
+        out.append(x)
+    return out + [")"] * depth
+
+
+def _first_value(seg: list[str]) -> float | None:
+    for x in seg:
+        if x not in _OPS and x != "(" and x != ")":
+            return _num(x)
+    return None
+
+
+def _run_values(run: str, found: list[float], computed: list[float]) -> None:
+    """Append one equation run's derived values (module docstring, rule 1): restated-or-stated values to ``found``,
+    values obtained by computation (exempt from the question-number filter) to ``computed``."""
+    simple = _SIMPLE.fullmatch(run)
+    if simple:  # the common 'a op b = c' run, without tokens or parser
+        op, c = simple.groups()
+        (found if op == "/" or op == "divided by" else computed).append(_num(c))
+        return
+    chain = _CHAIN.fullmatch(run)
+    if chain:
+        computed.append(_num(chain.group(1) or chain.group(2)))
+        return
+    binary = _BIN.fullmatch(run)
+    if binary:
+        a, op, b = binary.groups()
+        op = _OP_SYMBOL.get(op, op)
+        try:
+            v = _BINARY[op](_num(a), _num(b))
+        except (ZeroDivisionError, OverflowError):
+            return
+        (found if op == "/" else computed).append(v)
+        return
+    if run[0] == "-" and run[1:2] == " ":
+        run = run[2:]  # a '- ' list bullet, not a unary minus
+    if run.lower() != run.upper():  # letters: unit words ('15 dollars + 23 dollars = 38') go, word operators stay
+        run = _UNIT_WORD.sub(" ", run)
+    segs: list[list[str]] = [[]]
+    for tok in _TOKEN.findall(run):
+        tok = _WORD_OP.get(tok, tok)
+        if tok == "=":
+            segs.append([])
+        else:
+            segs[-1].append(tok)
+    segs = [s for s in segs if s]
+    singles = [_single(s) for s in segs]
+    after_compound = False  # the previous segment computed something: a stated number now is its result
+    for j, seg in enumerate(segs):
+        if singles[j] is not None:
+            (computed if after_compound else found).append(singles[j])
+            after_compound = False
+            continue
+        after_compound = True
+        if len(seg) == 3 and seg[1] in _BINARY:  # the common 'a op b' segment, without the parser
+            try:
+                v = _BINARY[seg[1]](_num(seg[0]), _num(seg[2]))
+            except (ZeroDivisionError, OverflowError, ValueError):
+                continue
+            if seg[1] == "/":
+                after_compound = False  # 'a/b' of two literals may be a number format (3/4 = 0.75): not exempt
+        elif "?" in seg:
+            after_compound = False
+            continue  # 'multiply 48 by 2', 'divide 48 by 2': operands of an unnamed operator, no value derived
+        else:
+            if seg.count("(") != seg.count(")"):
+                seg = _balance(seg)  # '(60/100 times 1,660 dollars)': the run ends before the ')'
+            inter: list[tuple[float, bool]] = []
+            try:
+                v, kind, end = _sum(seg, 0, inter)
+                if end != len(seg):
+                    raise _ParseError
+            except (_ParseError, ZeroDivisionError, OverflowError, ValueError, TypeError):
+                found.extend(_num(x) for x in seg if x not in _OPS and x != "(" and x != ")")
+                after_compound = False
+                continue
+            if kind == "num" or kind == "frac":
+                after_compound = False  # '(25/100)', '-(5)', '(3)/(4)': a number written compoundly
+            for val, exempt in inter:
+                (computed if exempt else found).append(val)
+        if j + 1 >= len(segs):
+            (computed if after_compound else found).append(v)
+        elif singles[j + 1] is None:
+            nxt = _first_value(segs[j + 1])  # '3*4 = 12*5 = 60': the next segment starts from this value
+            if nxt is not None and abs(nxt - v) <= 0.01 * max(1.0, abs(v)):
+                (computed if after_compound else found).append(v)
+
+
+def _is_marker(text: str, start: int, end: int) -> bool:
+    """A number that is not a quantity: ordinal, list marker, 'step 2', glued to a letter (module docstring)."""
+    after = text[end:end + 2]
+    if after[:1].isalpha() and after[:1] != "x":
+        return True  # 2nd, 3rd, 4th, h2o-like tails; '3x' is handled as an operand run
+    if after[:1] == "(" and after[1:2].isalpha():
+        return True  # the coefficient of a formula: 2(l + w)
+    before = text[start - 1:start] if start else "\n"
+    if before.isalpha():
+        return True  # x2, h2o
+    if before == "\n" and after[:1] in (".", ")") and after[1:2] in (" ", "\n", ""):
+        return True  # '2. ' / '2) ' list marker
+    if text[max(0, start - 10):start].endswith(_MARKER_WORDS):
+        return True
+    return after[:1] == " " and _UNIT_FACT.match(text, end) is not None  # '60 minutes in an hour'
+
+
+
+
+def derived_values(text: str, question_values: frozenset[float]) -> frozenset[float]:
+    """Canonical values of the quantities ``text`` derives, minus restated ``question_values`` (module docstring)."""
+    found: list[float] = []
+    computed: list[float] = []
+    for m in SCAN.finditer(text):
+        first, rest = m.groups()
+        if not rest and first.isdigit():  # the hot path: a plain integer standing alone
+            v = float(first)
+            if v in question_values or v == 0.0 or v == 1.0:
+                continue  # most standalone numbers restate the question
+            if not _is_marker(text, m.start(), m.end()):
+                found.append(v)
+            continue
+        if rest:
+            run = m.group(0)
+            if first[:1].isdigit() and text[max(0, m.start() - 10):m.start()].endswith(_MARKER_WORDS):
+                run = _LEADING_OP.sub("", rest)  # 'after day 1 = 136 - 9 = 127': the marker is not an operand
+            if run:
+                _run_values(run, found, computed)
+            continue
+        nm = _NUM_RE.search(first)
+        tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
+        v = _num(tok)
+        if first[0] != "(" and first[0] != "-":
+            if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
+                continue
+        else:
+            head = first.lstrip("( ")
+            if head[:1] == "-" and head[1:2].isdigit():
+                v = -v  # '-5' is negative, '- 5' a bullet
+            if v == 0.0 or v == 1.0:
+                continue
+        if not _is_marker(text, t0, t1):
+            found.append(v)
+    out = set()
+    for vals, exempt in ((found, False), (computed, True)):
+        for v in vals:
+            if v.is_integer():
+                c = v + 0.0
+            elif v != v or v == _INF or v == -_INF:
+                continue
+            else:
+                c = canon(v)
+            if exempt or c not in question_values:
+                out.add(c)
+    return frozenset(out)

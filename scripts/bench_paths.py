@@ -1,0 +1,137 @@
+"""Throughput of harness.paths.cluster_paths on one core (issue 27 item 6; target >= 10,000 completions/s).
+
+    python scripts/bench_paths.py [--repeats 5] [--run RUN_DIR] [--json OUT.json]
+
+Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call per problem, as a path table does):
+
+* ``gold``      -- GSM8K train gold solutions, annotations stripped, 3 paraphrases each + a truncated solution +
+                   another problem's solution (harness.paths.gold; 300 problems);
+* ``synthetic`` -- the multi-strategy set (harness.paths.synthetic, 60 problems x 3 strategies x 5);
+* ``hand``      -- tests/data/paths_handlabelled.jsonl (includes LaTeX, hence sympy);
+* ``math``      -- MATH train reference solutions (first 300; LaTeX, one completion per problem, so every symbolic
+                   piece is new: the sympy piece cache is cleared per repeat -- the worst case for the LaTeX reader);
+* ``long``      -- the gold corpus with each completion padded to ~1,000 characters by restating the question and
+                   filler sentences (about a 256-token SmolLM2 completion);
+* ``run``       -- with ``--run``: the completions of a sample store (``prompt`` as the question), e.g. SmolLM2
+                   samples from ``tmc sample``.
+
+Time is ``time.process_time()`` of this single-threaded process (CPU seconds: what one core spends, insensitive to
+other processes on a shared machine) and wall time beside it. Every repeat clears the question cache
+(``question_numbers``), so the question's parse is paid once per call as in real use; the within-call cache of
+identical completion strings stays (it is part of cluster_paths), and the share of distinct completions is printed.
+The first repeat (warm-up: imports sympy, fills the LaTeX piece cache) is not counted. A calibration figure (CPU seconds
+of ``sum(range(10**7))``) and the load average are printed beside the rates: on a shared machine they say how far
+the rates sit below an idle core's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.paths import cluster_paths  # noqa: E402
+from harness.paths.latex import canonical_piece  # noqa: E402
+from harness.paths.numbers import question_numbers  # noqa: E402
+from harness.paths.validation import gold_groups, handlabelled_groups, synthetic_groups  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
+MATH = DATA.parents[1] / "math" / "train.jsonl"
+FILLER = ["Let me check the numbers again.", "This makes sense because each part is counted once.",
+          "We should be careful with the units here.", "Now we put the pieces together."]
+
+
+def _pad(groups: list[dict], target: int = 1000, seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for g in groups:
+        comps = []
+        for c in g["completions"]:
+            text = "We read the problem: " + g["question"] + "\n" + c
+            while len(text) < target:
+                text += " " + rng.choice(FILLER)
+            comps.append(text)
+        out.append({**g, "completions": comps})
+    return out
+
+
+def _run_groups(run_dir: str) -> list[dict]:
+    from harness.store import SampleStore
+    df = SampleStore(run_dir).read(columns=["problem_id", "prompt", "completion", "step"])
+    return [{"question": str(sub["prompt"].iloc[0]), "completions": sub["completion"].fillna("").tolist()}
+            for _, sub in df.groupby(["step", "problem_id"], sort=False)]
+
+
+def bench(groups: list[dict], repeats: int, cold_latex: bool = False) -> dict:
+    n = sum(len(g["completions"]) for g in groups)
+    distinct = sum(len(set(g["completions"])) for g in groups)
+    chars = sum(len(c) for g in groups for c in g["completions"]) / max(n, 1)
+    cpu, wall = [], []
+    for r in range(repeats + 1):
+        question_numbers.cache_clear()
+        if cold_latex:
+            canonical_piece.cache_clear()
+        t0, w0 = time.process_time(), time.perf_counter()
+        for g in groups:
+            cluster_paths(g["question"], g["completions"])
+        if r:  # repeat 0 is the warm-up
+            cpu.append(time.process_time() - t0)
+            wall.append(time.perf_counter() - w0)
+    best_cpu, med_cpu = min(cpu), sorted(cpu)[len(cpu) // 2]
+    return {"problems": len(groups), "completions": n, "distinct_share": distinct / max(n, 1),
+            "mean_chars": chars, "per_s_cpu_median": n / med_cpu, "per_s_cpu_best": n / best_cpu,
+            "per_s_wall_median": n / sorted(wall)[len(wall) // 2]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=5, help="timed repeats per corpus (after one warm-up)")
+    ap.add_argument("--data", default=str(DATA), help="GSM8K train.jsonl (default: ../shared/data/gsm8k/train.jsonl)")
+    ap.add_argument("--run", default=None, help="optional sample-store run folder to bench on its completions")
+    ap.add_argument("--json", default=None, help="write the figures to this JSON file")
+    args = ap.parse_args(argv)
+    corpora = {}
+    if Path(args.data).exists():
+        gold = gold_groups(args.data, n_problems=300, copies=3, seed=0)
+        corpora["gold"] = gold
+        corpora["long"] = _pad(gold)
+    else:
+        print(f"note: {args.data} not found: gold and long corpora skipped", file=sys.stderr)
+    corpora["synthetic"] = synthetic_groups(60, 5, seed=0)
+    corpora["hand"] = handlabelled_groups()
+    if MATH.exists():
+        with open(MATH, encoding="utf-8") as fh:
+            recs = [json.loads(line) for _, line in zip(range(300), fh)]
+        corpora["math"] = [{"question": r["problem"], "completions": [r["solution"]]} for r in recs]
+    if args.run:
+        corpora["run"] = _run_groups(args.run)
+    t0 = time.process_time()
+    sum(range(10**7))
+    calib = time.process_time() - t0
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: CPU seconds for sum(range(10**7)) = {calib:.3f} (an idle recent x86 core: ~0.12-0.15); "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs")
+    results = {"calibration_sum_range_1e7_cpu_s": calib, "load_average_1min": load, "cpus": os.cpu_count()}
+    print(f"{'corpus':10s} {'problems':>8s} {'compl.':>7s} {'distinct':>8s} {'chars':>6s} "
+          f"{'compl/s (CPU, median)':>22s} {'(CPU, best)':>12s} {'(wall)':>9s}")
+    for name, groups in corpora.items():
+        r = bench(groups, args.repeats, cold_latex=name == "math")
+        results[name] = r
+        print(f"{name:10s} {r['problems']:8d} {r['completions']:7d} {r['distinct_share']:8.2f} {r['mean_chars']:6.0f} "
+              f"{r['per_s_cpu_median']:22,.0f} {r['per_s_cpu_best']:12,.0f} {r['per_s_wall_median']:9,.0f}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"command": " ".join(["python", "scripts/bench_paths.py"] +
+                                                                   (argv or sys.argv[1:])),
+                                               "results": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
