@@ -63,7 +63,8 @@ env = dict(os.environ, PYTHONPATH=os.getcwd(), HF_HUB_OFFLINE="1")
 for name, path, old, new in M:  # noqa: B007
     src = open(path).read()
     if old not in src:
-        print(name, "!! pattern not found"); continue
+        print(name, "!! pattern not found")
+        continue
     open(path, "w").write(src.replace(old, new, 1))
     try:
         r = subprocess.run([sys.executable, "-m", "pytest", "tests/test_paths.py", "tests/test_paths_validation.py",
