@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("harness.eval_cli", "pass@k / maj@k tables, CIs and plots for one or more sample runs"),
     "train": ("harness.train.cli", "RLVR post-training with LoRA on TRL (grpo, grpo_kl, reinforce, raft, ppo, rl_rej)"),
     "eval-checkpoints": ("harness.train.eval_checkpoints", "sample every saved checkpoint of a training run and plot pass@k vs step"),
+    "bon": ("harness.select.cli", "Best-of-N selectors (soft_bon, orm_bon, prm_bon, dprm_bon, dprm_as + baselines) on a real LLM"),
+    "rm": ("harness.select.rm_train", "`train` a reward model (ORM, or PRM on soft Monte-Carlo labels) on a train-split sample run"),
     "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the exact theory"),
 }
 
