@@ -27,7 +27,7 @@ from .types import Candidate
 
 def split_steps(text: str, sep: str = "\n\n") -> list[str]:
     """Steps of ``text``: each ends with ``sep`` except possibly the last; ``"".join(steps) == text``.
-    Separators at the very start belong to the first step (so no step is only a separator)."""
+    A run of separators attaches its extra copies to the start of the next step (no step is only a separator)."""
     if not sep:
         raise ValueError("step separator must be a non-empty string")
     steps, start = [], 0
