@@ -98,3 +98,32 @@ def test_majority_compares_answers_by_value():
     w = np.array([0.9, 0.1, 0.9, 0.1, 0.1, 1.0, 1.0, 1.0])
     assert answers[majority.choose_weighted(w, rng, answers=answers)] in ("7", "7.0")
     assert majority.choose(np.zeros(3), rng, answers=[None, None, None]) in (0, 1, 2)
+
+
+def test_claim_table_pairs_population_with_instance_rewards():
+    from harness.select.claim import claim_table, pool_modes
+    from harness.select.pool import PoolProblem
+    from harness.select.types import Candidate, ProblemCtx
+
+    pool, rows = [], []
+    for i in range(8):
+        hard = i < 6            # 6 hard problems: the mode (7) is wrong, one sample says 9 (correct)
+        answers = ["7", "7.0", "7", "9"] if hard else ["9", "9", "9.00", "7"]
+        pool.append(PoolProblem(ProblemCtx(f"p{i}", "Q", "9"), [Candidate(a) for a in answers],
+                                [a.startswith("9") for a in answers], answers))
+        for run in range(2):
+            rows.append({"problem_id": f"p{i}", "entry": "orm_bon", "reward": "orm", "run": run,
+                         "answer": "7", "correct": False})                       # population: the mode
+            rows.append({"problem_id": f"p{i}", "entry": "orm_bon", "reward": "oracle", "run": run,
+                         "answer": "9", "correct": True})                        # instance: the correct one
+    modes = pool_modes(pool)
+    assert modes["p0"] == {"modal": {"7"}, "easy": False, "hard": True} and modes["p7"]["easy"]
+    c = claim_table(rows, pool, n_boot=200)
+    assert (c["n_hard"], c["n_easy"]) == (6, 2)
+    sh = c["shares"]["orm_bon"]
+    assert sh["orm"]["modal"]["mean"] == 6 / 8 and sh["oracle"]["modal"]["mean"] == 2 / 8
+    assert sh["orm"]["rare_correct"]["mean"] == 0 and sh["oracle"]["rare_correct"]["mean"] == 1
+    modal = next(p for p in c["pairs"] if p["stat"] == "modal")
+    rare = next(p for p in c["pairs"] if p["stat"] == "rare_correct")
+    assert modal["diff"] == 0.5 and (modal["problems_up"], modal["problems_down"]) == (6, 2)
+    assert rare["diff"] == -1.0 and rare["n_problems"] == 6 and rare["sign_test_p"] == 2 * 0.5 ** 6

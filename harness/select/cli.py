@@ -61,7 +61,7 @@ def run(args) -> int:
     from .runner import run_bon
 
     try:
-        rows, _ = run_bon(cfg, out, progress=not args.no_progress)
+        rows, pool = run_bon(cfg, out, progress=not args.no_progress)
     except (StoreError, ModelError, DataError, BackendError) as e:
         print(f"tmc bon: {e}", file=sys.stderr)
         return 2
@@ -74,8 +74,11 @@ def run(args) -> int:
                        "clusters are available (easy / rare_correct filled then)",
         "generated_tokens_per_run": "tokens the policy generated for one selector run (candidates, proposed steps "
                                     "incl. cut-off tails, Monte-Carlo rollouts)"}
+    from .claim import claim_markdown, claim_table
+
+    res["claim"] = claim_table(rows, pool, n_boot=cfg.n_boot, seed=cfg.seed)
     (out / "results.json").write_text(json.dumps(res, indent=2) + "\n")
-    md = markdown(res)
+    md = markdown(res) + "\n## Population vs instance rewards (harness.select.claim)\n\n" + claim_markdown(res["claim"])
     (out / "results.md").write_text(md)
     print(md)
     print(f"results: {out / 'results.json'}")

@@ -1,0 +1,106 @@
+"""The paper's Best-of-N claim, measured: population rewards select the common (modal) answer, instance rewards
+the rare correct one.
+
+Per problem, from the candidate pool (all ``sample.n`` completions): the MODAL answer(s) = the most frequent
+answer value (:func:`harness.select.majority.answer_key`); the problem is HARD when the pool holds a correct
+completion but no modal answer is correct (solved only by rare paths), EASY when a modal answer is correct.
+For each selector and reward: ``modal`` = share of runs returning a modal answer (all problems), ``rare_correct``
+= share of runs returning a correct completion on HARD problems. Answers stand in for reasoning paths until
+``harness.paths`` clusters are available (two different CoTs with the same answer count as one path here).
+
+Each population reward is paired with its instance counterpart on the same problems (``orm`` vs ``oracle``,
+``mc:orm`` vs ``mc:oracle``, ``prm`` vs ``mc:oracle``): per-problem rates are differenced, with a percentile
+bootstrap CI over problems of the mean difference and an exact two-sided sign test (binomial, p = 1/2) over
+the problems whose rates differ.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+from scipy.stats import binomtest
+
+from .majority import answer_key
+
+PAIRS = (("orm", "oracle"), ("mc:orm", "mc:oracle"), ("prm", "mc:oracle"))
+
+
+def pool_modes(pool) -> dict[str, dict]:
+    """problem id -> {"modal": set of modal answer keys, "hard": bool, "easy": bool}."""
+    out = {}
+    for pp in pool:
+        keys = [answer_key(a) for a in pp.answers]
+        cnt = Counter(k for k in keys if k is not None)
+        top = max(cnt.values()) if cnt else 0
+        modal = {k for k, c in cnt.items() if c == top}
+        ok_keys = {k for k, ok in zip(keys, pp.correct) if ok and k is not None}
+        any_ok = any(pp.correct)
+        out[pp.ctx.problem_id] = {"modal": modal, "easy": bool(modal & ok_keys),
+                                  "hard": any_ok and not (modal & ok_keys)}
+    return out
+
+
+def _rates(rows, modes) -> dict[tuple, dict[str, dict[str, float]]]:
+    """(entry, reward) -> {"modal": {pid: rate}, "rare_correct": {pid: rate on hard pids}}."""
+    acc: dict = defaultdict(lambda: {"modal": defaultdict(list), "rare_correct": defaultdict(list)})
+    for r in rows:
+        m = modes[r["problem_id"]]
+        a = acc[(r["entry"], r["reward"] or "none")]
+        a["modal"][r["problem_id"]].append(answer_key(r["answer"]) in m["modal"])
+        if m["hard"]:
+            a["rare_correct"][r["problem_id"]].append(bool(r["correct"]))
+    return {k: {s: {p: float(np.mean(v)) for p, v in d.items()} for s, d in a.items()} for k, a in acc.items()}
+
+
+def _boot(x: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+    if len(x) == 0:
+        return float("nan"), float("nan")
+    reps = np.random.default_rng(seed).choice(x, size=(n_boot, len(x))).mean(axis=1)
+    lo, hi = np.quantile(reps, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
+def claim_table(rows: list[dict], pool, n_boot: int = 1000, seed: int = 0) -> dict:
+    modes = pool_modes(pool)
+    rates = _rates(rows, modes)
+    out = {"n_problems": len(modes), "n_hard": sum(m["hard"] for m in modes.values()),
+           "n_easy": sum(m["easy"] for m in modes.values()), "shares": {}, "pairs": []}
+    for (entry, rw), r in sorted(rates.items()):
+        e = out["shares"].setdefault(entry, {})
+        e[rw] = {}
+        for stat, d in r.items():
+            x = np.array(list(d.values()))
+            lo, hi = _boot(x, n_boot, seed)
+            e[rw][stat] = {"mean": float(x.mean()) if len(x) else None, "lo": lo, "hi": hi, "n_problems": len(x)}
+    entries = {k[0] for k in rates}
+    for entry in sorted(entries):
+        for pop, inst in PAIRS:
+            if (entry, pop) not in rates or (entry, inst) not in rates:
+                continue
+            for stat in ("modal", "rare_correct"):
+                a, b = rates[(entry, pop)][stat], rates[(entry, inst)][stat]
+                pids = sorted(set(a) & set(b))
+                d = np.array([a[p] - b[p] for p in pids])
+                lo, hi = _boot(d, n_boot, seed)
+                up, down = int((d > 0).sum()), int((d < 0).sum())
+                pval = binomtest(up, up + down, 0.5).pvalue if up + down else 1.0
+                out["pairs"].append({"selector": entry, "population": pop, "instance": inst, "stat": stat,
+                                     "n_problems": len(pids), "diff": float(d.mean()) if len(d) else None,
+                                     "lo": lo, "hi": hi, "problems_up": up, "problems_down": down,
+                                     "sign_test_p": float(pval)})
+    return out
+
+
+def claim_markdown(c: dict) -> str:
+    lines = [f"Problems: {c['n_problems']} ({c['n_easy']} easy: a modal answer is correct; {c['n_hard']} hard: "
+             f"correct only off the mode).", "",
+             "| selector | population - instance | share | difference [95% CI] | problems up / down | sign test p |",
+             "|---|---|---|---|---|---:|"]
+    for p in c["pairs"]:
+        if p["diff"] is None:
+            continue
+        lines.append(f"| {p['selector']} | {p['population']} - {p['instance']} | {p['stat']} | {p['diff']:+.3f} "
+                     f"[{p['lo']:+.3f}, {p['hi']:+.3f}] | {p['problems_up']} / {p['problems_down']} | "
+                     f"{p['sign_test_p']:.3g} |")
+    return "\n".join(lines) + "\n"
