@@ -127,3 +127,23 @@ def test_claim_table_pairs_population_with_instance_rewards():
     rare = next(p for p in c["pairs"] if p["stat"] == "rare_correct")
     assert modal["diff"] == 0.5 and (modal["problems_up"], modal["problems_down"]) == (6, 2)
     assert rare["diff"] == -1.0 and rare["n_problems"] == 6 and rare["sign_test_p"] == 2 * 0.5 ** 6
+
+
+def test_summarise_pass_at_k_over_runs_and_path_shares():
+    from harness.select.report import summarise
+
+    rows = []
+    for pid, oks in (("a", [1, 0, 0, 0]), ("b", [1, 1, 0, 0]), ("c", [0, 0, 0, 0])):
+        for run, ok in enumerate(oks):
+            rows.append({"problem_id": pid, "entry": "soft_bon", "reward": "orm", "run": run, "correct": bool(ok),
+                         "generated_tokens": 10 * (run + 1)})
+    e = summarise(rows, runs=4, n_boot=200)["selectors"]["soft_bon"]["orm"]
+    # pass@1 = mean c/R; pass@2 = mean 1 - C(R-c, 2)/C(R, 2): a: 1 - 3/6, b: 1 - 1/6, c: 0
+    assert np.isclose(e["pass_at_k"]["1"]["mean"], (0.25 + 0.5 + 0) / 3)
+    assert np.isclose(e["pass_at_k"]["2"]["mean"], (0.5 + 5 / 6 + 0) / 3)
+    assert e["path_shares"]["correct"] == 3 / 12 and e["path_shares"]["easy"] is None
+    assert e["generated_tokens_per_run"] == 25.0
+    clusters = {(r["problem_id"], r["entry"], r["reward"], r["run"]): "easy" if r["problem_id"] == "a" else "other"
+                for r in rows}
+    ps = summarise(rows, runs=4, n_boot=200, clusters=clusters)["selectors"]["soft_bon"]["orm"]["path_shares"]
+    assert ps["scheme"] == "clusters" and ps["easy"] == 1 / 12 and ps["rare_correct"] == 2 / 12

@@ -57,7 +57,7 @@ def run(args) -> int:
     from harness.models import ModelError
     from harness.store import StoreError
 
-    from .report import markdown, summarise
+    from .report import cluster_labels, markdown, summarise
     from .runner import run_bon
 
     try:
@@ -65,7 +65,7 @@ def run(args) -> int:
     except (StoreError, ModelError, DataError, BackendError) as e:
         print(f"tmc bon: {e}", file=sys.stderr)
         return 2
-    res = summarise(rows, cfg.runs, n_boot=cfg.n_boot, seed=cfg.seed)
+    res = summarise(rows, cfg.runs, n_boot=cfg.n_boot, seed=cfg.seed, clusters=cluster_labels(rows, pool))
     res["config"] = json.loads((out / "bon_config.json").read_text())["config"]
     res["definitions"] = {
         "pass_at_k": "chance that at least one of k independent selector runs on a problem is correct (unbiased "

@@ -78,3 +78,25 @@ def markdown(res: dict) -> str:
                          f"k={kmax}: {pk['mean']:.3f} [{pk['lo']:.3f}, {pk['hi']:.3f}] | "
                          f"{e['path_shares']['correct']:.3f} | {e['generated_tokens_per_run']:.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def cluster_labels(rows: list[dict], pool) -> dict | None:
+    """``(problem, entry, reward, run) -> "easy" | "other"`` from ``harness.paths.cluster_paths(question,
+    completions) -> list[int]`` (the reasoning-path clustering), or None while that module does not exist.
+    A returned completion is "easy" when it falls in the pool's most frequent cluster."""
+    try:
+        from harness.paths import cluster_paths  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    by_pid = defaultdict(list)
+    for r in rows:
+        by_pid[r["problem_id"]].append(r)
+    out = {}
+    for pp in pool:
+        sel = by_pid.get(pp.ctx.problem_id, [])
+        labels = list(cluster_paths(pp.ctx.question, [c.text for c in pp.cands] + [r["text"] for r in sel]))
+        pool_labels = labels[:len(pp.cands)]
+        modal = max(set(pool_labels), key=pool_labels.count)
+        for r, lab in zip(sel, labels[len(pp.cands):]):
+            out[(r["problem_id"], r["entry"], r["reward"], r["run"])] = "easy" if lab == modal else "other"
+    return out
