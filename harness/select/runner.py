@@ -91,7 +91,13 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
     pool = load_pool(cfg, out, backend, progress)
     prompts = [pp.ctx.prompt for pp in pool]
     orm = load_rm(cfg.orm, "orm", backend, s.model, prompts) if cfg.orm else None
-    prm = load_rm(cfg.prm, "prm", backend, s.model, prompts) if cfg.prm else None
+    prm = None
+    if cfg.prm and cfg.prm_adapter == "probe":
+        prm = load_rm(cfg.prm, "prm", backend, s.model, prompts)
+    elif cfg.prm:
+        from .rewards.hub_prm import HubPRM
+
+        prm = HubPRM.load(cfg.prm, cfg.prm_adapter, sep=cfg.sep)
     rewards = {rw: make_reward(rw, orm=orm, prm=prm, n_mc=cfg.n_mc) for rw in cfg.rewards}
     oracle = OracleReward()
     path = out / "selections.jsonl"

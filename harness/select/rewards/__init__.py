@@ -11,7 +11,8 @@ prefix value ``V(prefix)`` and a Doob value ``h(prefix)``:
 ``mc:oracle``   Math-Shepherd soft estimation (:mod:`.mc`): V(prefix) = mean_i R(prefix + cont_i) over
 ``mc:orm``      n_mc continuations sampled from the prefix, h = mean_i exp(lam R(...)) -- the paper's
                 likelihood PRM and DPRM, with the terminal reward ``oracle`` or ``orm``
-``prm``         V = a learned step-level model trained on soft MC labels (:mod:`.learned`); h = exp(lam V)
+``prm``         V = a learned step-level model trained on soft MC labels (:mod:`.learned`), or a published
+                PRM through an adapter (:mod:`.hub_prm`: Qwen2.5-Math-PRM, Math-Shepherd); h = exp(lam V)
 ==============  ==========================================================================================
 
 ``h = exp(lam V)`` for the point-valued sources is a departure: the paper's h = E[exp(lam R) | prefix] >=
@@ -44,7 +45,9 @@ def make_reward(name: str, orm=None, prm=None, n_mc: int = 4):
     if name == "orm":
         return LearnedReward(orm, "orm")
     if name == "prm":
-        return LearnedReward(prm, "prm")
+        from .hub_prm import HubPRM
+
+        return prm if isinstance(prm, HubPRM) else LearnedReward(prm, "prm")
     if name == "mc:oracle":
         return MCReward(OracleReward(), n_mc, name)
     if name == "mc:orm":
