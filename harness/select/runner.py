@@ -1,7 +1,8 @@
 """``run_bon(cfg, out)``: every configured selector x reward source on every problem, ``runs`` times each.
 
-Per problem and entry (selector, reward) and run r, one :class:`Selection`: outcome-level selectors draw N of
-the pool's completions without replacement (seeded by (seed, problem, entry, r)) and choose one; step-level
+Per problem and entry (selector, reward) and run r, one selection: outcome-level selectors draw N of the pool's
+completions without replacement, seeded by (seed, problem, r) only, so run r of every outcome-level selector and
+reward chooses among the SAME N candidates (paired comparisons), and choose one; step-level
 selectors search afresh with their own seeds. Correctness of a returned completion is the grader's (the
 oracle), whatever reward chose it. Tokens: an outcome-level run spends the N candidates' generated tokens; a
 step-level run spends every token its StepSampler generated (proposed steps, cut-off tails, rollouts).
@@ -122,8 +123,9 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
                 new = []
                 for r in range(cfg.runs):
                     rng = _rng(cfg.seed, ctx.problem_id, name, rw, r)
-                    if sel.level == "outcome":
-                        idx = rng.choice(len(pp.cands), size=cfg.n_candidates, replace=False)
+                    if sel.level == "outcome":  # run r of every selector and reward sees the same N candidates
+                        idx = _rng(cfg.seed, ctx.problem_id, "candidates", r).choice(
+                            len(pp.cands), size=cfg.n_candidates, replace=False)
                         if rw is not None and pool_r[rw] is None:
                             pool_r[rw] = rewards[rw].outcome(ctx, pp.cands)
                         rvals = pool_r[rw][idx] if rw is not None else np.zeros(len(idx))
