@@ -127,6 +127,8 @@ def test_claim_table_pairs_population_with_instance_rewards():
     rare = next(p for p in c["pairs"] if p["stat"] == "rare_correct")
     assert modal["diff"] == 0.5 and (modal["problems_up"], modal["problems_down"]) == (6, 2)
     assert rare["diff"] == -1.0 and rare["n_problems"] == 6 and rare["sign_test_p"] == 2 * 0.5 ** 6
+    acc = next(p for p in c["pairs"] if p["stat"] == "correct")
+    assert acc["diff"] == -1.0 and acc["n_problems"] == 8 and acc["problems_down"] == 8
 
 
 def test_summarise_pass_at_k_over_runs_and_path_shares():
@@ -147,3 +149,18 @@ def test_summarise_pass_at_k_over_runs_and_path_shares():
                 for r in rows}
     ps = summarise(rows, runs=4, n_boot=200, clusters=clusters)["selectors"]["soft_bon"]["orm"]["path_shares"]
     assert ps["scheme"] == "clusters" and ps["easy"] == 1 / 12 and ps["rare_correct"] == 2 / 12
+
+
+def test_claim_table_without_hard_problems_is_valid_json():
+    import json
+
+    from harness.select.claim import claim_table
+    from harness.select.pool import PoolProblem
+    from harness.select.types import Candidate, ProblemCtx
+
+    pool = [PoolProblem(ProblemCtx("p", "Q", "9"), [Candidate("a"), Candidate("b")], [True, False], ["9", "9"])]
+    rows = [{"problem_id": "p", "entry": "orm_bon", "reward": rw, "run": 0, "answer": "9", "correct": True}
+            for rw in ("orm", "oracle")]
+    c = claim_table(rows, pool, n_boot=50)
+    json.loads(json.dumps(c, allow_nan=False))
+    assert c["shares"]["orm_bon"]["orm"]["rare_correct"]["n_problems"] == 0

@@ -5,7 +5,7 @@ Per problem, from the candidate pool (all ``sample.n`` completions): the MODAL a
 answer value (:func:`harness.select.majority.answer_key`); the problem is HARD when the pool holds a correct
 completion but no modal answer is correct (solved only by rare paths), EASY when a modal answer is correct.
 For each selector and reward: ``modal`` = share of runs returning a modal answer (all problems), ``rare_correct``
-= share of runs returning a correct completion on HARD problems. Answers stand in for reasoning paths until
+= share of runs returning a correct completion on HARD problems, ``correct`` = accuracy on all. Answers stand in for reasoning paths until
 ``harness.paths`` clusters are available (two different CoTs with the same answer count as one path here).
 
 Each population reward is paired with its instance counterpart on the same problems (``orm`` vs ``oracle``,
@@ -43,19 +43,21 @@ def pool_modes(pool) -> dict[str, dict]:
 
 def _rates(rows, modes) -> dict[tuple, dict[str, dict[str, float]]]:
     """(entry, reward) -> {"modal": {pid: rate}, "rare_correct": {pid: rate on hard pids}}."""
-    acc: dict = defaultdict(lambda: {"modal": defaultdict(list), "rare_correct": defaultdict(list)})
+    acc: dict = defaultdict(lambda: {"modal": defaultdict(list), "rare_correct": defaultdict(list),
+                                     "correct": defaultdict(list)})
     for r in rows:
         m = modes[r["problem_id"]]
         a = acc[(r["entry"], r["reward"] or "none")]
         a["modal"][r["problem_id"]].append(answer_key(r["answer"]) in m["modal"])
+        a["correct"][r["problem_id"]].append(bool(r["correct"]))
         if m["hard"]:
             a["rare_correct"][r["problem_id"]].append(bool(r["correct"]))
     return {k: {s: {p: float(np.mean(v)) for p, v in d.items()} for s, d in a.items()} for k, a in acc.items()}
 
 
-def _boot(x: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+def _boot(x: np.ndarray, n_boot: int, seed: int) -> tuple[float | None, float | None]:
     if len(x) == 0:
-        return float("nan"), float("nan")
+        return None, None
     reps = np.random.default_rng(seed).choice(x, size=(n_boot, len(x))).mean(axis=1)
     lo, hi = np.quantile(reps, [0.025, 0.975])
     return float(lo), float(hi)
@@ -78,7 +80,7 @@ def claim_table(rows: list[dict], pool, n_boot: int = 1000, seed: int = 0) -> di
         for pop, inst in PAIRS:
             if (entry, pop) not in rates or (entry, inst) not in rates:
                 continue
-            for stat in ("modal", "rare_correct"):
+            for stat in ("modal", "rare_correct", "correct"):
                 a, b = rates[(entry, pop)][stat], rates[(entry, inst)][stat]
                 pids = sorted(set(a) & set(b))
                 d = np.array([a[p] - b[p] for p in pids])

@@ -77,7 +77,7 @@ def run(args) -> int:
     from .claim import claim_markdown, claim_table
 
     res["claim"] = claim_table(rows, pool, n_boot=cfg.n_boot, seed=cfg.seed)
-    (out / "results.json").write_text(json.dumps(res, indent=2) + "\n")
+    (out / "results.json").write_text(json.dumps(res, indent=2, allow_nan=False) + "\n")
     md = markdown(res) + "\n## Population vs instance rewards (harness.select.claim)\n\n" + claim_markdown(res["claim"])
     (out / "results.md").write_text(md)
     print(md)
