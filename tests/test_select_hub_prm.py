@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from harness.select.rewards.hub_prm import HubPRM  # noqa: E402
-from harness.select.types import Candidate, ProblemCtx  # noqa: E402
+from harness.select.rewards.hub_prm import HubPRM
+from harness.select.types import Candidate, ProblemCtx
 
 TEXT = "Tom has 3 apples.\n\nHe buys 4 more: 3 + 4 = 7.\n\n#### 7"
 

@@ -118,7 +118,7 @@ def test_claim_table_pairs_population_with_instance_rewards():
                          "answer": "9", "correct": True})                        # instance: the correct one
     modes = pool_modes(pool)
     assert modes["p0"] == {"modal": {"7"}, "easy": False, "hard": True} and modes["p7"]["easy"]
-    c = claim_table(rows, pool, n_boot=200)
+    c = claim_table(rows, pool, n_boot=200, scheme="answers")
     assert (c["n_hard"], c["n_easy"]) == (6, 2)
     sh = c["shares"]["orm_bon"]
     assert sh["orm"]["modal"]["mean"] == 6 / 8 and sh["oracle"]["modal"]["mean"] == 2 / 8
@@ -161,6 +161,24 @@ def test_claim_table_without_hard_problems_is_valid_json():
     pool = [PoolProblem(ProblemCtx("p", "Q", "9"), [Candidate("a"), Candidate("b")], [True, False], ["9", "9"])]
     rows = [{"problem_id": "p", "entry": "orm_bon", "reward": rw, "run": 0, "answer": "9", "correct": True}
             for rw in ("orm", "oracle")]
-    c = claim_table(rows, pool, n_boot=50)
+    c = claim_table(rows, pool, n_boot=50, scheme="answers")
     json.loads(json.dumps(c, allow_nan=False))
     assert c["shares"]["orm_bon"]["orm"]["rare_correct"]["n_problems"] == 0
+
+
+def test_claim_table_uses_path_clusters_when_available(monkeypatch):
+    """Same answers, different paths: with clusters (here: the first word) the modal PATH decides."""
+    from harness.select import claim
+    from harness.select.pool import PoolProblem
+    from harness.select.types import Candidate, ProblemCtx
+
+    monkeypatch.setattr(claim, "_cluster_fn", lambda: lambda q, texts: [hash(t.split()[0]) for t in texts])
+    texts = ["add 3+4=7", "add 4+3=7", "add: 7", "count 1..7"]
+    pool = [PoolProblem(ProblemCtx("p", "Q", "7"), [Candidate(t) for t in texts], [True] * 4, ["7"] * 4)]
+    rows = [{"problem_id": "p", "entry": "orm_bon", "reward": rw, "run": 0, "answer": "7", "correct": True,
+             "text": t} for rw, t in (("orm", "add 3+4=7"), ("oracle", "count 1..7"))]
+    c = claim.claim_table(rows, pool, n_boot=50)
+    assert c["scheme"] == "clusters"
+    sh = c["shares"]["orm_bon"]
+    assert sh["orm"]["modal"]["mean"] == 1.0 and sh["oracle"]["modal"]["mean"] == 0.0
+    assert claim.claim_table(rows, pool, n_boot=50, scheme="answers")["shares"]["orm_bon"]["oracle"]["modal"]["mean"] == 1

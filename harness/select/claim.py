@@ -1,12 +1,14 @@
 """The paper's Best-of-N claim, measured: population rewards select the common (modal) answer, instance rewards
 the rare correct one.
 
-Per problem, from the candidate pool (all ``sample.n`` completions): the MODAL answer(s) = the most frequent
-answer value (:func:`harness.select.majority.answer_key`); the problem is HARD when the pool holds a correct
-completion but no modal answer is correct (solved only by rare paths), EASY when a modal answer is correct.
+Per problem, the pool's completions (all ``sample.n``) and the returned ones get a PATH key: the reasoning-path
+cluster of ``harness.paths.cluster_paths`` (``scheme: clusters``, when that module is importable) or else the
+answer value (``scheme: answers``, :func:`harness.select.majority.answer_key`). The MODAL path(s) = the most
+frequent key in the pool; the problem is HARD when the pool holds a correct completion but no modal path does
+(solved only by rare paths), EASY when a modal path holds a correct completion.
 For each selector and reward: ``modal`` = share of runs returning a modal answer (all problems), ``rare_correct``
-= share of runs returning a correct completion on HARD problems, ``correct`` = accuracy on all. Answers stand in for reasoning paths until
-``harness.paths`` clusters are available (two different CoTs with the same answer count as one path here).
+= share of runs returning a correct completion on HARD problems, ``correct`` = accuracy on all. Under
+``scheme: answers`` two different CoTs with the same answer count as one path.
 
 Each population reward is paired with its instance counterpart on the same problems (``orm`` vs ``oracle``,
 ``mc:orm`` vs ``mc:oracle``, ``prm`` vs ``mc:oracle``): per-problem rates are differenced, with a percentile
@@ -26,11 +28,40 @@ from .majority import answer_key
 PAIRS = (("orm", "oracle"), ("mc:orm", "mc:oracle"), ("prm", "mc:oracle"))
 
 
-def pool_modes(pool) -> dict[str, dict]:
-    """problem id -> {"modal": set of modal answer keys, "hard": bool, "easy": bool}."""
+def _cluster_fn():
+    try:
+        from harness.paths import cluster_paths  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return cluster_paths
+
+
+def path_keys(rows: list[dict], pool, scheme: str = "auto") -> tuple[str, dict, dict]:
+    """(scheme used, problem id -> pool keys, row index -> key) under ``scheme`` auto | clusters | answers."""
+    fn = _cluster_fn() if scheme in ("auto", "clusters") else None
+    if scheme == "clusters" and fn is None:
+        raise ImportError("scheme 'clusters' needs harness.paths.cluster_paths")
+    by_pid = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_pid[r["problem_id"]].append(i)
+    pool_k, row_k = {}, {}
+    for pp in pool:
+        idx = by_pid.get(pp.ctx.problem_id, [])
+        if fn is not None:
+            labels = list(fn(pp.ctx.question, [c.text for c in pp.cands] + [rows[i]["text"] for i in idx]))
+            pool_k[pp.ctx.problem_id] = labels[:len(pp.cands)]
+            row_k.update(zip(idx, labels[len(pp.cands):]))
+        else:
+            pool_k[pp.ctx.problem_id] = [answer_key(a) for a in pp.answers]
+            row_k.update((i, answer_key(rows[i]["answer"])) for i in idx)
+    return ("clusters" if fn is not None else "answers"), pool_k, row_k
+
+
+def pool_modes(pool, pool_keys: dict | None = None) -> dict[str, dict]:
+    """problem id -> {"modal": set of modal path keys, "hard": bool, "easy": bool} (answer keys by default)."""
     out = {}
     for pp in pool:
-        keys = [answer_key(a) for a in pp.answers]
+        keys = pool_keys[pp.ctx.problem_id] if pool_keys is not None else [answer_key(a) for a in pp.answers]
         cnt = Counter(k for k in keys if k is not None)
         top = max(cnt.values()) if cnt else 0
         modal = {k for k, c in cnt.items() if c == top}
@@ -41,14 +72,14 @@ def pool_modes(pool) -> dict[str, dict]:
     return out
 
 
-def _rates(rows, modes) -> dict[tuple, dict[str, dict[str, float]]]:
+def _rates(rows, modes, row_keys) -> dict[tuple, dict[str, dict[str, float]]]:
     """(entry, reward) -> {"modal": {pid: rate}, "rare_correct": {pid: rate on hard pids}}."""
     acc: dict = defaultdict(lambda: {"modal": defaultdict(list), "rare_correct": defaultdict(list),
                                      "correct": defaultdict(list)})
-    for r in rows:
+    for i, r in enumerate(rows):
         m = modes[r["problem_id"]]
         a = acc[(r["entry"], r["reward"] or "none")]
-        a["modal"][r["problem_id"]].append(answer_key(r["answer"]) in m["modal"])
+        a["modal"][r["problem_id"]].append(row_keys[i] in m["modal"])
         a["correct"][r["problem_id"]].append(bool(r["correct"]))
         if m["hard"]:
             a["rare_correct"][r["problem_id"]].append(bool(r["correct"]))
@@ -63,10 +94,11 @@ def _boot(x: np.ndarray, n_boot: int, seed: int) -> tuple[float | None, float | 
     return float(lo), float(hi)
 
 
-def claim_table(rows: list[dict], pool, n_boot: int = 1000, seed: int = 0) -> dict:
-    modes = pool_modes(pool)
-    rates = _rates(rows, modes)
-    out = {"n_problems": len(modes), "n_hard": sum(m["hard"] for m in modes.values()),
+def claim_table(rows: list[dict], pool, n_boot: int = 1000, seed: int = 0, scheme: str = "auto") -> dict:
+    used, pool_k, row_k = path_keys(rows, pool, scheme)
+    modes = pool_modes(pool, pool_k)
+    rates = _rates(rows, modes, row_k)
+    out = {"scheme": used, "n_problems": len(modes), "n_hard": sum(m["hard"] for m in modes.values()),
            "n_easy": sum(m["easy"] for m in modes.values()), "shares": {}, "pairs": []}
     for (entry, rw), r in sorted(rates.items()):
         e = out["shares"].setdefault(entry, {})
@@ -95,8 +127,9 @@ def claim_table(rows: list[dict], pool, n_boot: int = 1000, seed: int = 0) -> di
 
 
 def claim_markdown(c: dict) -> str:
-    lines = [f"Problems: {c['n_problems']} ({c['n_easy']} easy: a modal answer is correct; {c['n_hard']} hard: "
-             f"correct only off the mode).", "",
+    head = (f"Paths by {c['scheme']}. Problems: {c['n_problems']} ({c['n_easy']} easy: a modal path is correct; "
+            f"{c['n_hard']} hard: correct only off the mode).")
+    lines = [head, "",
              "| selector | population - instance | share | difference [95% CI] | problems up / down | sign test p |",
              "|---|---|---|---|---|---:|"]
     for p in c["pairs"]:

@@ -9,8 +9,8 @@ Candidate``), and whether it reads a reward at all (``majority`` does not).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from tmc_theory.config import ConfigError
 from tmc_theory.names import INFERENCE_KEYS

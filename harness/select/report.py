@@ -67,8 +67,9 @@ def summarise(rows: list[dict], runs: int, n_boot: int = 1000, seed: int = 0, cl
 
 
 def markdown(res: dict) -> str:
-    lines = ["| selector | reward | problems | pass@1 [95% CI] | pass@k (largest k) | correct share | "
-             "generated tokens per run |", "|---|---|---:|---|---|---:|---:|"]
+    header = ("| selector | reward | problems | pass@1 [95% CI] | pass@k (largest k) | correct share | "
+              "generated tokens per run |")
+    lines = [header, "|---|---|---:|---|---|---:|---:|"]
     for entry, by_rw in res["selectors"].items():
         for rw, e in by_rw.items():
             p1 = e["pass_at_k"]["1"]

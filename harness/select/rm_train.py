@@ -12,6 +12,7 @@ go into ``OUT/rm.json`` with the sha1 of every prompt used, so ``tmc bon`` refus
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import time
@@ -97,7 +98,8 @@ def _prm_examples(cfg, df, rc) -> tuple[list, list, list, list, int]:
         p = gold[r.problem_id]
         ctx = ProblemCtx(r.problem_id, r.prompt, p.answer, p.benchmark, p.question)
         steps = split_steps(str(r.completion), cfg.sep)
-        cut = sorted(set(np.linspace(1, len(steps) - 1, cfg.max_prefixes).round().astype(int))) if len(steps) > 1 else []
+        cut = sorted(set(np.linspace(1, len(steps) - 1, cfg.max_prefixes).round().astype(int))) \
+            if len(steps) > 1 else []
         pre = []
         for j in cut:
             text = "".join(steps[:j])
@@ -128,7 +130,7 @@ def train_rm(cfg: RMTrainConfig, progress: bool = True) -> dict:
     y = np.array(Y)
     pids = sorted(set(G))
     rng = np.random.default_rng(cfg.seed)
-    held = set(rng.choice(pids, size=int(round(cfg.heldout_frac * len(pids))), replace=False).tolist()) \
+    held = set(rng.choice(pids, size=round(cfg.heldout_frac * len(pids)), replace=False).tolist()) \
         if cfg.heldout_frac > 0 else set()
     te = np.array([g in held for g in G])
     if (~te).sum() < 2:
@@ -136,7 +138,7 @@ def train_rm(cfg: RMTrainConfig, progress: bool = True) -> dict:
     w, b, mu, sd = fit_soft_logistic(x[~te], y[~te], cfg.l2)
     meta = {"model": model, "features": "mean-pooled last hidden state of the completion (frozen policy)",
             "label": "0/1 grade" if cfg.kind == "orm" else f"soft Math-Shepherd MC value, n_mc={cfg.n_mc}",
-            "runs": list(cfg.runs), "n_examples": int(len(y)), "n_problems": len(pids),
+            "runs": list(cfg.runs), "n_examples": len(y), "n_problems": len(pids),
             "heldout_problems": len(held), "l2": cfg.l2, "sep": cfg.sep,
             "rollout_generated_tokens": int(rollout_tokens),
             "train_prompt_sha1": sorted({hashlib.sha1(p.encode()).hexdigest() for p in P})}
@@ -150,9 +152,7 @@ def train_rm(cfg: RMTrainConfig, progress: bool = True) -> dict:
     return meta
 
 
-def build_parser(prog: str = "tmc rm") -> "argparse.ArgumentParser":
-    import argparse
-
+def build_parser(prog: str = "tmc rm") -> argparse.ArgumentParser:
     from harness.cpu_threads import add_threads_argument
 
     p = argparse.ArgumentParser(prog=prog, description="train a reward model (ORM / soft-label PRM) on a train-split "
@@ -167,9 +167,8 @@ def build_parser(prog: str = "tmc rm") -> "argparse.ArgumentParser":
 
 
 def run(args) -> int:
-    from tmc_theory.config import apply_overrides, describe, from_dict, load_config, parse_override
-
     from harness.cpu_threads import apply_threads
+    from tmc_theory.config import apply_overrides, describe, from_dict, load_config, parse_override
 
     if args.describe:
         print(describe(RMTrainConfig))

@@ -153,4 +153,4 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
     return rows, pool
 
 
-__all__ = ["run_bon", "entries", "Candidate"]
+__all__ = ["Candidate", "entries", "run_bon"]

@@ -11,7 +11,7 @@ per step for all of them).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

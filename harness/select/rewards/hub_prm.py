@@ -38,7 +38,8 @@ class HubPRM:
             raise ValueError(f"prm_adapter {adapter!r}; allowed: {', '.join(ADAPTERS)}")
         if agg not in ("last", "min"):
             raise ValueError(f"agg {agg!r}; allowed: last, min")
-        self.model, self.tok, self.adapter, self.sep, self.agg, self.system = model, tokenizer, adapter, sep, agg, system
+        self.model, self.tok, self.adapter = model, tokenizer, adapter
+        self.sep, self.agg, self.system = sep, agg, system
         self.name = f"prm:{adapter}"
         if adapter == "qwen_prm":
             self.tag_id = tokenizer.convert_tokens_to_ids("<extra_0>")

@@ -40,7 +40,7 @@ class LinearRM:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> "LinearRM":
+    def load(cls, folder: str | Path) -> LinearRM:
         from tmc_theory.config import ConfigError
 
         folder = Path(folder)
@@ -52,7 +52,8 @@ class LinearRM:
         return cls(z["w"], float(z["b"]), z["mu"], z["sd"], meta.pop("kind"), meta)
 
 
-def fit_soft_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+def fit_soft_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> tuple[np.ndarray, float, np.ndarray,
+                                                                               np.ndarray]:
     """(w, b, mu, sd) minimising the soft-label BCE + L2 of the module docstring."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.ndim != 2 or len(x) != len(y):
@@ -104,7 +105,7 @@ def report(y: np.ndarray, p: np.ndarray, base_rate: float) -> dict:
     """AUC, ECE, Brier, log loss and the constant base-rate log loss of predictions ``p`` for labels ``y``."""
     y, p = np.asarray(y, float), np.clip(np.asarray(p, float), 1e-9, 1 - 1e-9)
     q = min(max(base_rate, 1e-9), 1 - 1e-9)
-    return {"n": int(len(y)), "positive_rate": float(y.mean()) if len(y) else None, "auc": auc(y, p),
+    return {"n": len(y), "positive_rate": float(y.mean()) if len(y) else None, "auc": auc(y, p),
             "ece": ece(y, p), "brier": float(np.mean((p - y) ** 2)),
             "log_loss": float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))),
             "log_loss_base_rate": float(np.mean(-y * np.log(q) - (1 - y) * np.log(1 - q)))}
