@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                              "each RLVR method on it"),
     "report": ("harness.report", "one self-contained HTML + Markdown report of TMC-LM runs, checkpoint evals and "
                                  "sample runs"),
+    "bon": ("harness.select.cli", "Best-of-N selectors (soft_bon, orm_bon, prm_bon, dprm_bon, dprm_as + baselines) "
+                                  "on a real LLM"),
+    "rm": ("harness.select.rm_train", "`train` a reward model (ORM, or PRM on soft Monte-Carlo labels) on a "
+                                      "train-split sample run"),
     "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the "
                                    "exact theory"),
 }

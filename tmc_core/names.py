@@ -2,8 +2,9 @@
 
 Each half keeps its own registry mapping these keys to implementations
 (``tmc_theory.registry`` for the exact/sampled TMC versions, ``harness.train.registry``
-for the TRL trainers on real LLMs). Both import the keys from here, so a method is spelled
-the same everywhere; ``paper_name`` is the row label of the paper's Table 3 (arXiv 2511.07368).
+for the TRL trainers on real LLMs, ``harness.select.registry`` for the Best-of-N selectors). Both
+import the keys from here, so a method is spelled the same everywhere; ``paper_name`` is the row label of the
+paper's Table 3 (arXiv 2511.07368).
 
 The allowed keys are ``Literal`` types (``FinetuneKey``, ``InferenceKey``): a config field annotated
 with one is checked by the loader (``tmc_core.config``), which names the allowed values in its error.

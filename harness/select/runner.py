@@ -1,0 +1,156 @@
+"""``run_bon(cfg, out)``: every configured selector x reward source on every problem, ``runs`` times each.
+
+Per problem and entry (selector, reward) and run r, one selection: outcome-level selectors draw N of the pool's
+completions without replacement, seeded by (seed, problem, r) only, so run r of every outcome-level selector and
+reward chooses among the SAME N candidates (paired comparisons), and choose one; step-level
+selectors search afresh with their own seeds. Correctness of a returned completion is the grader's (the
+oracle), whatever reward chose it. Tokens: an outcome-level run spends the N candidates' generated tokens; a
+step-level run spends every token its StepSampler generated (proposed steps, cut-off tails, rollouts).
+Rows go to ``OUT/selections.jsonl`` as they are made; a re-run skips the (problem, entry) already there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tmc_core.config import ConfigError, to_dict
+
+from . import registry
+from .majority import extract_answer
+from .rewards import make_reward
+from .rewards.oracle import OracleReward
+from .steps import StepSampler
+from .types import Candidate
+
+
+def entries(cfg) -> list[tuple[str, str, str | None]]:
+    """(results key, selector key, reward or None) for every run of the config, in order."""
+    out = []
+    for key in cfg.selectors:
+        sel = registry.get(key)
+        forms = [None]
+        if key == "dprm_as":
+            forms = ["paper", "doob"] if cfg.dprm_as_form == "both" else [cfg.dprm_as_form]
+        for form in forms:
+            name = key if form in (None, "paper") or cfg.dprm_as_form != "both" else f"{key}:{form}"
+            for rw in (cfg.rewards if sel.uses_reward else [None]):
+                out.append((name, key, rw))
+    return out
+
+
+def _form(name: str, cfg) -> str:
+    """DPRM-AS form of a results key: ``dprm_as:doob`` -> doob; plain ``dprm_as`` -> the config's (paper if both)."""
+    if ":" in name:
+        return name.split(":", 1)[1]
+    return "paper" if cfg.dprm_as_form == "both" else cfg.dprm_as_form
+
+
+def _rng(seed: int, *parts) -> np.random.Generator:
+    h = hashlib.sha256("|".join(map(str, (seed,) + parts)).encode()).digest()
+    return np.random.default_rng(int.from_bytes(h[:8], "little"))
+
+
+def load_rm(folder, kind: str, backend, model: str, eval_prompts: list[str]):
+    """A trained reward model with the policy's features; refuses a model trained on evaluated problems."""
+    from .rewards.features import PolicyFeatures
+    from .rewards.probe import LinearRM
+
+    rm = LinearRM.load(folder)
+    if rm.kind != kind:
+        raise ConfigError(f"{kind}: {folder} holds a {rm.kind!r} model, expected {kind!r}")
+    seen = set(rm.meta.get("train_prompt_sha1", []))
+    overlap = sum(hashlib.sha1(p.encode()).hexdigest() in seen for p in eval_prompts)
+    if overlap:
+        raise ConfigError(f"{kind}: {folder} was trained on {overlap} of the evaluated problems; train it on a "
+                          f"train split (never the evaluated problems)")
+    if rm.meta.get("model") not in (None, model):
+        raise ConfigError(f"{kind}: {folder} was trained on features of model {rm.meta.get('model')!r}, the policy is "
+                          f"{model!r}; retrain it with this model")
+    rm.featurizer = PolicyFeatures(backend.model, backend.tokenizer)
+    return rm
+
+
+def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[dict]:
+    from harness.backends import make_backend
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = out / "bon_config.json"
+    if meta.exists() and json.loads(meta.read_text()).get("hash") != cfg.hash():
+        raise ConfigError(f"{out}: holds results of a different config (bon_config.json); use a new --out")
+    meta.write_text(json.dumps({"hash": cfg.hash(), "config": to_dict(cfg)}, indent=2) + "\n")
+    s = cfg.sample
+    if backend is None:
+        backend = make_backend(s.backend, s.model, dtype=s.dtype, device=s.device, adapter=s.adapter,
+                               batch_size=s.batch_size, **s.backend_options)
+    from .pool import load_pool
+
+    pool = load_pool(cfg, out, backend, progress)
+    prompts = [pp.ctx.prompt for pp in pool]
+    orm = load_rm(cfg.orm, "orm", backend, s.model, prompts) if cfg.orm else None
+    prm = None
+    if cfg.prm and cfg.prm_adapter == "probe":
+        prm = load_rm(cfg.prm, "prm", backend, s.model, prompts)
+    elif cfg.prm:
+        from .rewards.hub_prm import HubPRM
+
+        prm = HubPRM.load(cfg.prm, cfg.prm_adapter, sep=cfg.sep)
+    rewards = {rw: make_reward(rw, orm=orm, prm=prm, n_mc=cfg.n_mc) for rw in cfg.rewards}
+    oracle = OracleReward()
+    path = out / "selections.jsonl"
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+    done = {(r["problem_id"], r["entry"], r["reward"]) for r in rows}
+    todo = entries(cfg)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(pool) * len(todo), unit="entry", desc="bon", dynamic_ncols=True)
+    with path.open("a") as fh:
+        for pp in pool:
+            ctx = pp.ctx
+            pool_r = {rw: None for rw in cfg.rewards}
+            for name, key, rw in todo:
+                if bar is not None:
+                    bar.update(1)
+                if (ctx.problem_id, name, rw) in done:
+                    continue
+                sel = registry.get(key)
+                new = []
+                for r in range(cfg.runs):
+                    rng = _rng(cfg.seed, ctx.problem_id, name, rw, r)
+                    if sel.level == "outcome":  # run r of every selector and reward sees the same N candidates
+                        idx = _rng(cfg.seed, ctx.problem_id, "candidates", r).choice(
+                            len(pp.cands), size=cfg.n_candidates, replace=False)
+                        if rw is not None and pool_r[rw] is None:
+                            pool_r[rw] = rewards[rw].outcome(ctx, pp.cands)
+                        rvals = pool_r[rw][idx] if rw is not None else np.zeros(len(idx))
+                        j = sel.fn(rvals, rng, cfg.lam, answers=[pp.answers[i] for i in idx],
+                                   keys=[pp.cands[i].text for i in idx] if cfg.soft_bon_distinct else None)
+                        c = pp.cands[int(idx[j])]
+                        ok, tokens = pp.correct[int(idx[j])], int(sum(pp.cands[i].n_tokens for i in idx))
+                        ans = pp.answers[int(idx[j])]
+                    else:
+                        sampler = StepSampler(backend, cfg.sep, s.temperature, s.top_p, cfg.max_step_tokens,
+                                              s.max_new_tokens, seed=int(rng.integers(1 << 62)))
+                        kw = {"form": _form(name, cfg)} if key == "dprm_as" else {}
+                        c = sel.fn(ctx, sampler, rewards[rw], rng, cfg, f"{ctx.problem_id}|{name}|{rw}|{r}", **kw)
+                        ok = bool(oracle.outcome(ctx, [c])[0])
+                        tokens, ans = sampler.generated_tokens, extract_answer(ctx.benchmark, c.text)
+                    new.append({"problem_id": ctx.problem_id, "entry": name, "selector": key, "reward": rw,
+                                "run": r, "correct": bool(ok), "generated_tokens": int(tokens),
+                                "answer": ans, "finished": bool(c.finished), "text": c.text})
+                for row in new:
+                    fh.write(json.dumps(row) + "\n")
+                fh.flush()
+                rows += new
+    if bar is not None:
+        bar.close()
+    return rows, pool
+
+
+__all__ = ["Candidate", "entries", "run_bon"]

@@ -1,0 +1,105 @@
+"""``tmc rm train`` and ``tmc bon --config configs/bon_tiny.yaml`` end to end on the tiny local model: every
+selector with every reward source, results.json's structure, token accounting, resume, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from harness.cli import main as tmc
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = ["--set", "split=train", "--set", f"source={ROOT / 'data/easy_arith/train.jsonl'}", "--set", "limit=6"]
+
+
+@pytest.fixture(scope="module")
+def bon_run(tiny_model_dir, tmp_path_factory):
+    import torch
+
+    torch.set_num_threads(1)
+    d = tmp_path_factory.mktemp("bon")
+    assert tmc(["sample", "--config", str(ROOT / "configs/sample_tiny.yaml"), "--set", f"model={tiny_model_dir}",
+                *TRAIN, "--out", str(d / "train_run"), "--no-progress"]) == 0
+    for kind in ("orm", "prm"):
+        assert tmc(["rm", "train", "--config", str(ROOT / "configs/rm_tiny.yaml"), "--set", f"runs=[{d / 'train_run'}]",
+                    "--set", f"kind={kind}", "--out", str(d / kind)]) == 0
+    args = ["bon", "--config", str(ROOT / "configs/bon_tiny.yaml"), "--set", f"sample.model={tiny_model_dir}",
+            "--set", f"orm={d / 'orm'}", "--set", f"prm={d / 'prm'}", "--out", str(d / "out"), "--no-progress"]
+    assert tmc(args) == 0
+    return d, args
+
+
+def test_every_selector_runs_with_every_reward(bon_run):
+    from harness.select.registry import KEYS
+    from harness.select.rewards import REWARDS
+
+    d, _ = bon_run
+    res = json.loads((d / "out" / "results.json").read_text())
+    sel = res["selectors"]
+    expected = set(KEYS) | {"dprm_as:doob"}
+    assert set(sel) == expected
+    for key, by_rw in sel.items():
+        assert set(by_rw) == ({"none"} if key == "majority" else set(REWARDS))
+        for e in by_rw.values():
+            assert e["n_problems"] == 2 and set(e["pass_at_k"]) == {"1", "2"}
+            for v in e["pass_at_k"].values():
+                assert v["lo"] <= v["mean"] <= v["hi"]
+            assert e["pass_at_k"]["1"]["mean"] <= e["pass_at_k"]["2"]["mean"]
+            ps = e["path_shares"]
+            assert ps["correct"] + ps["wrong"] == pytest.approx(1.0)
+            if ps["scheme"] == "clusters":      # harness.paths is importable: easy + rare_correct = correct
+                assert ps["easy"] + ps["rare_correct"] == pytest.approx(ps["correct"])
+            else:
+                assert ps["scheme"] == "grader_outcome" and ps["easy"] is None
+            assert e["generated_tokens_per_run"] > 0
+    assert "| soft_bon | orm |" in (d / "out" / "results.md").read_text()
+
+
+def test_selections_are_graded_and_tokens_counted(bon_run):
+    from harness.data import load_problems
+    from harness.grading import grade, truncation_rule
+    from harness.store import SampleStore
+
+    d, _ = bon_run
+    rows = [json.loads(x) for x in (d / "out" / "selections.jsonl").read_text().splitlines()]
+    gold = {p.id: p.answer for p in load_problems("gsm8k", "test", source=str(ROOT / "data/easy_arith/test.jsonl"),
+                                                  limit=2)}
+    pool = SampleStore(d / "out" / "samples").read()
+    texts = set(pool["completion"])
+    for r in rows:
+        g = truncation_rule(grade("gsm8k", r["text"], gold[r["problem_id"]]), truncated=not r["finished"])
+        assert g.correct == r["correct"]
+        if r["selector"] in ("soft_bon", "orm_bon", "majority", "weighted_majority"):
+            assert r["text"] in texts            # outcome level: a pool completion
+            # N = 4 candidates of a pool of 4: the run spent all four completions' tokens
+            assert r["generated_tokens"] == int(pool[pool["problem_id"] == r["problem_id"]]["n_tokens"].sum())
+    mc = [r["generated_tokens"] for r in rows if r["selector"] == "prm_bon" and r["reward"] == "mc:oracle"]
+    plain = [r["generated_tokens"] for r in rows if r["selector"] == "prm_bon" and r["reward"] == "oracle"]
+    assert sum(mc) > sum(plain)                  # rollouts are counted
+
+
+def test_rerun_resumes_without_new_rows(bon_run):
+    d, args = bon_run
+    before = (d / "out" / "selections.jsonl").read_text()
+    assert tmc(args) == 0
+    assert (d / "out" / "selections.jsonl").read_text() == before
+
+
+def test_refuses_reward_models_trained_on_the_evaluated_problems(bon_run, tiny_model_dir, capsys):
+    d, _ = bon_run
+    rm_json = json.loads((d / "orm" / "rm.json").read_text())
+    assert rm_json["heldout_metrics"]["n"] > 0 and "ece" in rm_json["heldout_metrics"]
+    code = tmc(["bon", "--config", str(ROOT / "configs/bon_tiny.yaml"), "--set", f"sample.model={tiny_model_dir}",
+                "--set", f"samples_run={d / 'train_run'}", "--set", "sample.split=train", "--set",
+                f"sample.source={ROOT / 'data/easy_arith/train.jsonl'}", "--set", "sample.max_new_tokens=24",
+                "--set", "sample.limit=2", "--set", f"orm={d / 'orm'}", "--set", "rewards=[orm]",
+                "--out", str(d / "bad"), "--no-progress"])
+    assert code == 2 and "was trained on 2 of the evaluated problems" in capsys.readouterr().err
+    assert tmc(["rm", "train", "--config", str(ROOT / "configs/rm_tiny.yaml"),
+                "--set", f"runs=[{d / 'out' / 'samples'}]", "--out", str(d / "bad_rm")]) == 2
+    assert "must learn from a train split" in capsys.readouterr().err
