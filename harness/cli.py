@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("harness.train.cli", "RLVR post-training with LoRA on TRL (grpo, grpo_kl, reinforce, raft, ppo, rl_rej)"),
     "eval-checkpoints": ("harness.train.eval_checkpoints", "sample every saved checkpoint of a training run and plot pass@k vs step"),
     "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the exact theory"),
+    "tmclm-bon": ("harness.tmclm.bon_cli", "TMC-LM Best-of-N with ORM/PRM learned from TMC-LM samples vs exact and instance rewards"),
 }
 
 
