@@ -247,3 +247,29 @@ def test_cli_tiny_end_to_end(tmp_path):
     assert set(rec) >= {"exact", "oracle", "mc_label", "mc_orm", "logit"}
     assert set(rec["mc_label"]["by_n"]) == {"5", "40"}
     assert (tmp_path / "table.md").read_text().count("| prm_bon |") >= 5
+
+
+def test_prm_counts_a_rollout_only_from_its_start_prefix_on():
+    """fit_prm on a hand-built training set: a rollout from prefix length j labels the prefixes of length >= j of
+    its path (not the shorter ones, whose step came from the solution sampler); c = 0 is the plain mean with the
+    parent as fallback; c = 1 shrinks to the parent (module docstring)."""
+    tmc = paper_tmc()
+    paths = [tuple(p) for p in tmc.enumerate_paths()]
+    ix = {p: i for i, p in enumerate(paths)}
+    ts = TrainingSet(np.array([ix[(0, 0, 0, 0)]]), np.array([0.0]),
+                     [np.array([[ix[(0, 1, 1, 0)]]]), np.array([[ix[(0, 0, 1, 0)]]]), np.array([[ix[(0, 0, 0, 1)]]])],
+                     [np.array([[1.0]]), np.array([[1.0]]), np.array([[0.0]])])
+
+    def v(rew, *pre):
+        return rew.V[len(pre) - 1][prefix_index(tmc, np.array([pre]))[0]]
+
+    plain = fit_prm(tmc, ts, LAM, prior_strength=0.0)
+    assert v(plain, 0) == 1.0                 # only the rollout started at length 1
+    assert v(plain, 0, 0) == 1.0 and v(plain, 0, 1) == 1.0
+    assert v(plain, 0, 0, 0) == 0.0 and v(plain, 0, 0, 1) == 1.0
+    assert v(plain, 0, 0, 0, 0) == 0.0 and v(plain, 0, 0, 0, 1) == 0.0
+    assert v(plain, 1) == 0.5 and v(plain, 1, 0) == 0.5     # unseen: the pooled leaf mean (2 of 4), then parent
+    assert plain.h[0][0] == pytest.approx(np.exp(LAM))
+    shrunk = fit_prm(tmc, ts, LAM, prior_strength=1.0)
+    assert v(shrunk, 0) == pytest.approx((1.0 + 0.5) / 2)
+    assert v(shrunk, 0, 0) == pytest.approx((1.0 + v(shrunk, 0)) / 2)
