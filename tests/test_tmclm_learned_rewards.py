@@ -11,22 +11,31 @@ import json
 import numpy as np
 import pytest
 
+from harness.tmclm.bon_config import LearnedBonConfig
+from harness.tmclm.bon_study import metrics
+from harness.tmclm.inference import inference_config
+from harness.tmclm.inference import selector_distribution as inference_row
+from harness.tmclm.learned_rewards import (
+    TrainingSet,
+    edge_features,
+    exact_rewards,
+    fit_orm_logistic,
+    fit_orm_tabular,
+    fit_prm,
+    instance_matrix,
+    oracle_rewards,
+    prefix_index,
+    sample_training_set,
+    tree_values,
+)
+from harness.tmclm.measure import markov_kernels, tmc_path_probs
+from harness.tmclm.reward_selectors import selector_distribution
 from tmc_theory import exact
 from tmc_theory.config import ConfigError
 from tmc_theory.generate import random_tmc
 from tmc_theory.inference.common import reward_task
 from tmc_theory.instances import draw_instances
 from tmc_theory.tmc import paper_tmc
-
-from harness.tmclm.bon_config import LearnedBonConfig
-from harness.tmclm.bon_study import metrics
-from harness.tmclm.inference import inference_config, selector_distribution as inference_row
-from harness.tmclm.learned_rewards import (
-    TrainingSet, edge_features, exact_rewards, fit_orm_logistic, fit_orm_tabular, fit_prm, instance_matrix,
-    oracle_rewards, prefix_index, sample_training_set, tree_values,
-)
-from harness.tmclm.measure import markov_kernels, tmc_path_probs
-from harness.tmclm.reward_selectors import selector_distribution
 
 LAM = 0.5
 

@@ -73,7 +73,7 @@ def run(args) -> int:
     probs = all_path_probs(model, tok, tmc)
     pre["kl_to_tmc"] = {prompt_key(p): kl_divergence(tmc_path_probs(tmc, p), probs[prompt_key(p)])
                         for p in prompts_of(tmc)}
-    say(f"[tmclm-bon] TMC-LM exact KL(TMC || LM): " + ", ".join(f"{k} {v:.4f}" for k, v in pre["kl_to_tmc"].items()))
+    say("[tmclm-bon] TMC-LM exact KL(TMC || LM): " + ", ".join(f"{k} {v:.4f}" for k, v in pre["kl_to_tmc"].items()))
     from .bon_study import plot_l1, run_learned_bon, summary_tables
 
     res = run_learned_bon(tmc, probs, cfg.bon, cfg.measure.lam, cfg.measure.n_bon, progress=say)

@@ -38,8 +38,8 @@ the prefixes of length ``j + 1`` in C order of ``(W_0, .., W_j)``. A leading axi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class Rewards:
     def batched(self) -> bool:
         return self.r.ndim == 2
 
-    def instance(self, i: int) -> "Rewards":
+    def instance(self, i: int) -> Rewards:
         """The reward tables of instance ``i`` of a batched source."""
         return Rewards(self.name, self.r[i], [v[i] for v in self.V], [x[i] for x in self.h])
 
@@ -148,7 +148,7 @@ class TrainingSet:
     roll_idx: list[np.ndarray]
     roll_y: list[np.ndarray]
 
-    def head(self, n: int) -> "TrainingSet":
+    def head(self, n: int) -> TrainingSet:
         """The first ``n`` solutions (nested budgets share their samples)."""
         return TrainingSet(self.sol_idx[:n], self.sol_y[:n], [a[:n] for a in self.roll_idx],
                            [a[:n] for a in self.roll_y])
