@@ -188,6 +188,19 @@ def test_logistic_orm_recovers_a_logistic_truth():
     np.testing.assert_allclose(est, p, atol=0.02)
 
 
+def test_logistic_on_one_hot_path_features_is_the_tabular_mle():
+    """With one feature per path (saturated model) and no penalty the logistic ORM is the per-path label mean:
+    the ``head`` ORM's code path (``X`` given) fits what it is handed."""
+    tmc = paper_tmc()
+    ts = _ts(tmc, 20_000, m=1)
+    X = np.eye(len(tmc.enumerate_paths()))
+    est = fit_orm_logistic(tmc, ts, l2=0.0, X=X)
+    n_o = np.bincount(ts.sol_idx, minlength=len(X))
+    mle = fit_orm_tabular(len(X), ts, prior_strength=0.0)
+    ok = (n_o > 0) & (mle > 0) & (mle < 1)
+    np.testing.assert_allclose(est[ok], mle[ok], atol=2e-3)
+
+
 def test_oracle_rewards_are_the_instance_indicator():
     tmc = paper_tmc()
     inst = draw_instances(tmc, "TASK1", 30, np.random.default_rng(0))
@@ -253,7 +266,7 @@ def test_cli_tiny_end_to_end(tmp_path):
     res = json.loads((tmp_path / "results.json").read_text())
     assert max(v["max_abs_diff"] for v in res["consistency_check"].values()) < 1e-12
     rec = res["tasks"]["TASK1"]["selectors"]["prm_bon"]
-    assert set(rec) >= {"exact", "oracle", "mc_label", "mc_orm", "logit"}
+    assert set(rec) >= {"exact", "oracle", "mc_label", "mc_orm", "logit", "head"}
     assert set(rec["mc_label"]["by_n"]) == {"5", "40"}
     assert (tmp_path / "table.md").read_text().count("| prm_bon |") >= 5
 

@@ -76,7 +76,10 @@ def run(args) -> int:
     say("[tmclm-bon] TMC-LM exact KL(TMC || LM): " + ", ".join(f"{k} {v:.4f}" for k, v in pre["kl_to_tmc"].items()))
     from .bon_study import plot_l1, run_learned_bon, summary_tables
 
-    res = run_learned_bon(tmc, probs, cfg.bon, cfg.measure.lam, cfg.measure.n_bon, progress=say)
+    from .learned_rewards import lm_features
+
+    feats = lm_features(model, tok, tmc) if cfg.bon.lm_head else None
+    res = run_learned_bon(tmc, probs, cfg.bon, cfg.measure.lam, cfg.measure.n_bon, progress=say, features=feats)
     table = summary_tables(res)
     res.update({"config": to_dict(cfg), "tmclm": pre, "paths_order": tmc.enumerate_paths().tolist(),
                 "tmclm_probs_any": probs["<any>"].tolist(), "total_wall_s": time.perf_counter() - t0,

@@ -38,7 +38,9 @@ class LearnedBonConfig:
         "c: pseudo-samples of the tabular ORM's prior Beta(c g, c (1-g)) (g = pooled correct rate) and of the "
         "PRM's shrinkage to the parent prefix's value; 0 = plain MLE (unseen -> g / parent)"))
     logistic: bool = field(default=True, metadata=doc("also fit the logistic ORM on one-hot edge features"))
-    l2: float = field(default=1e-3, metadata=doc("L2 penalty of the logistic ORM (weights, not the bias)"))
+    lm_head: bool = field(default=True, metadata=doc(
+        "also fit the 'head' ORM: logistic on the TMC-LM's last hidden state at <end> (a value head on the policy)"))
+    l2: float = field(default=1e-3, metadata=doc("L2 penalty of the logistic ORMs (weights, not the bias)"))
     n_test_instances: int = field(default=200, metadata=doc(
         "test instances per task (the oracle reward, instance accuracy and the consistency-bias share)"))
     bootstrap: int = field(default=2000, metadata=doc("bootstrap resamples of test instances for the oracle CIs"))

@@ -3,7 +3,7 @@
 For every evaluated task and selector (:mod:`.reward_selectors`, base sampler = the TMC-LM's Markov projection as in
 :mod:`.inference`) the exact output law ``q`` is computed with each reward source (:mod:`.learned_rewards`):
 ``exact`` (theory), ``oracle`` (the instance's own reward, one law per test instance) and the learned ones
-(``mc_label``, ``mc_orm``, ``logit``) for every training budget ``n`` and ``seeds`` independent training sets.
+(``mc_label``, ``mc_orm``, ``logit``, ``head``) for every training budget ``n`` and ``seeds`` independent training sets.
 Metrics of ``q`` on the evaluated task's test instances ``C_1..C_I`` (``M_i(o) = 1[o in C_i]``):
 
 * ``easy`` / ``hard`` / ``invalid``: the theory's path classes (``TMC.classify``), share of the output;
@@ -88,8 +88,9 @@ def paired_vs_oracle(per_acc: np.ndarray, per_acc_oracle: np.ndarray, rng, n_boo
 
 
 def run_learned_bon(tmc, probs_by_prompt: dict, bc: LearnedBonConfig, lam: float = 0.5, n_bon: int = 15,
-                    progress=print) -> dict:
-    """The whole comparison; returns a JSON-able dict (see the module docstring)."""
+                    progress=print, features: np.ndarray | None = None) -> dict:
+    """The whole comparison; returns a JSON-able dict (see the module docstring). ``features``: the TMC-LM's
+    per-path hidden states for the ``head`` ORM (:func:`.learned_rewards.lm_features`; used if ``bc.lm_head``)."""
     from tmc_theory.inference.common import reward_task
     from tmc_theory.instances import draw_instances
 
@@ -118,7 +119,7 @@ def run_learned_bon(tmc, probs_by_prompt: dict, bc: LearnedBonConfig, lam: float
                 learned_cache[kk] = sample_training_set(tmc, rtask, lm_joint, n_max, bc.rollouts_per_prefix, rng,
                                                         bc.rollouts)
             learned_cache[k] = learned_sources(tmc, learned_cache[kk].head(n), lam, bc.prior_strength, bc.l2,
-                                               bc.logistic)
+                                               bc.logistic, features if bc.lm_head else None)
         return learned_cache[k]
 
     labels_per_solution = 1 + (tmc.n_layers - 1) * bc.rollouts_per_prefix
@@ -149,7 +150,9 @@ def run_learned_bon(tmc, probs_by_prompt: dict, bc: LearnedBonConfig, lam: float
                              "q": q_ex.tolist()},
                    "oracle": {"metrics": m_or, "ci": _boot(acc_or, easy_or, wrong, rng_boot, bc.bootstrap),
                               "q_mean": q_or.mean(axis=0).tolist()}}
-            for name in LEARNED if bc.logistic else LEARNED[:2]:
+            names = list(LEARNED if bc.logistic else LEARNED[:2]) + (["head"] if bc.lm_head and features is not None
+                                                                      else [])
+            for name in names:
                 rec[name] = {"by_n": {}}
             for n in sorted(bc.n_train):
                 per = {name: [] for name in rec if name not in ("exact", "oracle")}
@@ -240,7 +243,7 @@ def plot_l1(res: dict, path) -> None:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, t in zip(axes[0], tasks):
         for i, (key, rec) in enumerate(res["tasks"][t]["selectors"].items()):
-            for src, ls in (("mc_label", "-"), ("mc_orm", "--"), ("logit", ":")):
+            for src, ls in (("mc_label", "-"), ("mc_orm", "--"), ("logit", ":"), ("head", "-.")):
                 if src not in rec:
                     continue
                 y = [max(rec[src]["by_n"][str(n)]["l1_to_exact"]["mean"], 1e-4) for n in ns]
@@ -249,7 +252,7 @@ def plot_l1(res: dict, path) -> None:
         ax.set_yscale("log")
         ax.set_xlabel("training solutions n")
         ax.set_ylabel("mean L1 to exact-reward output law")
-        ax.set_title(f"{t} (- mc_label, -- mc_orm, : logit; orm_bon = 0 at every n)", fontsize=8)
+        ax.set_title(f"{t} (- mc_label, -- mc_orm, : logit, -. head; orm_bon = 0 at every n)", fontsize=8)
     axes[0, 0].legend(fontsize=5, ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -20,10 +20,12 @@ the prefixes of length ``j + 1`` in C order of ``(W_0, .., W_j)``. A leading axi
     correct labels, ``g`` the pooled label mean: the posterior mean under the prior ``Beta(c g, c (1 - g))``
     (``c = prior_strength`` pseudo-samples; an unseen path gets the population's mean correctness ``g``).
     As ``n -> inf``: ``R_hat -> E_C[R(o; C)] = R_out(o)`` (C is drawn independently of the path).
-  - logistic ORM: ``R_hat(o) = sigmoid(b + sum_f w_f x_f(o))`` with ``x`` one-hot of the start state and of each
-    edge ``(l, o_l, o_{l+1})``, fitted by L-BFGS on the mean log-loss + ``l2/2 |w|^2``. Not exact in the limit
-    (``R_out`` is a product of edge probabilities, not a logistic of their sum): a parametric ORM that generalises
-    to unseen paths from their edges.
+  - logistic ORM (``logit``): ``R_hat(o) = sigmoid(b + sum_f w_f x_f(o))`` with ``x`` one-hot of the start state and
+    of each edge ``(l, o_l, o_{l+1})``, fitted by L-BFGS on the mean log-loss + ``l2/2 |w|^2``. Not exact in the
+    limit (``R_out`` is a product of edge probabilities, not a logistic of their sum): a parametric ORM that
+    generalises to unseen paths from their edges.
+  - LM-head ORM (``head``): the same logistic fit on the TMC-LM's z-scored last hidden state at ``<end>``
+    (:func:`lm_features`; a linear value head on the frozen policy, as a real ORM head on an LLM).
   - PRM (Math-Shepherd, pooled over instances): for a terminal value ``v`` of each labelled full path,
     ``V_hat(p) = (S_p + c V_hat(parent p)) / (n_p + c)`` where ``n_p, S_p`` count / sum ``v`` over the rollouts that
     pass through ``p`` having started at a prefix of ``p`` (every such rollout continues from ``p`` with the rollout
@@ -241,11 +243,24 @@ def edge_features(tmc) -> np.ndarray:
     return np.concatenate(cols, axis=1)
 
 
-def fit_orm_logistic(tmc, ts: TrainingSet, l2: float = 1e-3) -> np.ndarray:
-    """Logistic regression on :func:`edge_features` (L-BFGS, mean log-loss + ``l2/2 |w|^2``; bias unpenalised)."""
+def lm_features(model, tok, tmc) -> np.ndarray:
+    """``(n_paths, hidden)``: the TMC-LM's last-layer hidden state at the ``<end>`` token of ``<any> o <end>``
+    (teacher forcing), z-scored per dimension: the input of the ``head`` ORM (a logistic head on the LM)."""
+    import torch
+
+    ids = torch.as_tensor(tok.encode_paths(tmc.enumerate_paths(), None), dtype=torch.long)
+    model.eval()
+    with torch.no_grad():
+        h = model(input_ids=ids, output_hidden_states=True).hidden_states[-1][:, -1].double().numpy()
+    return (h - h.mean(axis=0)) / np.maximum(h.std(axis=0), 1e-12)
+
+
+def fit_orm_logistic(tmc, ts: TrainingSet, l2: float = 1e-3, X: np.ndarray | None = None) -> np.ndarray:
+    """Logistic regression on ``X`` (default :func:`edge_features`; L-BFGS, mean log-loss + ``l2/2 |w|^2``, bias
+    unpenalised), fitted on the per-path sufficient statistics of the solutions' labels."""
     from scipy.optimize import minimize
 
-    X = edge_features(tmc)
+    X = edge_features(tmc) if X is None else np.asarray(X, float)
     d = X.shape[1]
     n_o = np.bincount(ts.sol_idx, minlength=len(X)).astype(float)     # sufficient statistics per path
     s_o = np.bincount(ts.sol_idx, weights=ts.sol_y, minlength=len(X))
@@ -316,10 +331,11 @@ def fit_prm(tmc, ts: TrainingSet, lam: float, prior_strength: float = 1.0, orm: 
 
 
 def learned_sources(tmc, ts: TrainingSet, lam: float, prior_strength: float = 1.0, l2: float = 1e-3,
-                    logistic: bool = True) -> dict[str, Rewards]:
+                    logistic: bool = True, features: np.ndarray | None = None) -> dict[str, Rewards]:
     """The learned reward sources from one training set (module docstring): ``mc_label`` (tabular ORM for
-    Soft-/ORM-BoN; instance-label MC values for the walkers), ``mc_orm`` (tabular ORM; MC values of the ORM) and,
-    if ``logistic``, ``logit`` (logistic ORM; MC values of it)."""
+    Soft-/ORM-BoN; instance-label MC values for the walkers), ``mc_orm`` (tabular ORM; MC values of the ORM), if
+    ``logistic`` ``logit`` (logistic ORM on edge features; MC values of it) and, given ``features`` (e.g.
+    :func:`lm_features`), ``head`` (logistic ORM on them; MC values of it)."""
     n_paths = len(tmc.enumerate_paths())
     orm = fit_orm_tabular(n_paths, ts, prior_strength)
     lab = fit_prm(tmc, ts, lam, prior_strength, None, "mc_label")
@@ -327,4 +343,6 @@ def learned_sources(tmc, ts: TrainingSet, lam: float, prior_strength: float = 1.
            "mc_orm": fit_prm(tmc, ts, lam, prior_strength, orm, "mc_orm")}
     if logistic:
         out["logit"] = fit_prm(tmc, ts, lam, prior_strength, fit_orm_logistic(tmc, ts, l2), "logit")
+    if features is not None:
+        out["head"] = fit_prm(tmc, ts, lam, prior_strength, fit_orm_logistic(tmc, ts, l2, features), "head")
     return out
