@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                       "train-split sample run"),
     "tmclm": ("harness.tmclm.cli", "TMC-LM: a transformer pretrained on TMC paths, post-trained, compared with the "
                                    "exact theory"),
+    "tmclm-bon": ("harness.tmclm.bon_cli", "TMC-LM Best-of-N with ORM/PRM learned from TMC-LM samples vs exact and "
+                                           "instance rewards"),
 }
 
 

@@ -13,6 +13,8 @@ from typing import Any, Literal, Mapping
 from tmc_core.config import ConfigError, check_literals, doc, load_config
 from tmc_core.names import FINETUNE_KEYS, INFERENCE_KEYS, FinetuneKey, InferenceKey
 
+from .bon_config import LearnedBonConfig
+
 
 @dataclass
 class InstanceConfig:
@@ -146,6 +148,8 @@ class TmclmConfig:
     posttrain: PosttrainConfig = field(default_factory=PosttrainConfig, metadata=doc("post-training"))
     measure: MeasureConfig = field(default_factory=MeasureConfig, metadata=doc("metrics and inference selectors"))
     compare: CompareConfig = field(default_factory=CompareConfig, metadata=doc("theory vs transformer"))
+    bon: LearnedBonConfig = field(default_factory=LearnedBonConfig, metadata=doc(
+        "tmc tmclm-bon: selectors with reward models learned from TMC-LM samples (harness.tmclm.bon_config)"))
     out_dir: str = field(default="runs/tmclm/paper", metadata=doc("output folder (results.json, PNGs, model/)"))
     threads: int = field(default=2, metadata=doc("torch.set_num_threads (the target machine has 2 cores)"))
 
