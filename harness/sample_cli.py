@@ -11,10 +11,11 @@ import json
 import sys
 
 from harness.cpu_threads import add_threads_argument, apply_threads
+from harness.help_text import plain
 
 
 def build_parser(prog: str = "tmc sample") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[1].strip(),
+    p = argparse.ArgumentParser(prog=prog, description=plain(__doc__.split("\n\n")[1].strip()),
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Config fields: `tmc sample --describe`. Example: tmc sample --config "
                                        "configs/sample_gsm8k_smollm2.yaml --set limit=20 --set n=4")

@@ -219,21 +219,27 @@ def config_hash(obj: Any, exclude: tuple[str, ...] = ()) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def describe(cls: type) -> str:
-    """Human-readable field documentation of a config dataclass (name, type, default, help, choices)."""
-    lines = [f"{cls.__name__}:"]
+def describe(cls: type, indent: str = "") -> str:
+    """Human-readable field documentation of a config dataclass (name, type, default, help, choices); the fields of a
+    nested config dataclass are listed under it, indented."""
+    lines = [f"{indent}{cls.__name__}:"]
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
+        nested = hints[f.name] if dataclasses.is_dataclass(hints[f.name]) else None
+        if nested is not None:
+            default = f"{nested.__name__}(...)"
+        elif f.default is not dataclasses.MISSING:
             default = repr(f.default)
         elif f.default_factory is not dataclasses.MISSING:
             default = repr(f.default_factory())
         else:
             default = "(required)"
-        line = f"  {f.name}: {_type_name(hints[f.name])} = {default}"
+        line = f"{indent}  {f.name}: {_type_name(hints[f.name])} = {default}"
         if "help" in f.metadata:
             line += f"  # {f.metadata['help']}"
         if "choices" in f.metadata:
             line += f" [choices: {', '.join(map(str, f.metadata['choices']))}]"
         lines.append(line)
+        if nested is not None:
+            lines.append(describe(nested, indent + "    "))
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """``tmc tmclm --config configs/tmclm_paper.yaml [--out DIR] [--set KEY=VALUE ...]``.
 
-Runs the whole TMC-LM study (issue 5) and writes ``DIR/results.json`` plus PNGs:
+Runs the whole TMC-LM study and writes ``DIR/results.json`` plus PNGs:
 
 1. pretrain the transformer on TMC paths (:mod:`.pretrain`), save it to ``DIR/model/``; exact KL to the TMC and
    per-path probabilities (model vs TMC) per prompt;
@@ -35,6 +35,8 @@ def build_parser(prog: str = "tmc tmclm") -> argparse.ArgumentParser:
                    help="override a config field with a dotted key, e.g. --set posttrain.steps=20")
     p.add_argument("--no-plots", action="store_true", help="do not write PNG figures")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--describe", action="store_true", help="print every TmclmConfig field with its default and help, "
+                                                           "and exit")
     return p
 
 
@@ -233,6 +235,12 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
 
 def run(args) -> int:
     from tmc_theory.config import parse_override
+
+    if args.describe:
+        from tmc_theory.config import describe
+
+        print(describe(TmclmConfig))
+        return 0
 
     overrides = dict(parse_override(s) for s in args.set)
     if args.config:
