@@ -245,8 +245,7 @@ def tmclm_rows(res: dict) -> list[dict]:
     tasks = [t["name"] for t in res["tmc"]["tasks"]]
 
     def pct(d):
-        return {q: round(100 * d[q], 2) for q in ("easy", "hard", "invalid")} | {
-            f"pass@{k}": round(100 * d[f"pass@{k}"], 2)}
+        return {q: round(100 * d[q], 2) for q in ("easy", "hard", "invalid", f"pass@{k}", "start_ok") if q in d}
 
     rows = [{"method": "pretrained", **{t: {"lm": pct(res["base"]["metrics"][t][t]), "theory": None} for t in tasks}}]
     for m, c in res.get("comparison", {}).items():
@@ -283,13 +282,35 @@ def tmclm_section(res: dict) -> list[str]:
             cells.append(f"{lm[f'pass@{k}']:.1f} vs {th[f'pass@{k}']:.1f}" if th else f"{lm[f'pass@{k}']:.1f}")
         lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
     t = res.get("timings", {})
-    lines += ["", "As in the theory, reinforce and grpo squeeze TASK1 onto the easy path and rl_rej keeps more hard "
-              "paths; the transformer squeezes harder than the theory and forgets TASK2 almost completely (it answers "
-              "the TASK2 prompt from TASK1's start state, a channel the table-based theory does not have). The full "
-              "study, six methods and the inference selectors: docs/tmclm.md."
-              + (f" This step: {t.get('total_s', 0):.0f} s wall, {t.get('total_cpu_s', 0):.0f} s CPU." if t else ""),
-              ""]
+    lines += ["", tmclm_reading(rows, pc["task"], [x for x in tasks if x != pc["task"]], k)
+              + (f" This step: {t.get('total_s', 0):.0f} s wall, {t.get('total_cpu_s', 0):.0f} s CPU." if t else "")
+              + " The full study (six methods, the inference selectors, figures): docs/tmclm.md.", ""]
     return lines
+
+
+def tmclm_reading(rows: list[dict], task: str, others: list[str], k: int) -> str:
+    """Two sentences read off the rows (so they hold for whatever config ran): the hard share of the trained task
+    per method against the pretrained start and the theory, and the pass@k of the other tasks (forgetting)."""
+    start = rows[0][task]["lm"]
+    trained = rows[1:]
+    if not trained:
+        return ""
+    hard = ", ".join(f"{r['method']} {r[task]['lm']['hard']:.1f}% (theory {r[task]['theory']['hard']:.1f}%)"
+                     for r in trained)
+    out = (f"Squeezing: post-training on {task} moves its hard share from {start['hard']:.1f}% at the pretrained "
+           f"start to {hard}.")
+    for o in others:
+        forget = ", ".join(f"{r['method']} {r[o]['lm'][f'pass@{k}']:.1f}% (theory {r[o]['theory'][f'pass@{k}']:.1f}%)"
+                           for r in trained)
+        out += (f" Forgetting: {o}, never trained on, goes from pass@{k} {rows[0][o]['lm'][f'pass@{k}']:.1f}% to "
+                f"{forget}.")
+        if all("start_ok" in r[o]["lm"] for r in rows):
+            out += (f" The table-based theory always starts {o} in its own start state; the transformer must produce "
+                    f"it, and keeps " + ", ".join(f"{r[o]['lm']['start_ok']:.1f}%" + (f" ({r['method']})" if i else
+                                                  " (pretrained)") for i, r in enumerate(rows))
+                    + f" of its mass there (the full study found a loss of this start state to be where the "
+                    f"transformer forgets more than the theory).")
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- real model
@@ -355,7 +376,7 @@ def real_section(rec: dict) -> list[str]:
              "so this small set is where its pass@k is visibly above zero and grows with k.", "",
              "| k | " + " | ".join(ks) + " |", "|---|" + "---|" * len(ks),
              "| pass@k (%) | " + " | ".join(f"{rec['pass_at_k'][k]:.1f}" for k in ks) + " |",
-             "| 95% CI | " + " | ".join(f"{lo:.1f}-{hi:.1f}" for lo, hi in (rec['pass_at_k_ci95'][k] for k in ks)) + " |",
+             "| 95% CI | " + " | ".join("{:.1f}-{:.1f}".format(*rec["pass_at_k_ci95"][k]) for k in ks) + " |",
              "", f"Solved at least once: {rec['solved']} of {rec['n_problems']} problems. "
              f"Mean completion {rec['mean_tokens'] or 0:.0f} tokens; finish reasons {rec['finish_reason']}; "
              f"grades {rec['grade_status']}. Sampling this run: {rec['sampling']['new_samples']} new samples "

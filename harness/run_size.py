@@ -51,5 +51,6 @@ def size_line(n_problems: int, n: int, todo: int, max_new_tokens: int, on_gpu: b
     t = threads or cpu_threads()
     est = estimate_seconds(todo, max_new_tokens, t)
     warn = " -- a large run: lower limit / n / max_new_tokens (--set) for a quick look" if est > 1800 else ""
-    return (head + f"; expected at most ~{_minutes(est)} on this CPU ({t} torch thread{'s' if t > 1 else ''}, at ~{CPU_TOK_S_PER_THREAD * t:.0f} "
+    threads_s = f"{t} torch thread{'s' if t > 1 else ''}"
+    return (head + f"; expected at most ~{_minutes(est)} on this CPU ({threads_s}, at ~{CPU_TOK_S_PER_THREAD * t:.0f} "
             f"tok/s for SmolLM2-135M in float32; a larger model or a loaded machine is slower){warn}")

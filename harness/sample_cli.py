@@ -59,7 +59,7 @@ def run(args) -> int:
     apply_threads(args.threads)
     try:
         summary = run_sampling(cfg, step=args.step, adapter=args.adapter, allow_mixed=args.allow_mixed,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress, announce=lambda m: print(m, flush=True))
     except (StoreError, ModelError, DataError, BackendError) as e:
         print(f"tmc sample: {e}", file=sys.stderr)
         return 2

@@ -125,3 +125,15 @@ def test_a_large_sampling_job_states_its_size_and_time_first():
     small = size_line(32, 4, 128, 96, threads=2)
     assert "expected at most ~" in small and "a large run" not in small
     assert "already stored" in size_line(32, 4, 0, 96)
+
+
+def test_tmc_sample_prints_the_size_before_it_starts(tiny_model_dir, tmp_path, capsys):
+    pytest.importorskip("torch")
+    argv = ["sample", "--set", f"model={tiny_model_dir}", "--set", f"source={REPO / 'data/easy_arith/test.jsonl'}",
+            "--set", "limit=2", "--set", "n=2", "--set", "max_new_tokens=4", "--out", str(tmp_path / "run"),
+            "--no-progress", "--threads", "1"]
+    assert tmc(argv) == 0
+    out = capsys.readouterr().out
+    size = out.index("size: 2 problems x 2 samples = 4 samples (4 to draw, 0 already stored), at most 16 new tokens")
+    assert size < out.index("4 new samples")  # said before the work, with an estimate
+    assert "expected at most ~" in out

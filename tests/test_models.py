@@ -17,7 +17,8 @@ def test_local_folder_and_hub_id_pass_through(tmp_path, monkeypatch):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.json").write_text("{}")
     assert resolve_model(str(tmp_path / "m")) == str(tmp_path / "m")
-    assert resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct", hub_lookup=False) == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    hub_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert resolve_model(hub_id, hub_lookup=False) == hub_id
     monkeypatch.setattr("harness.models.resolve._in_hub_cache", lambda repo: repo == "Qwen/Qwen2.5-Math-1.5B")
     assert resolve_model("Qwen/Qwen2.5-Math-1.5B") == "Qwen/Qwen2.5-Math-1.5B"  # cached: no hub lookup
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
