@@ -218,8 +218,9 @@ def _run_tmclm(cfg: MainConfig, out: Path, clock: Clock, threads: int | None) ->
     from harness.tmclm.config import TmclmConfig, load_tmclm_config
 
     path = _find(cfg.tmclm_config)
-    ov = {"threads": threads} if threads else {}
-    tcfg = load_tmclm_config(str(path), ov) if path else from_dict(TmclmConfig, apply_overrides({}, ov), "<defaults>")
+    tcfg = load_tmclm_config(str(path)) if path else from_dict(TmclmConfig, {}, "<defaults>")
+    if threads and threads < tcfg.threads:  # --threads caps the config's own (small) thread count
+        tcfg = from_dict(TmclmConfig, apply_overrides(to_dict(tcfg), {"threads": threads}), "<tmclm + --threads>")
     folder = out / "tmclm"
     stamp = _stamp(json.dumps(to_dict(tcfg), sort_keys=True))
     if _reusable(folder, stamp, "results.json"):

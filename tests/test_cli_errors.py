@@ -137,3 +137,20 @@ def test_tmc_sample_prints_the_size_before_it_starts(tiny_model_dir, tmp_path, c
     size = out.index("size: 2 problems x 2 samples = 4 samples (4 to draw, 0 already stored), at most 16 new tokens")
     assert size < out.index("4 new samples")  # said before the work, with an estimate
     assert "expected at most ~" in out
+
+
+def test_evaluate_reports_only_the_problems_and_samples_asked_for(tmp_path):
+    """A store extended to 3 problems x 3 samples, read back by a smaller job (2 problems x 2 samples): the metrics
+    are the smaller job's, so `tmc main` re-run with smaller settings does not report the old run."""
+    pytest.importorskip("pyarrow")
+    from harness.evaluate import evaluate_run
+    from harness.store import SampleStore
+
+    s = SampleStore.open(tmp_path / "run", config={}, config_hash="h")
+    s.write_batch([dict(problem_id=p, sample_idx=i, step=0, correct=(p == "c" or i == 2), extracted=str(i))
+                   for p in ("a", "b", "c") for i in range(3)])
+    full = evaluate_run(tmp_path / "run", n_boot=20)
+    assert (full["n"], full["n_problems"], full["n_solved"]) == (3, 3, 3)
+    small = evaluate_run(tmp_path / "run", n_boot=20, problem_ids=["a", "b"], n=2)
+    assert (small["n"], small["n_problems"], small["n_solved"]) == (2, 2, 0)
+    assert small["pass_at_k"]["2"]["mean"] == 0.0
