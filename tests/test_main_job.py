@@ -88,3 +88,15 @@ def test_main_job_describe_and_help_are_plain(capsys):
     text = capsys.readouterr().out
     assert "--threads" in text and ":class:" not in text and "``" not in text
     assert "summary.json" in text and "pass@k" in text
+
+
+def test_a_failed_main_run_leaves_no_old_summary(tiny_model_dir, tmp_path, capsys):
+    from harness.cli import main as tmc
+
+    out = tmp_path / "main"
+    base = ["main", "--out", str(out), "--no-progress", "--skip-theory", "--skip-tmclm", "--set", "n_boot=20",
+            "--set", "sample.limit=2", "--set", "sample.n=1", "--set", "sample.max_new_tokens=4"]
+    assert tmc(base + ["--set", f"sample.model={tiny_model_dir}"]) == 0 and (out / "summary.json").exists()
+    assert tmc(base + ["--set", "sample.model=models/smolm2"]) == 2
+    assert "models/smolm2" in capsys.readouterr().err
+    assert not (out / "summary.md").exists() and not (out / "summary.json").exists()
