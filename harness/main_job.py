@@ -190,13 +190,21 @@ def theory_section(th: dict) -> list[str]:
              "but uses a rare (low-probability) edge, *invalid* when it starts or ends in the wrong state. The "
              "table gives each strategy's shares in % of all sampled CoTs and pass@30 (the share of test instances "
              f"solved by at least one of 30 samples): RL-style fine-tuning (REINFORCE, RAFT, PPO) moves almost all "
-             "mass to the easy CoT and loses the hard ones; RL-rej and GRPO-KL keep them.", "",
-             f"Monte-Carlo (sampled pretraining, fine-tuning and test instances, as the paper did) reproduces the "
-             f"published cells with seed-to-seed spread; {within}/{total} cells are within 2.5 points of the paper."]
+             "mass to the easy CoT and loses the hard ones; RL-rej and GRPO-KL keep them. The last five rows train "
+             "nothing: they pick among samples at inference time (Best-of-N with an outcome or process reward model, "
+             "scored with TASK1's rewards on both tasks, as in the paper).", "",
+             f"The table is Monte-Carlo because the paper's numbers are: pretraining, fine-tuning and test instances "
+             f"are sampled, so cells carry seed-to-seed spread (± sd over {seeds} seeds, {mc['seconds']:.1f} s of "
+             f"compute here, so more seeds would be cheap too); {within}/{total} cells are within 2.5 points of the "
+             "paper."]
     if ex is not None:
         ew, et = _within(ex)
-        lines.append(f"Exact mode (expected dynamics, exact distributions, no randomness) gives {ew}/{et} within 2.5 "
-                     f"points ({ex['seconds']:.1f} s; outputs/main/theory_exact).")
+        lines.append(f"Exact mode (exact pretraining, expected-gradient dynamics, exact distributions: no randomness) "
+                     f"gives {ew}/{et} within 2.5 points ({ex['seconds']:.1f} s; table in theory_exact/table.md).")
+    if any(th.get("reused", {}).values()):
+        lines.append("Reused, not recomputed, this run: " + ", ".join(
+            {"mc": "the Monte-Carlo table (theory/)", "exact": "the exact mode (theory_exact/)"}[k]
+            for k, v in th["reused"].items() if v) + ", made earlier by the same config and settings.")
     lines += ["", (th.get("table_md") or "").strip(), ""]
     if mc.get("curves"):
         first = next(iter(mc["curves"].values()))
@@ -285,8 +293,9 @@ def tmclm_section(res: dict) -> list[str]:
             cells.append(f"{lm[f'pass@{k}']:.1f} vs {th[f'pass@{k}']:.1f}" if th else f"{lm[f'pass@{k}']:.1f}")
         lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
     t = res.get("timings", {})
+    took = "Reused from an earlier run of the same config (tmclm/), which took" if res.get("reused") else "It took"
     lines += ["", tmclm_reading(rows, pc["task"], [x for x in tasks if x != pc["task"]], k)
-              + (f" This step: {t.get('total_s', 0):.0f} s wall, {t.get('total_cpu_s', 0):.0f} s CPU." if t else "")
+              + (f" {took} {t.get('total_s', 0):.0f} s wall, {t.get('total_cpu_s', 0):.0f} s CPU." if t else "")
               + " The full study (six methods, the inference selectors, figures): docs/tmclm.md.", ""]
     return lines
 
@@ -370,6 +379,10 @@ def real_record(name: str, r: dict) -> dict:
 def real_section(rec: dict) -> list[str]:
     s = rec["settings"]
     ks = sorted(rec["pass_at_k"], key=int)
+    sm = rec["sampling"]
+    sampled = (f"Sampled this run: {sm['new_samples']} new samples ({sm['resumed_samples']} found stored) at "
+               f"{sm['tokens_per_s']:.1f} tok/s." if sm["new_samples"] else
+               f"All {sm['resumed_samples']} samples were found stored (a resumed run): nothing sampled this run.")
     lines = [f"## 3. Real model: SmolLM2-135M-Instruct on one-step arithmetic ({rec['name']})", "",
              f"{rec['n_problems']} held-out word problems of one addition or subtraction (data/easy_arith, numbers up "
              f"to 20), {rec['n']} samples each at T = {s['temperature']}, at most {s['max_new_tokens']} new tokens, "
@@ -382,8 +395,7 @@ def real_section(rec: dict) -> list[str]:
              "| 95% CI | " + " | ".join("{:.1f}-{:.1f}".format(*rec["pass_at_k_ci95"][k]) for k in ks) + " |",
              "", f"Solved at least once: {rec['solved']} of {rec['n_problems']} problems. "
              f"Mean completion {rec['mean_tokens'] or 0:.0f} tokens; finish reasons {rec['finish_reason']}; "
-             f"grades {rec['grade_status']}. Sampling this run: {rec['sampling']['new_samples']} new samples "
-             f"({rec['sampling']['resumed_samples']} resumed) at {rec['sampling']['tokens_per_s']:.1f} tok/s.", ""]
+             f"grades {rec['grade_status']}. " + sampled, ""]
     return lines
 
 

@@ -61,7 +61,8 @@ def test_main_job_summary_resume_and_smaller_rerun(tiny_model_dir, tmp_path, cap
     assert tmc(args) == 0  # again: theory and TMC-LM reused, every sample found
     printed = capsys.readouterr().out
     assert "theory (mc): reused" in printed and "TMC-LM: reused" in printed
-    assert "0 new samples (9 resumed)" in (out / "summary.md").read_text()
+    assert "All 9 samples were found stored" in (out / "summary.md").read_text()
+    assert "Reused, not recomputed, this run" in (out / "summary.md").read_text()
 
     # smaller settings: fewer problems and samples, fewer seeds; the summary reports exactly that run
     assert tmc(_args(out, tiny_model_dir, tm, "--set", "sample.limit=2", "--set", "sample.n=2", "--skip-tmclm")) == 0
