@@ -189,7 +189,7 @@ def theory_section(th: dict) -> list[str]:
              "*easy* when it follows only high-probability edges, *hard* when it is still a valid path of the task "
              "but uses a rare (low-probability) edge, *invalid* when it starts or ends in the wrong state. The "
              "table gives each strategy's shares in % of all sampled CoTs and pass@30 (the share of test instances "
-             f"solved by at least one of 30 samples): RL-style fine-tuning (REINFORCE, RAFT, PPO) moves almost all "
+             "solved by at least one of 30 samples): RL-style fine-tuning (REINFORCE, RAFT, PPO) moves almost all "
              "mass to the easy CoT and loses the hard ones; RL-rej and GRPO-KL keep them. The last five rows train "
              "nothing: they pick among samples at inference time (Best-of-N with an outcome or process reward model, "
              "scored with TASK1's rewards on both tasks, as in the paper).", "",
@@ -271,7 +271,7 @@ def tmclm_section(res: dict) -> list[str]:
     rows = tmclm_rows(res)
     head = "| method | " + " | ".join(f"{t} easy / hard / invalid: transformer vs theory | {t} pass@{k}: "
                                       f"transformer vs theory" for t in tasks) + " |"
-    lines = [f"## 2. TMC-LM: a real transformer trained on the same TMC, beside the theory's prediction", "",
+    lines = ["## 2. TMC-LM: a real transformer trained on the same TMC, beside the theory's prediction", "",
              "The theory's learner is a table of probabilities. Here a small transformer (about 76k parameters) is "
              f"pretrained on paths of the paper's TMC, then post-trained on {pc['task']} with each method "
              f"({pc['steps']} steps, {pc['prompts_per_step']} instances x {pc['num_generations']} samples per step). "
@@ -320,8 +320,8 @@ def tmclm_reading(rows: list[dict], task: str, others: list[str], k: int) -> str
             out += (f" The table-based theory always starts {o} in its own start state; the transformer must produce "
                     f"it, and keeps " + ", ".join(f"{r[o]['lm']['start_ok']:.1f}%" + (f" ({r['method']})" if i else
                                                   " (pretrained)") for i, r in enumerate(rows))
-                    + f" of its mass there (the full study found a loss of this start state to be where the "
-                    f"transformer forgets more than the theory).")
+                    + " of its mass there (the full study found a loss of this start state to be where the "
+                    "transformer forgets more than the theory).")
     return out
 
 

@@ -25,7 +25,7 @@ def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
 def load_from_args(args):
     from tmc_theory.config import ConfigError, parse_override
 
-    from .config import TrainConfig, load_train_config, train_config_from_dict
+    from .config import load_train_config, train_config_from_dict
 
     overrides = dict(parse_override(o) for o in args.overrides)
     if args.config:
