@@ -240,8 +240,14 @@ def _run_tmclm(cfg: MainConfig, out: Path, clock: Clock, threads: int | None) ->
     clock.say(f"TMC-LM: pretrain a {tcfg.model.num_hidden_layers}-layer transformer on TMC paths "
               f"({tcfg.pretrain.steps} steps), post-train it with {', '.join(pc.methods)} ({pc.steps} steps each), "
               f"compare with the theory -> {folder}")
-    res = run_study(tcfg, folder, plots=False, progress=lambda m: clock.say("  " + m.splitlines()[0][:150])
-                    if not m.startswith("|") else None)
+    import torch
+
+    before = torch.get_num_threads()
+    try:  # run_study sets torch's thread count for its small model; the steps after it keep the job's own
+        res = run_study(tcfg, folder, plots=False, progress=lambda m: clock.say("  " + m.splitlines()[0][:150])
+                        if not m.startswith("|") else None)
+    finally:
+        torch.set_num_threads(before)
     (folder / ".tmc_main_stamp").write_text(stamp + "\n")
     res = json.loads((folder / "results.json").read_text())
     res["reused"] = False
@@ -352,7 +358,11 @@ def _run_real(cfg: MainConfig, out: Path, progress: bool, clock: Clock) -> dict:
     run_dir = out / f"{cfg.real_name}_{Path(str(s.model)).name}_{s.hash()[:8]}"
     clock.say(f"real model: {cfg.real_name}: {s.limit} problems x {s.n} samples, model {s.model}, T = {s.temperature}, "
               f"max_new_tokens = {s.max_new_tokens} -> {run_dir}")
+    import torch
+
+    threads = torch.get_num_threads()
     summary = run_sampling(s, run_dir=run_dir, progress=progress, announce=lambda m: clock.say("  " + m))
+    summary["torch_threads"] = threads
     ids = [p.id for p in load_problems(s.benchmark, split=s.split, source=s.source, limit=s.limit, offset=s.offset)]
     metrics = evaluate_run(run_dir, n_boot=cfg.n_boot, problem_ids=ids, n=s.n)
     return {"summary": summary, "metrics": metrics, "config": s}
@@ -372,7 +382,8 @@ def real_record(name: str, r: dict) -> dict:
         "settings": {k: v for k, v in to_dict(s).items() if k != "out"},
         "sampling": {"new_samples": sm["new_samples"], "resumed_samples": sm["skipped_samples"],
                      "new_tokens": sm["new_tokens"], "tokens_per_s": round(sm.get("tokens_per_s", 0.0), 1),
-                     "samples_per_s": round(sm.get("samples_per_s", 0.0), 3), "seconds": round(sm["seconds"], 1)},
+                     "samples_per_s": round(sm.get("samples_per_s", 0.0), 3), "seconds": round(sm["seconds"], 1),
+                     "torch_threads": sm.get("torch_threads")},
     }
 
 

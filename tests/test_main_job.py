@@ -20,8 +20,8 @@ threads: 1
 """
 
 
-def _args(out, tiny_model_dir, tmclm_yaml, *extra):
-    return ["main", "--out", str(out), "--no-progress", "--threads", "1",
+def _args(out, tiny_model_dir, tmclm_yaml, *extra, threads="1"):
+    return ["main", "--out", str(out), "--no-progress", "--threads", threads,
             "--set", "theory_seeds=1", "--set", f"tmclm_config={tmclm_yaml}", "--set", f"sample.model={tiny_model_dir}",
             "--set", "sample.limit=3", "--set", "sample.n=3", "--set", "sample.max_new_tokens=8", "--set", "n_boot=50",
             *extra]
@@ -33,7 +33,7 @@ def test_main_job_summary_resume_and_smaller_rerun(tiny_model_dir, tmp_path, cap
     tm = tmp_path / "tmclm_tiny.yaml"
     tm.write_text(TINY_TMCLM)
     out = tmp_path / "main"
-    args = _args(out, tiny_model_dir, tm)
+    args = _args(out, tiny_model_dir, tm, threads="2")  # TMC-LM runs with its own 1 thread, the real step with 2
     assert tmc(args) == 0
     printed = capsys.readouterr().out
     assert f"results in {out}" in printed.splitlines()[0]  # the folder is said in the first line
@@ -46,6 +46,7 @@ def test_main_job_summary_resume_and_smaller_rerun(tiny_model_dir, tmp_path, cap
     (real,) = doc["real"]
     assert real["name"] == "easy_arith" and sorted(real["pass_at_k"]) == ["1", "2", "3"]
     assert real["n_problems"] == 3 and real["n"] == 3 and 0 <= real["solved"] <= 3
+    assert real["sampling"]["torch_threads"] == 2  # the TMC-LM step's thread count did not leak into this one
     assert real["settings"]["max_new_tokens"] == 8 and real["settings"]["source"].endswith("easy_arith/test.jsonl")
     assert all(0 <= v <= 100 for v in real["pass_at_k"].values())
     cells = doc["theory"]["cells"]
