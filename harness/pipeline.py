@@ -182,6 +182,14 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
         bar = tqdm(total=len(problems), initial=len(problems) - len(missing_per_problem), unit="problem",
                    desc=f"sample {run_dir.name}" + (f" step {step}" if step else ""), dynamic_ncols=True)
     t_loop = time.perf_counter()
+    if bar is not None and hasattr(backend, "generate"):
+        # inside a batch (tens of seconds on a CPU) the bar still moves: new tokens of the running batch
+        def _on_tokens(n_new: int) -> None:
+            el = time.perf_counter() - t_loop
+            bar.set_postfix_str(f"batch: {n_new} tokens so far; {(summary['new_tokens'] + n_new) / el:.1f} tok/s",
+                                refresh=True)
+
+        backend.on_tokens = _on_tokens
     try:
         for start in range(0, len(work), cfg.batch_size):
             chunk = work[start:start + cfg.batch_size]
@@ -228,6 +236,8 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
     finally:
         if bar is not None:
             bar.close()
+            if getattr(backend, "on_tokens", None) is not None:
+                backend.on_tokens = None
     loop = time.perf_counter() - t_loop
     summary["loop_s"] = loop
     summary["seconds"] = time.perf_counter() - t_start

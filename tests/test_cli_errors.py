@@ -154,3 +154,24 @@ def test_evaluate_reports_only_the_problems_and_samples_asked_for(tmp_path):
     small = evaluate_run(tmp_path / "run", n_boot=20, problem_ids=["a", "b"], n=2)
     assert (small["n"], small["n_problems"], small["n_solved"]) == (2, 2, 0)
     assert small["pass_at_k"]["2"]["mean"] == 0.0
+
+
+def test_the_progress_bar_moves_inside_a_batch(tiny_model_dir, tmp_path, capsys):
+    """decode_compacting reports the tokens drawn so far every 8 steps, and run_sampling shows them on its bar, so a
+    long batch on a slow CPU is not a bar frozen at 0."""
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModelForCausalLM
+
+    from harness.backends.hf_decode import decode_compacting
+    from harness.pipeline import SampleConfig, run_sampling
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    ids = torch.tensor([[5, 6, 7], [8, 9, 10]])
+    calls = []
+    tokens, *_ = decode_compacting(model, ids, torch.ones_like(ids), torch.tensor([1, 2]), 1.0, 1.0, 17, set(), 0,
+                                   on_step=calls.append)
+    assert [len(t) for t in tokens] == [17, 17] and calls == [16, 32]  # after steps 8 and 16, both rows running
+    cfg = SampleConfig(model=str(tiny_model_dir), source=str(REPO / "data/easy_arith/test.jsonl"), limit=1, n=2,
+                       max_new_tokens=24, temperature=1.0)
+    run_sampling(cfg, run_dir=tmp_path / "run", progress=True)
+    assert "tokens so far" in capsys.readouterr().err
