@@ -102,3 +102,15 @@ def test_a_failed_main_run_leaves_no_old_summary(tiny_model_dir, tmp_path, capsy
     assert tmc(base + ["--set", "sample.model=models/smolm2"]) == 2
     assert "models/smolm2" in capsys.readouterr().err
     assert not (out / "summary.md").exists() and not (out / "summary.json").exists()
+
+
+def test_busy_machine_hint(monkeypatch):
+    import os
+
+    from harness.main_job import busy_hint
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(os, "getloadavg", lambda: (8.3, 8.0, 8.0))
+    assert "--threads 1" in busy_hint(None) and busy_hint(1) is None  # a given thread count is respected
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.3, 0.2))
+    assert busy_hint(None) is None
