@@ -98,7 +98,7 @@ def test_train_with_a_missing_model_or_data_path_is_one_message(tmp_path, monkey
 def test_data_folder_instead_of_file_names_the_files_inside():
     from harness.data import DataError, load_problems
 
-    with pytest.raises(DataError, match="is a folder; source must be a .jsonl file, e.g. .*test.jsonl"):
+    with pytest.raises(DataError, match="is a folder; source must be one .jsonl file, e.g. .*test.jsonl"):
         load_problems("gsm8k", source=str(REPO / "data" / "easy_arith"))
 
 

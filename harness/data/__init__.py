@@ -98,7 +98,7 @@ def _looks_local(source: str) -> bool:
         return False
     first = Path(source).parts[0] if Path(source).parts else source
     return (source.startswith(("/", "./", "../", "~")) or source.count("/") > 1 or "\\" in source
-            or ("/" in source and Path(first).expanduser().is_dir()) or Path(source).exists())
+            or ("/" in source and Path(first).expanduser().is_dir()))
 
 
 def load_problems(
@@ -131,11 +131,12 @@ def load_problems(
                             f"file, or leave source unset for {default_data_dir() / benchmark / (split + '.jsonl')}")
         where = str(path)
         rows = _read_json_array(path) if path.suffix == ".json" else _read_jsonl(path)
-    elif Path(source).is_dir():
+    elif Path(source).is_dir() and any(Path(source).glob("*.jsonl")):
+        # a folder of JSONL files (data/easy_arith): the file was meant; a folder laid out like a hub dataset
+        # repository (data/<split>-*.parquet) goes to datasets.load_dataset below
         inside = sorted(str(f) for f in Path(source).glob("*.jsonl"))[:4]
-        raise DataError(f"{source}: is a folder; source must be a .jsonl file"
-                        + (f", e.g. {', '.join(inside)}" if inside else " (this folder holds none)"))
-    elif _looks_local(source):
+        raise DataError(f"{source}: is a folder; source must be one .jsonl file, e.g. {', '.join(inside)}")
+    elif not Path(source).exists() and _looks_local(source):
         raise DataError(f"{source}: no such data file or folder ({Path(source).absolute()} does not exist) and not a "
                         f"hub dataset id of the form 'owner/name'; fix: give an existing .jsonl file, or leave source "
                         f"unset for {default_data_dir() / benchmark / (split + '.jsonl')}")
