@@ -12,7 +12,7 @@ import sys
 
 #: command -> (module, one-line help). The module must define build_parser(prog) and run(args).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "main": ("harness.main_job", "the README's main job: theory reproduction + a small offline real-model pass@k run"),
+    "main": ("harness.main_job", "the README's main job: theory table, TMC-LM vs theory, SmolLM2 pass@k (minutes)"),
     "theory": ("tmc_theory.cli", "exact TMC theory: `reproduce` the paper's table, `sweep` a parameter"),
     "model": ("harness.models.cli", "`prepare` the offline default model (SmolLM2-135M-Instruct from GGUF)"),
     "sample": ("harness.sample_cli", "sample n completions per problem into the resumable sample store"),

@@ -10,9 +10,12 @@ import json
 import sys
 from pathlib import Path
 
+from harness.help_text import plain
+
 
 def build_parser(prog: str = "tmc eval") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog=prog, description=plain(__doc__),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="run directories written by `tmc sample` (each holds run.json and samples/)")
     p.add_argument("--out", default=None, help="write DIR/metrics.json and DIR/pass_at_k.png here")
     p.add_argument("--ks", type=int, nargs="+", default=None, help="k values for pass@k (default: every k <= n; the "

@@ -49,9 +49,12 @@ def _first(df, col: str):
 
 def evaluate_run(
     run_dir: str | Path, step: int | None = None, ks: Iterable[int] | None = None, n_boot: int = 1000, seed: int = 0,
-    maj_subsets: int = 200, problem_ids: Iterable[str] | None = None,
+    maj_subsets: int = 200, problem_ids: Iterable[str] | None = None, n: int | None = None,
 ) -> dict[str, Any]:
-    """Metrics of one run (one step). See the module docstring; raises StoreError on an empty/missing run."""
+    """Metrics of one run (one step). See the module docstring; raises StoreError on an empty/missing run.
+
+    ``problem_ids`` / ``n``: only these problems / only samples ``0..n-1`` of each, so a run that was once extended
+    further is reported as the smaller job that asked for it."""
     run_dir = Path(run_dir)
     if not (run_dir / "samples").is_dir():
         raise StoreError(f"{run_dir}: not a sample run (no samples/ folder); expected a run dir written by `tmc "
@@ -75,6 +78,8 @@ def evaluate_run(
             raise StoreError(f"{run_dir}: step {step} lacks {len(missing)} of the {len(wanted)} requested problems "
                              f"(e.g. {sorted(missing)[:3]})")
         df = df[df["problem_id"].astype(str).isin(wanted)]
+    if n is not None:
+        df = df[df["sample_idx"] < int(n)]
     df = df.sort_values(["problem_id", "sample_idx"]).reset_index(drop=True)
     pp = per_problem(df)
     n, c = pp["n"].to_numpy(), pp["c"].to_numpy()

@@ -101,17 +101,27 @@ class SampleConfig:
         return config_hash(self, exclude=HASH_EXCLUDE)
 
 
+def _cuda_available() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:
+        return False
+
+
 def _work(problems, done: dict[str, set[int]], n: int) -> list[tuple[int, int]]:
     """(problem index, sample index) of every sample still missing, in problem order."""
     return [(i, j) for i, p in enumerate(problems) for j in range(n) if j not in done.get(p.id, ())]
 
 
 def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int = 0, adapter: str | None = None,
-                 allow_mixed: bool = False, progress: bool = True, backend=None) -> dict:
+                 allow_mixed: bool = False, progress: bool = True, backend=None, announce=None) -> dict:
     """Sample, grade and store what is missing for ``cfg`` (see module docstring); return a summary.
 
     ``backend``: an already built backend to reuse (its model must be ``cfg.model``); else one is built
-    with :func:`harness.backends.make_backend` when there is work to do.
+    with :func:`harness.backends.make_backend` when there is work to do. ``announce``: where the job's size and
+    time estimate go before sampling starts (default: printed when ``progress``; harness/run_size.py).
     """
     from harness.data import build_prompt, load_problems
     from harness.grading import grade_many
@@ -130,6 +140,14 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
         "new_samples": 0, "new_tokens": 0, "new_correct": 0, "generate_s": 0.0, "grade_s": 0.0, "store_s": 0.0,
         "setup_s": 0.0, "seconds": 0.0,
     }
+    if announce is None and progress:
+        announce = print
+    if announce:
+        from harness.run_size import size_line
+
+        on_gpu = cfg.backend == "vllm" or str(cfg.device).startswith("cuda") or (
+            cfg.device == "auto" and _cuda_available())
+        announce(f"{run_dir}: " + size_line(len(problems), cfg.n, len(work), cfg.max_new_tokens, on_gpu=on_gpu))
     if not work:
         summary["seconds"] = time.perf_counter() - t_start
         return summary
@@ -163,6 +181,14 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
         bar = tqdm(total=len(problems), initial=len(problems) - len(missing_per_problem), unit="problem",
                    desc=f"sample {run_dir.name}" + (f" step {step}" if step else ""), dynamic_ncols=True)
     t_loop = time.perf_counter()
+    if bar is not None and hasattr(backend, "generate"):
+        # inside a batch (tens of seconds on a CPU) the bar still moves: new tokens of the running batch
+        def _on_tokens(n_new: int) -> None:
+            el = time.perf_counter() - t_loop
+            bar.set_postfix_str(f"batch: {n_new} tokens so far; {(summary['new_tokens'] + n_new) / el:.1f} tok/s",
+                                refresh=True)
+
+        backend.on_tokens = _on_tokens
     try:
         for start in range(0, len(work), cfg.batch_size):
             chunk = work[start:start + cfg.batch_size]
@@ -210,6 +236,8 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
     finally:
         if bar is not None:
             bar.close()
+            if getattr(backend, "on_tokens", None) is not None:
+                backend.on_tokens = None
     loop = time.perf_counter() - t_loop
     summary["loop_s"] = loop
     summary["seconds"] = time.perf_counter() - t_start

@@ -11,10 +11,11 @@ import json
 import sys
 
 from harness.cpu_threads import add_threads_argument, apply_threads
+from harness.help_text import plain
 
 
 def build_parser(prog: str = "tmc sample") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[1].strip(),
+    p = argparse.ArgumentParser(prog=prog, description=plain(__doc__.split("\n\n")[1].strip()),
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Config fields: `tmc sample --describe`. Example: tmc sample --config "
                                        "configs/sample_gsm8k_smollm2.yaml --set limit=20 --set n=4")
@@ -58,7 +59,7 @@ def run(args) -> int:
     apply_threads(args.threads)
     try:
         summary = run_sampling(cfg, step=args.step, adapter=args.adapter, allow_mixed=args.allow_mixed,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress, announce=lambda m: print(m, flush=True))
     except (StoreError, ModelError, DataError, BackendError) as e:
         print(f"tmc sample: {e}", file=sys.stderr)
         return 2

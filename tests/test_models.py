@@ -13,12 +13,17 @@ from harness.models import ModelError, default_model_dir, resolve_model
 from harness.models import prepare as prep
 
 
-def test_local_folder_and_hub_id_pass_through(tmp_path):
+def test_local_folder_and_hub_id_pass_through(tmp_path, monkeypatch):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.json").write_text("{}")
     assert resolve_model(str(tmp_path / "m")) == str(tmp_path / "m")
-    assert resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct") == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    assert resolve_model("Qwen/Qwen2.5-Math-1.5B") == "Qwen/Qwen2.5-Math-1.5B"
+    hub_id = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert resolve_model(hub_id, hub_lookup=False) == hub_id
+    monkeypatch.setattr("harness.models.resolve._in_hub_cache", lambda repo: repo == "Qwen/Qwen2.5-Math-1.5B")
+    assert resolve_model("Qwen/Qwen2.5-Math-1.5B") == "Qwen/Qwen2.5-Math-1.5B"  # cached: no hub lookup
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr("harness.models.resolve._hub_lookup", lambda repo: None)
+    assert resolve_model("owner/exists-on-hub") == "owner/exists-on-hub"
 
 
 @pytest.mark.parametrize("name", ["./no/such/model", "/no/such/model", "a/b/c", "not a model"])
@@ -26,6 +31,33 @@ def test_unknown_model_is_one_clear_error(name):
     with pytest.raises(ModelError, match="unknown model") as e:
         resolve_model(name)
     assert name in str(e.value) and "\n" not in str(e.value)
+
+
+def test_relative_path_under_an_existing_folder_is_a_missing_folder_not_a_hub_id(tmp_path, monkeypatch):
+    """`models/smolm2` with a `models/` folder here: reported as a missing folder, the hub is never asked."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    asked = []
+    monkeypatch.setattr("harness.models.resolve._hub_lookup", lambda repo: asked.append(repo))
+    with pytest.raises(ModelError, match="no such local folder") as e:
+        resolve_model("models/smolm2")
+    assert str(tmp_path / "models" / "smolm2") in str(e.value) and not asked
+
+
+def test_owner_name_that_is_neither_local_nor_cached(tmp_path, monkeypatch, capsys):
+    """Offline: reported at once as a missing folder, not cached, hub off. Online: one quick lookup whose reason
+    (missing repository / unreachable hub) is in the message, after a line saying the folder is missing."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("harness.models.resolve._in_hub_cache", lambda repo: False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="no local folder .*not in the local hub cache.*HF_HUB_OFFLINE=1"):
+        resolve_model("models/smolm2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr("harness.models.resolve._hub_lookup", lambda repo: "the hub could not be reached (x)")
+    with pytest.raises(ModelError, match="no local folder .*the hub could not be reached"):
+        resolve_model("models/smolm2")
+    assert "no local folder" in capsys.readouterr().out  # said before the lookup
 
 
 def test_folder_without_config_or_a_file(tmp_path):

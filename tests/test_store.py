@@ -58,12 +58,12 @@ def test_resume_done_and_dedup_keeps_first(tmp_path):
 
 
 def test_config_hash_mismatch(tmp_path):
-    SampleStore.open(tmp_path / "run", {"temperature": 0.6}, "hash_one")
+    SampleStore.open(tmp_path / "run", {"temperature": 0.6}, "hash_one").write_batch(rows("p", [0]))
     with pytest.raises(StoreError, match="hash_one.*hash_two"):
         SampleStore.open(tmp_path / "run", {"temperature": 1.0}, "hash_two")
     s = SampleStore.open(tmp_path / "run", {"temperature": 1.0}, "hash_two", allow_mixed=True)
-    s.write_batch(rows("p", [0]))
-    assert s.read()["config_hash"].tolist() == ["hash_two"]  # rows keep their own hash
+    s.write_batch(rows("p", [1]))
+    assert s.read()["config_hash"].tolist() == ["hash_one", "hash_two"]  # rows keep their own hash
     assert s.config_hash == "hash_one" and s.meta["other_config_hashes"] == ["hash_two"]
 
 

@@ -6,7 +6,7 @@ import pytest
 from tmc_theory import exact
 from tmc_theory.generate import random_tmc
 from tmc_theory.instances import draw_instances, enumerate_valid_paths
-from tmc_theory.pretrain import TmclmPretrainConfig, kl_to_tmc, pretrain
+from tmc_theory.pretrain import PretrainConfig, kl_to_tmc, pretrain
 from tmc_theory.tmc import EASY, HARD, paper_tmc
 
 # docs/tmc_model.md §1, published path table: (task, path, type, P(path | start), R_out)
@@ -77,14 +77,14 @@ def test_random_tmc_unshared_and_weights():
 
 def test_pretrain_sgd_close_to_tmc_and_exact_equal():
     t = paper_tmc()
-    pol = pretrain(t, TmclmPretrainConfig(), np.random.default_rng(0))
+    pol = pretrain(t, PretrainConfig(), np.random.default_rng(0))
     kl = kl_to_tmc(t, pol)
     assert 0 < kl < 0.02          # docs/tmc_model.md §3: KL about 0.004
-    ex = pretrain(t, TmclmPretrainConfig(method="exact"))
+    ex = pretrain(t, PretrainConfig(method="exact"))
     for a, b in zip(ex.kernels(), t.kernels):
         np.testing.assert_allclose(a, b, atol=1e-12)
     # fewer steps -> further from the TMC
-    short = pretrain(t, TmclmPretrainConfig(phases=[(50, 0.05)]), np.random.default_rng(0))
+    short = pretrain(t, PretrainConfig(phases=[(50, 0.05)]), np.random.default_rng(0))
     assert kl_to_tmc(t, short) > kl
 
 

@@ -267,22 +267,28 @@ def _short_type(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
-def describe(cls: type) -> str:
-    """Human-readable field documentation of a config dataclass (name, type, default, help, allowed values)."""
-    lines = [f"{cls.__name__}:"]
+def describe(cls: type, indent: str = "") -> str:
+    """Human-readable field documentation of a config dataclass (name, type, default, help, allowed values); the
+    fields of a nested config dataclass are listed under it, indented."""
+    lines = [f"{indent}{cls.__name__}:"]
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
+        nested = hints[f.name] if dataclasses.is_dataclass(hints[f.name]) else None
+        if nested is not None:
+            default = f"{nested.__name__}(...)"
+        elif f.default is not dataclasses.MISSING:
             default = repr(f.default)
         elif f.default_factory is not dataclasses.MISSING:
             default = repr(f.default_factory())
         else:
             default = "(required)"
         allowed = literal_values(hints[f.name])
-        line = f"  {f.name}: {_short_type(hints[f.name])} = {default}"
+        line = f"{indent}  {f.name}: {_short_type(hints[f.name])} = {default}"
         if "help" in f.metadata:
             line += f"  # {f.metadata['help']}"
         if allowed is not None:
             line += f" [allowed: {', '.join(map(str, allowed))}]"
         lines.append(line)
+        if nested is not None:
+            lines.append(describe(nested, indent + "    "))
     return "\n".join(lines)

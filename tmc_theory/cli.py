@@ -1,12 +1,13 @@
 """``tmc theory``: reproduce the paper's TMC table, or sweep one parameter.
 
     tmc theory reproduce [--config configs/theory_paper.yaml] [--seeds N] [--exact] [--out DIR]
-                         [--set KEY=VALUE ...] [--no-plots]
-    tmc theory sweep PARAM VALUE [VALUE ...] [--config FILE] [--out DIR] [--set KEY=VALUE ...]
+                         [--set KEY=VALUE ...] [--no-plots] [--describe]
+    tmc theory sweep PARAM [VALUE ...] [--config FILE] [--out DIR] [--set KEY=VALUE ...] [--describe]
 
-Without ``--config`` the built-in defaults of :class:`tmc_theory.reproduce.ReproduceConfig` are used; they are
+Without ``--config`` the built-in defaults of ``ReproduceConfig`` (tmc_theory/reproduce.py) are used; they are
 the paper's protocol and equal ``configs/theory_paper.yaml``. ``--set`` overrides any field with a dotted key
-(``--set n_test=50 --set finetune.steps=200``). ``sweep`` delegates to :func:`tmc_theory.sweeps.run_sweep`.
+(``--set n_test=50 --set finetune.steps=200``). ``sweep`` delegates to ``run_sweep`` in tmc_theory/sweeps.py.
+Without ``--out`` the results go to ``outputs/theory/reproduce`` / ``outputs/theory/sweep_<PARAM>`` (printed).
 """
 
 from __future__ import annotations
@@ -17,25 +18,65 @@ from pathlib import Path
 from tmc_core.config import ConfigError, apply_overrides, from_dict, load_config, parse_override, to_dict
 
 
+DEFAULT_REPRODUCE_OUT = "outputs/theory/reproduce"
+DEFAULT_SWEEP_OUT = "outputs/theory/sweep_{param}"
+
+
+def _sweep_help() -> str:
+    """The sweepable parameters with one line each and their default grids (from tmc_theory/sweeps.py)."""
+    what = {
+        "beta": "GRPO-KL: closed-form tilt vs the sequence-level KL optimum vs trained GRPO-KL, per beta",
+        "rej_tries": "RL-rej rejection tries T (0 = plain REINFORCE)",
+        "steps": "number of fine-tuning steps, every method",
+        "depth": "random TMCs of this many layers, every method",
+        "width": "random TMCs of this many states per layer, every method",
+        "low_weight": "raw weight of a low edge (paper 0.1)",
+        "group_size": "GRPO / best-of-G RAFT / trained GRPO-KL group size",
+        "pass_at_k": "exact E[pass@K] against K for the base model and every method, and where each crosses the base",
+    }
+    try:
+        from .sweeps import DEFAULT_VALUES, PARAMS
+    except ImportError:
+        return "tmc_theory/sweeps.py is not available"
+    lines = ["parameters (VALUE ... replaces the default grid):"]
+    for name in PARAMS:
+        grid = DEFAULT_VALUES.get(name, [])
+        shown = f"{grid[0]}..{grid[-1]}" if len(grid) > 10 else " ".join(map(str, grid))
+        lines.append(f"  {name:11s} {what.get(name, '')}; default grid: {shown}")
+    lines.append("Fine-tuning is exact (expected dynamics) with --set exact=true, else stochastic over the config's "
+                 "seeds; every point is evaluated exactly.")
+    return "\n".join(lines)
+
+
 def build_parser(prog: str = "tmc theory") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Exact TMC theory (arXiv 2511.07368): reproduce the paper's "
                                 "simulation table, or sweep a parameter.")
     sub = p.add_subparsers(dest="action", required=True)
-    r = sub.add_parser("reproduce", help="run the paper's protocol; table (ours vs paper), pass@K, figures")
+    r = sub.add_parser("reproduce", help="run the paper's protocol; table (ours vs paper), pass@K, figures",
+                       description="Run the paper's TMC protocol: the easy/hard/invalid table of every strategy beside "
+                                   "the published numbers, pass@K, fine-tuning curves and figures.")
     r.add_argument("--config", help="YAML ReproduceConfig (default: built-in paper protocol = "
                                     "configs/theory_paper.yaml)")
     r.add_argument("--seeds", type=int, help="number of seeds (Monte-Carlo mode; overrides the config)")
     r.add_argument("--exact", action="store_true", help="no randomness: exact pretraining, exact V/h, "
                                                         "expected-gradient fine-tuning, exact E[pass@K]")
-    r.add_argument("--out", help="output folder: results.json, table.md and PNG figures")
+    r.add_argument("--out", help=f"output folder: results.json, table.md and PNG figures (default "
+                                 f"{DEFAULT_REPRODUCE_OUT})")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     r.add_argument("--no-plots", action="store_true", help="do not write PNG figures")
-    s = sub.add_parser("sweep", help="sweep one parameter (tmc_theory.sweeps)")
-    s.add_argument("param", help="parameter to sweep (see tmc_theory.sweeps for the allowed names)")
+    r.add_argument("--describe", action="store_true", help="print every ReproduceConfig field with its default and "
+                                                           "help, and exit")
+    s = sub.add_parser("sweep", help="sweep one parameter, evaluated exactly, with a plot",
+                       description="Vary one parameter of the paper's setting and evaluate every point exactly "
+                                   "(coverage and E[pass@K]); writes sweep_<PARAM>.json and PNGs.",
+                       epilog=_sweep_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("param", nargs="?", metavar="PARAM", help="the parameter to sweep (listed below)")
     s.add_argument("values", nargs="*", help="values (default: the sweep's built-in grid)")
-    s.add_argument("--config", help="YAML ReproduceConfig used as the base setting")
-    s.add_argument("--out", default="runs/theory_sweep", help="output folder (default runs/theory_sweep)")
+    s.add_argument("--config", help="YAML ReproduceConfig used as the base setting (default: the paper protocol)")
+    s.add_argument("--out", default=None, help=f"output folder (default {DEFAULT_SWEEP_OUT.format(param='<PARAM>')})")
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    s.add_argument("--describe", action="store_true", help="print every ReproduceConfig field with its default and "
+                                                           "help, and exit")
     return p
 
 
@@ -57,6 +98,12 @@ def _parse_value(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "describe", False):
+        from .config import describe
+        from .reproduce import ReproduceConfig
+
+        print(describe(ReproduceConfig))
+        return 0
     if args.action == "reproduce":
         ov = list(args.set)
         if args.seeds is not None:
@@ -66,19 +113,24 @@ def run(args: argparse.Namespace) -> int:
         cfg = load_reproduce_config(args.config, ov)
         from .reproduce import reproduce
 
-        res = reproduce(cfg, args.out, plots=not args.no_plots)
-        if args.out:
-            print(f"wrote {Path(args.out) / 'results.json'} and {Path(args.out) / 'table.md'}"
-                  + ("" if args.no_plots else " and figures"))
+        out = args.out or DEFAULT_REPRODUCE_OUT
+        print(f"writing to {out}" + ("" if args.out else " (the default; --out DIR to choose)"), flush=True)
+        res = reproduce(cfg, out, plots=not args.no_plots)
+        print(f"wrote {Path(out) / 'results.json'} and {Path(out) / 'table.md'}"
+              + ("" if args.no_plots else " and figures"))
         print(f"total {res['seconds']:.2f} s")
         return 0
     if args.action == "sweep":
+        if not args.param:
+            raise ConfigError("sweep: PARAM missing; allowed values: see `tmc theory sweep --help`")
         cfg = load_reproduce_config(args.config, args.set)
         try:
             from .sweeps import run_sweep
         except ImportError as e:
             raise ConfigError(f"sweep: tmc_theory.sweeps is not available ({e})") from None
         values = [_parse_value(v) for v in args.values] or None
-        run_sweep(args.param, values, cfg, args.out)
+        out = args.out or DEFAULT_SWEEP_OUT.format(param=args.param)
+        print(f"writing to {out}" + ("" if args.out else " (the default; --out DIR to choose)"), flush=True)
+        run_sweep(args.param, values, cfg, out)
         return 0
     raise ConfigError(f"unknown action {args.action!r}; allowed: reproduce, sweep")

@@ -190,7 +190,8 @@ class HFBackend:
 
         tokens, lps, finishes, stats = decode_compacting(
             self.model, enc["input_ids"], enc["attention_mask"], seed_tensor(seeds), temperature, top_p, max_new_tokens,
-            self.eos_ids, self.pad_id, prefix_cache=prefix_kw.get("past_key_values"))
+            self.eos_ids, self.pad_id, prefix_cache=prefix_kw.get("past_key_values"),
+            on_step=getattr(self, "on_tokens", None))
         for k, v in stats.items():
             self._row_stats[k] = self._row_stats.get(k, 0) + v
         return self._completions(tokens, lps, finishes)

@@ -29,14 +29,15 @@ def _select_cache_rows(cache, idx) -> bool:
 
 def decode_compacting(model, input_ids, attention_mask, seeds, temperature: float, top_p: float,
                       max_new_tokens: int, eos_ids: set[int], pad_id: int, prefix_cache=None,
-                      min_drop_frac: float = 0.125):
+                      min_drop_frac: float = 0.125, on_step=None, step_every: int = 8):
     """Sample up to ``max_new_tokens`` per row; returns ``(token_ids, logprob_sums, finish_reasons, stats)``.
 
     ``input_ids``/``attention_mask``: the left-padded prompts [B, L] on the model's device. ``prefix_cache``:
     a KV cache already holding every row's prompt except its last token (the backend's shared prefill), or
     None to prefill here. ``seeds``: int64 tensor [B]. A row stops at the first eos token (kept, finish
     ``"stop"``) or after ``max_new_tokens`` tokens (``"length"``). ``stats``: rows fed to the model summed over
-    the decode forwards (``decode_row_steps``) and what keeping all B rows would have fed.
+    the decode forwards (``decode_row_steps``) and what keeping all B rows would have fed. ``on_step``: called as
+    ``on_step(new_tokens_so_far)`` every ``step_every`` decode steps (a progress display inside a long batch).
     """
     import torch
 
@@ -77,6 +78,8 @@ def decode_compacting(model, input_ids, attention_mask, seeds, temperature: floa
             if stop:
                 finish[r] = "stop"
         done |= stops
+        if on_step is not None and step % step_every == step_every - 1:
+            on_step(sum(map(len, tokens)))
         n_done = int(done.sum())
         if n_done == done.numel() or step == max_new_tokens - 1:
             break

@@ -95,6 +95,16 @@ def _load_hub(benchmark: str, dataset_id: str, split: str) -> list[Mapping[str, 
     return list(ds)
 
 
+def _looks_local(source: str) -> bool:
+    """A source that cannot be a hub dataset id: a path form (``./x``, ``/x``, ``~``, ``a/b/c``), or a name whose first
+    folder exists here (``data/easy_arth`` with a ``data/`` folder). ``hub`` and ``owner/name`` ids are not local."""
+    if source == "hub":
+        return False
+    first = Path(source).parts[0] if Path(source).parts else source
+    return (source.startswith(("/", "./", "../", "~")) or source.count("/") > 1 or "\\" in source
+            or ("/" in source and Path(first).expanduser().is_dir()))
+
+
 def load_problems(
     benchmark: str,
     split: str = "test",
@@ -121,9 +131,19 @@ def load_problems(
     elif Path(source).suffix in (".jsonl", ".json") or Path(source).is_file():
         path = Path(source)
         if not path.exists():
-            raise DataError(f"{path}: data file does not exist")
+            raise DataError(f"{path}: data file does not exist ({path.absolute()}); fix: give an existing .jsonl "
+                            f"file, or leave source unset for {default_data_dir() / benchmark / (split + '.jsonl')}")
         where = str(path)
         rows = _read_json_array(path) if path.suffix == ".json" else _read_jsonl(path)
+    elif Path(source).is_dir() and any(Path(source).glob("*.jsonl")):
+        # a folder of JSONL files (data/easy_arith): the file was meant; a folder laid out like a hub dataset
+        # repository (data/<split>-*.parquet) goes to datasets.load_dataset below
+        inside = sorted(str(f) for f in Path(source).glob("*.jsonl"))[:4]
+        raise DataError(f"{source}: is a folder; source must be one .jsonl file, e.g. {', '.join(inside)}")
+    elif not Path(source).exists() and _looks_local(source):
+        raise DataError(f"{source}: no such data file or folder ({Path(source).absolute()} does not exist) and not a "
+                        f"hub dataset id of the form 'owner/name'; fix: give an existing .jsonl file, or leave source "
+                        f"unset for {default_data_dir() / benchmark / (split + '.jsonl')}")
     else:
         dataset_id = mod.HUB_ID if source == "hub" else source
         where = f"hub:{dataset_id}[{split}]"

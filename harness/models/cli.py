@@ -7,15 +7,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from harness.help_text import plain
+
 
 def build_parser(prog: str = "tmc model") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__)
+    p = argparse.ArgumentParser(prog=prog, description=plain(__doc__))
     sub = p.add_subparsers(dest="action", required=True)
     prep = sub.add_parser("prepare", help="convert the GGUF to a cached bf16 safetensors folder (once)")
     prep.add_argument("--out", help="target folder (default: $TMC_CACHE/models/smollm2-135m-instruct, "
                                     "TMC_CACHE defaulting to ~/.cache/tmc-reweighting)")
     prep.add_argument("--force", action="store_true", help="convert again even if already prepared")
-    prep.add_argument("--dtype", default="bfloat16", choices=("bfloat16", "float32", "float16"))
+    prep.add_argument("--dtype", default="bfloat16", choices=("bfloat16", "float32", "float16"),
+                      help="dtype of the saved weights (default bfloat16; sampling picks its own, see "
+                           "tmc sample --describe)")
     sub.add_parser("path", help="print the default model's folder and whether it is prepared")
     return p
 

@@ -1,6 +1,6 @@
 """``dprm_as`` (DPRM-AS): SAMPLE the next step with probability prop. to exp(lam R_DPRM) = h, two forms:
 
-* ``form: paper`` -- the paper's rule (spec section 5: "sample a child prop. to exp(lam R_DPRM(prefix +
+* ``form: paper`` -- the paper's rule (docs/tmc_model.md §5: "sample a child prop. to exp(lam R_DPRM(prefix +
   child)), no base-probability factor"): the M sampled steps are merged into their DISTINCT texts (the
   children found) and one is drawn with P(c) = h(c) / sum_{c' distinct} h(c'); how often the policy proposed
   a step does not count.

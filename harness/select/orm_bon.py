@@ -1,6 +1,6 @@
 """``orm_bon`` (ORM-BoN): return the candidate with the highest outcome reward, argmax_i R(o_i) (ties at random).
 
-Paper (spec section 5): N = 15 base paths ranked by R_out, the top K returned (K = 30 > N, so all 15: its
+Paper (docs/tmc_model.md §5): N = 15 base paths ranked by R_out, the top K returned (K = 30 > N, so all 15: its
 pass@30 is the base model's). Here one completion is returned per selector run (the usual Best-of-N); R is
 the configured reward source (the paper's R_out is a population ORM: ``orm``; ``oracle`` = the verifier).
 """

@@ -1,6 +1,6 @@
 """``soft_bon`` (Soft-BoN): choose one of N candidates with probability exp(lam R(o_i)) / sum_j exp(lam R(o_j)).
 
-Paper (spec section 5): N = 15 DISTINCT base paths, resampled prop. to exp(lam R_out), lam = 0.5. Here: N
+Paper (docs/tmc_model.md §5): N = 15 DISTINCT base paths, resampled prop. to exp(lam R_out), lam = 0.5. Here: N
 completions sampled from the policy; ``distinct`` merges identical texts first (the paper's set of distinct
 paths; with long CoTs duplicates are rare, so N i.i.d. samples and N distinct ones nearly coincide). R is the
 configured reward source (the paper: the population ORM R_out; ``oracle`` gives the instance-reward version).

@@ -16,7 +16,9 @@ configs both say ``auto`` but were drawn in different precisions can be told apa
 Resume semantics: ``done(step)`` lists the finished ``sample_idx`` per ``problem_id``; the sampler skips
 them. ``read`` concatenates parts in name order and de-duplicates on ``(problem_id, sample_idx, step)``
 keeping the FIRST written row, so a batch re-written after a crash cannot double-count. ``open`` refuses
-a config whose hash differs from the run's (``StoreError`` naming both hashes) unless ``allow_mixed``.
+a config whose hash differs from the run's (``StoreError`` naming both hashes) unless ``allow_mixed``; a run.json
+with no sample stored behind it (a run that failed before its first batch) does not lock the folder: the next
+config takes it over.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Iterable
@@ -125,6 +128,14 @@ class SampleStore:
         """
         store = cls(run_dir)
         old = store.config_hash
+        if old is not None and old != config_hash and not store.parts():
+            # run.json without a single stored sample (a run that failed before its first batch, e.g. a wrong model
+            # path): nothing would be mixed, so it does not lock the folder to that config
+            print(f"note: {store.meta_path}: no samples stored under config hash {old}; the folder is taken over by "
+                  f"this config ({config_hash})", file=sys.stderr)
+            old = None
+            store.meta.pop("other_config_hashes", None)
+            store.meta.pop("resolved", None)
         if old is None:
             store.meta.update(config=config, config_hash=config_hash)
             store._write_meta()

@@ -38,6 +38,8 @@ def build_parser(prog: str = "tmc tmclm") -> argparse.ArgumentParser:
     p.add_argument("--recompare", metavar="RUN_DIR", default=None,
                    help="only recompute the theory comparison (step- and movement-matched) of a finished run from "
                         "RUN_DIR/results.json, no training; --set compare.*=... may change its settings")
+    p.add_argument("--describe", action="store_true", help="print every TmclmConfig field with its default and help, "
+                                                           "and exit")
     return p
 
 
@@ -298,6 +300,12 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
 
 def run(args) -> int:
     from tmc_core.config import parse_override
+
+    if args.describe:
+        from tmc_core.config import describe
+
+        print(describe(TmclmConfig))
+        return 0
 
     overrides = dict(parse_override(s) for s in args.set)
     if args.recompare:

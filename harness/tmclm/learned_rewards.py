@@ -5,7 +5,7 @@ ORM-BoN rank by) and prefix tables ``V``, ``h`` (what PRM-BoN, DPRM-BoN, DPRM-AS
 the prefixes of length ``j + 1`` in C order of ``(W_0, .., W_j)``. A leading axis holds one table per instance
 (the oracle). Sources:
 
-* ``exact`` (the theory, spec section 2): ``r = R_out``, ``V(p) = E[R_out | p]``, ``h(p) = E[exp(lam R_out) | p]``
+* ``exact`` (the theory, docs/tmc_model.md §2): ``r = R_out``, ``V(p) = E[R_out | p]``, ``h(p) = E[exp(lam R_out) | p]``
   under the true TMC continuation (:func:`exact_rewards`, built with :func:`tree_values`; equal to
   ``tmc_theory.exact.prm_potential`` / ``doob_h``, a test checks it).
 * ``oracle`` (instance reward): ``r_C(o) = R(o; C) = 1[o in C]``, ``V_C = E[r_C | p]``, ``h_C = E[exp(lam r_C) | p]``

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 
 
 def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
@@ -35,6 +36,16 @@ def load_from_args(args):
     return train_config_from_dict(overrides, "--set")
 
 
+def preflight(cfg) -> None:
+    """Check the model and the training data before any trainer is built, so a wrong path is one message (ModelError /
+    DataError naming the path and the fix) within seconds rather than a traceback after the imports."""
+    from harness.data import load_problems
+    from harness.models import resolve_model
+
+    resolve_model(cfg.model)
+    load_problems(cfg.benchmark, split=cfg.split, source=cfg.source, limit=cfg.limit, offset=cfg.offset)
+
+
 def run(args) -> int:
     if args.describe:
         from tmc_core.config import describe
@@ -44,11 +55,25 @@ def run(args) -> int:
         print(describe(TrainConfig))
         return 0
     cfg = load_from_args(args)
+    from harness.backends.base import BackendError
+    from harness.data import DataError
+    from harness.models import ModelError
+    from harness.store import StoreError
+
+    try:
+        preflight(cfg)
+    except (ModelError, DataError) as e:
+        print(f"tmc train: {e}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from .registry import run_training
     from .runner import process_rank
 
-    res = run_training(cfg)
+    try:
+        res = run_training(cfg)
+    except (ModelError, DataError, StoreError, BackendError) as e:
+        print(f"tmc train: {e}", file=sys.stderr)
+        return 2
     summary = {k: v for k, v in res.items() if k not in ("trainer", "model", "rounds")}
     if "rounds" in res:
         summary["rounds"] = [{k: v for k, v in r.items() if k != "kept"} for r in res["rounds"]]

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Callable
 
 from harness.cpu_threads import add_threads_argument, apply_threads
+from harness.help_text import first_paragraph
 
 
 def checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
@@ -56,23 +57,28 @@ def checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
 
 
 def build_parser(prog: str = "tmc eval-checkpoints") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=prog, description=first_paragraph(__doc__),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", help="training run folder (output_dir of tmc train)")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", default="test", help="split of the evaluation problems (default test)")
     p.add_argument("--source", default=None, help="evaluation problems (JSONL / hub id); default ../shared/data")
     p.add_argument("--limit", type=int, default=100, help="number of evaluation problems")
     p.add_argument("--n", type=int, default=16, help="samples per problem (pass@k for k = 1..n)")
-    p.add_argument("--temperature", type=float, default=0.6)
-    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--temperature", type=float, default=0.6,
+                   help="sampling temperature, the same for every step (default 0.6, Yue et al. 2025)")
+    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass (default 0.95)")
     p.add_argument("--max-new-tokens", type=int, default=None, help="default: the training max_completion_length")
-    p.add_argument("--backend", default="hf", choices=("hf", "vllm"))
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--backend", default="hf", choices=("hf", "vllm"),
+                   help="sampling backend: hf = transformers generate, vllm = vLLM engine (default hf)")
+    p.add_argument("--batch-size", type=int, default=16,
+                   help="rows (prompt x sample) per generate call (default 16)")
     p.add_argument("--dtype", default="train", choices=("train", "auto", "float32", "bfloat16", "float16"),
                    help="weights dtype for sampling; train (default) = the dtype `tmc train` trained the policy in on "
                         "this machine (float32 on a CPU, bf16 on a GPU for dtype: auto), so a CPU with native bf16 "
                         "does not evaluate a float32-trained policy in bf16; auto = the sampler's own choice (what "
                         "eval folders made before this option used: pass it to resume one of those)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="sampling seed; sample j of problem p uses the same seed at every step (default 0)")
     p.add_argument("--steps", type=int, nargs="*", default=None, help="only these checkpoint steps (0 = base)")
     p.add_argument("--no-base", action="store_true", help="do not sample the base model (step 0)")
     p.add_argument("--base-run", default=None, metavar="RUN",
