@@ -18,7 +18,7 @@ from tmc_theory.names import FINETUNE_KEYS
 
 #: TRL 1.16 ``GRPOConfig.loss_type`` values we accept (the policy-gradient aggregations).
 LOSS_TYPES = ("dr_grpo", "grpo", "bnpo", "dapo")
-#: KL estimators (see harness/train/grpo.py for the equations).
+#: KL estimators (see harness/train/kl.py for the equations).
 KL_ESTIMATORS = ("k3", "k2", "forward")
 REWARDS = ("grader", "random")
 REJ_MODES = ("in_loop", "offline", "both", "leave_out")
@@ -116,7 +116,7 @@ class TrainConfig:
         "(open-r1 style); 'in_loop' drops groups whose pass rate exceeds it and refills the batch with fresh prompts "
         "(DAPO dynamic sampling, arXiv 2503.14476); 'both'; 'leave_out' = the paper's rule (arXiv 2511.07368 "
         "RL-rej: skip an instance if any of rej_tries checks solves it) as the unbiased leave-T-out advantage "
-        "A_i = r_i prod_{k=1..T}(1 - r_{i+k mod G}) (harness/train/rl_rej.py)", choices=REJ_MODES))
+        "A_i = r_i prod_{k=1..T}(1 - r_{i+k mod G}) (harness/train/advantages.py)", choices=REJ_MODES))
     rej_tries: int = field(default=5, metadata=doc(
         "rl_rej leave_out: T, the checks per instance (the paper's rej_tries = 5); needs num_generations > T"))
     rej_threshold: float = field(default=0.99, metadata=doc(

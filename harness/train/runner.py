@@ -1,6 +1,6 @@
 """Shared machinery of every method: model + LoRA, data, reward, TRL config, callbacks, checkpoints, resume.
 
-``train_policy_gradient(cfg, advantage_rule, ...)`` runs the ``RLVRTrainer`` (grpo, grpo_kl, reinforce,
+``train_policy_gradient(cfg, advantage_rule, ...)`` runs the ``RLVRTrainer`` (trainer.py) (grpo, grpo_kl, reinforce,
 rl_rej, and ppo through its subclass). Checkpoints: HF ``checkpoint-<step>/`` folders every ``save_steps``
 holding the LoRA adapter, optimizer, scheduler and RNG state. Resume: with ``resume: true`` a run whose
 output_dir has a checkpoint continues from the last one; the data order is the same (TRL's RepeatSampler
@@ -236,7 +236,7 @@ def train_policy_gradient(cfg: TrainConfig, advantage_rule, trainer_cls=None, re
     """Run one RLVRTrainer training job described by ``cfg``; returns a summary dict."""
     from .callbacks import MetricsJSONL
     from .data import build_train_dataset
-    from .grpo import RLVRTrainer
+    from .trainer import RLVRTrainer
     from .rewards import make_train_reward
 
     trainer_cls = trainer_cls or RLVRTrainer
