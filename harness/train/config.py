@@ -163,6 +163,10 @@ class TrainConfig:
     store_completions: bool = field(default=True, metadata=doc(
         "write every training-time completion with its step to the sample store (output_dir/store)"))
     resume: bool = field(default=True, metadata=doc("resume from the last checkpoint in output_dir if there is one"))
+    allow_config_change: bool = field(default=False, metadata=doc(
+        "resume even if this config differs from the run's last one in a field that changes training (the "
+        "`tmc train --allow-config-change` flag); default false: such a resume is refused with the list of changed "
+        "fields. Every launch is kept in train_run.json's config_history"))
 
     # ---------------------------------------------------------------- scale-out (GPU)
     use_vllm: bool = field(default=False, metadata=doc(

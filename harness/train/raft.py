@@ -96,7 +96,7 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
     out = Path(cfg.output_dir)
     h = write_run_json(cfg, model_path)
     dataset = build_train_dataset(cfg, tokenizer)
-    reward_fn = make_train_reward(cfg)
+    reward_fn = make_train_reward(cfg, tokenizer)
     recorder = make_recorder(cfg, reward_fn, model_path, h)
     metrics = MetricsJSONL(out / "metrics.jsonl")
 

@@ -205,18 +205,66 @@ def last_checkpoint(output_dir: str | Path) -> str | None:
     return get_last_checkpoint(str(d)) if d.is_dir() else None
 
 
+#: fields that may change when a run is resumed (length, logging, output); every other field changes training
+RESUMABLE_FIELDS = ("max_steps", "resume", "save_steps", "report_to", "logging_steps", "output_dir", "run_name",
+                    "wandb_project", "allow_config_change")
+
+
+def config_changes(old: dict, new: dict) -> list[str]:
+    """``field: old -> new`` for every field outside RESUMABLE_FIELDS whose value differs (a field missing from an
+    older run's config counts as its current default, i.e. unchanged when the new value is the default)."""
+    from dataclasses import fields
+
+    defaults = {f.name: to_dict(TrainConfig()).get(f.name) for f in fields(TrainConfig)}
+    out = []
+    for k in sorted(set(old) | set(new)):
+        if k in RESUMABLE_FIELDS:
+            continue
+        a, b = old.get(k, defaults.get(k)), new.get(k, defaults.get(k))
+        if a != b:
+            out.append(f"{k}: {a!r} -> {b!r}")
+    return out
+
+
 def write_run_json(cfg: TrainConfig, model_path: str) -> str:
+    """Write ``<output_dir>/train_run.json`` (method, model, config, hash, resolved dtype, config_history).
+
+    Resuming (``resume: true`` and a train_run.json already there) with a config that differs in a field outside
+    RESUMABLE_FIELDS raises ConfigError listing the changed fields, unless ``allow_config_change``; each launch
+    appends ``{config_hash, config, changed}`` to ``config_history``. Every process checks; rank 0 writes."""
+    from datetime import datetime, timezone
+
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    h = config_hash(cfg, exclude=("max_steps", "resume", "save_steps", "report_to", "logging_steps", "output_dir",
-                                  "run_name", "wandb_project"))
+    h = config_hash(cfg, exclude=RESUMABLE_FIELDS)
+    path = out / "train_run.json"
+    new = to_dict(cfg)
+    history: list[dict] = []
+    changed: list[str] = []
+    if path.exists():
+        old = json.loads(path.read_text())
+        history = old.get("config_history") or [{"config_hash": old.get("config_hash"), "config": old.get("config"),
+                                                 "changed": []}]
+        changed = config_changes(old.get("config") or {}, new)
+        if cfg.resume and changed and not cfg.allow_config_change:
+            from tmc_theory.config import ConfigError
+
+            raise ConfigError(f"{out}: resuming with a changed config ({'; '.join(changed)}); allowed values: the "
+                              "run's config (fields that may change: " + ", ".join(RESUMABLE_FIELDS[:-1]) + "), a new "
+                              "output_dir, resume: false, or --allow-config-change to continue with the change "
+                              "(recorded in train_run.json's config_history)")
+        if not cfg.resume:
+            history, changed = [], []
+    history.append({"config_hash": h, "config": new, "changed": changed,
+                    "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     # the precision the policy is trained in (``dtype: auto`` differs between CPU and CUDA machines), as resolved
     # by this launch; tmc eval-checkpoints --dtype train samples in it
-    meta = {"method": cfg.method, "model_path": model_path, "config": to_dict(cfg), "config_hash": h,
-            "resolved_dtype": resolved_dtype_name(cfg.dtype)}
-    tmp = out / f".train_run.json.tmp-{os.getpid()}"  # atomic: every process of a multi-process run writes it
-    tmp.write_text(json.dumps(meta, indent=2, default=str))
-    os.replace(tmp, out / "train_run.json")
+    meta = {"method": cfg.method, "model_path": model_path, "config": new, "config_hash": h,
+            "resolved_dtype": resolved_dtype_name(cfg.dtype), "config_history": history}
+    if process_rank() == 0:
+        tmp = out / f".train_run.json.tmp-{os.getpid()}"  # atomic
+        tmp.write_text(json.dumps(meta, indent=2, default=str))
+        os.replace(tmp, path)
     return h
 
 
@@ -246,7 +294,7 @@ def train_policy_gradient(cfg: TrainConfig, advantage_rule, trainer_cls=None, re
         model_path = getattr(model.config, "_name_or_path", "")
     h = write_run_json(cfg, model_path)
     dataset = build_train_dataset(cfg, tokenizer, exclude_ids=exclude_ids)
-    reward_fn = make_train_reward(cfg)
+    reward_fn = make_train_reward(cfg, tokenizer)
     recorder = make_recorder(cfg, reward_fn, model_path, h)
     metrics_cb = MetricsJSONL(Path(cfg.output_dir) / "metrics.jsonl")
     trainer = trainer_cls(
