@@ -139,3 +139,16 @@ def test_offline_rejection_boundary_is_strictly_above_the_threshold(tmp_path):
                        for i, c in enumerate(cs)])
     assert offline_rejected_ids(tmp_path / "base", 0.5)[0] == {"a"}
     assert offline_rejected_ids(tmp_path / "base", 0.0)[0] == {"a", "b"}
+
+
+def test_leave_out_and_raft_online_hand_values():
+    from harness.train.advantages import leave_out_advantage, raft_online_advantage
+
+    # T = 2 checks = the next two completions of the group, cyclically
+    #   [1, 0, 1, 0]: 0 sees (0, 1) -> a check solved it -> 0; 2 sees (0, 1) -> 0     (T = 1 would credit both)
+    #   [1, 1, 0, 0]: 0 sees (1, 0) -> 0; 1 sees (0, 0) -> credit 1
+    #   [0, 0, 0, 1]: 3 sees (0, 0) -> credit 1
+    r = torch.tensor([1.0, 0, 1, 0] + [1.0, 1, 0, 0] + [0.0, 0, 0, 1])
+    assert leave_out_advantage(r, 4, tries=2).tolist() == [0, 0, 0, 0] + [0, 1, 0, 0] + [0, 0, 0, 1]
+    # RAFT online: the first correct completion of each group is kept (3 groups -> 3 kept), weight N / kept = 12 / 3
+    assert raft_online_advantage(r, 4).tolist() == [4, 0, 0, 0] + [4, 0, 0, 0] + [0, 0, 0, 4]

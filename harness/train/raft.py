@@ -135,6 +135,7 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
                             answer=[r["answer"] for r in expanded], trainer_state=_State, completion_ids=ids)
         if recorder is not None and main:
             recorder.record(gs, expanded, texts, ids, rewards)
+            recorder.flush()
         kept = [{"prompt": r["prompt"], "completion": t, "problem_id": r["problem_id"]}
                 for r, t, rew in zip(expanded, texts, rewards) if rew >= 1.0]
         info = {"round": k + 1, "n_sampled": len(texts), "n_kept": len(kept), "kept": kept,

@@ -300,7 +300,8 @@ def train_policy_gradient(cfg: TrainConfig, advantage_rule, trainer_cls=None, re
     trainer = trainer_cls(
         model=model, reward_funcs=[reward_fn], args=grpo_args(cfg, **(grpo_extra or {})), train_dataset=dataset,
         processing_class=tokenizer, peft_config=lora_config(cfg),
-        callbacks=[metrics_cb, *logging_callbacks(cfg), *(extra_callbacks or [])],
+        callbacks=[metrics_cb, *([recorder] if recorder is not None else []), *logging_callbacks(cfg),
+                   *(extra_callbacks or [])],
         advantage_rule=advantage_rule, kl_estimator=cfg.kl_estimator, rejector=rejector, recorder=recorder,
         method=cfg.method, **(trainer_extra or {}),
     )
