@@ -71,3 +71,37 @@ def test_eos_exactly_at_the_token_limit_is_not_a_cut():
     finish = ["stop", "length", "stop"]  # what the evaluation samplers report for the same three completions
     ev = grade_many("gsm8k", texts, gold, truncated=[f == "length" for f in finish])
     assert got == [1.0 if g.correct else 0.0 for g in ev]
+
+
+def test_offline_rejection_refuses_a_base_run_of_other_model_data_template_or_decoding(tmp_path):
+    from harness.store import SampleStore
+    from harness.train.provenance import train_sampling
+    from harness.train.rl_rej import offline_rejected_ids
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("")
+    cfg = _cfg(tmp_path, method="rl_rej", rej_mode="offline", rej_base_run=str(tmp_path / "base"), model="org/a",
+               source=str(data))
+    good = train_sampling(cfg)
+    SampleStore.open(tmp_path / "base", good, "h").write_batch(
+        [{"problem_id": "p", "sample_idx": 0, "correct": True}])
+    assert offline_rejected_ids(tmp_path / "base", 0.5, cfg)[0] == {"p"}
+    bad = {**good, "model": "org/b", "source": None, "template": "completion", "temperature": 1.0}
+    SampleStore.open(tmp_path / "other", bad, "h").write_batch([{"problem_id": "p", "sample_idx": 0, "correct": True}])
+    with pytest.raises(ConfigError) as e:
+        offline_rejected_ids(tmp_path / "other", 0.5, cfg)
+    for field in ("model = 'org/b' there but 'org/a'", "source = None there", "template = 'completion' there",
+                  "temperature = 1.0 there but 0.7"):
+        assert field in str(e.value)
+    assert "max_new_tokens" not in str(e.value) and "split" not in str(e.value)
+
+
+def test_base_run_of_another_model_or_source_is_refused(tmp_path):
+    from harness.train.provenance import mismatches
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("")
+    want = {"model": "org/a", "source": str(data), "split": "test"}
+    assert mismatches({"model": "org/a", "source": str(tmp_path / "." / "d.jsonl"), "split": "test"}, want) == []
+    got = mismatches({"model": "org/b", "source": None, "split": "test"}, want)
+    assert got == ["model = 'org/b' there but 'org/a' here", f"source = None there but {str(data)!r} here"]

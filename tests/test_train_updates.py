@@ -164,12 +164,15 @@ def test_one_step_raises_rewarded_completions(rl_tiny, tmp_path, monkeypatch, ca
     method, kw, rule = PG_CASES[case]
     kw = dict(kw)
     excluded = set()
-    if case == "rl_rej_offline":  # a base run that solved the first 32 problems: they must never be trained on
-        store = SampleStore.open(tmp_path / "base", {"x": 1}, "h")
-        store.write_batch([{"problem_id": f"gsm8k/train/{i}", "sample_idx": 0, "correct": i < 32} for i in range(64)])
+    if case == "rl_rej_offline":
         kw["rej_base_run"] = str(tmp_path / "base")
-        excluded = {f"gsm8k/train/{i}" for i in range(32)}
     cfg = make_cfg(rl_tiny, tmp_path / case, method, **kw)
+    if case == "rl_rej_offline":  # a base run that solved the first 32 problems: they must never be trained on
+        from harness.train.provenance import train_sampling
+
+        store = SampleStore.open(tmp_path / "base", train_sampling(cfg), "h")
+        store.write_batch([{"problem_id": f"gsm8k/train/{i}", "sample_idx": 0, "correct": i < 32} for i in range(64)])
+        excluded = {f"gsm8k/train/{i}" for i in range(32)}
     cap = Capture(monkeypatch)
     res = run_training(cfg)
     assert not excluded & set(cap.problem_ids)

@@ -56,7 +56,7 @@ def _run_rl_rej(cfg: TrainConfig, **kw) -> dict:
         require_whole_groups_per_process(cfg, "in-loop rejection drops and refills whole groups in each process")
     exclude = None
     if cfg.rej_mode in ("offline", "both"):
-        exclude, _ = offline_rejected_ids(cfg.rej_base_run, cfg.rej_threshold)
+        exclude, _ = offline_rejected_ids(cfg.rej_base_run, cfg.rej_threshold, cfg)
     in_loop = cfg.rej_mode in ("in_loop", "both")
     rejector = InLoopRejector(cfg.rej_threshold, cfg.rej_max_refill, cfg.seed) if in_loop else None
     return train_policy_gradient(cfg, rule_for(cfg), rejector=rejector, exclude_ids=exclude, **kw)

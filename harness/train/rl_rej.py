@@ -57,14 +57,24 @@ from .gather import gather_lists
 _LEFT_PADDED = ("prompt_ids", "prompt_mask")
 
 
-def offline_rejected_ids(run_dir: str | Path, threshold: float) -> tuple[set[str], dict[str, float]]:
-    """Problem ids whose pass rate in the sample run ``run_dir`` is > ``threshold``, and all pass rates."""
+def offline_rejected_ids(run_dir: str | Path, threshold: float, cfg=None) -> tuple[set[str], dict[str, float]]:
+    """Problem ids whose pass rate in the sample run ``run_dir`` is > ``threshold``, and all pass rates. With the
+    training config ``cfg``, the run must have sampled the same model, data (benchmark, split, source), prompt
+    template and decoding as training (provenance.train_sampling), else one ConfigError names every difference."""
     from harness.store import SampleStore
+    from tmc_theory.config import ConfigError
 
-    df = SampleStore(run_dir).read()
+    store = SampleStore(run_dir)
+    if cfg is not None:
+        from .provenance import mismatches, train_sampling
+
+        diff = mismatches(store.config or {}, train_sampling(cfg))
+        if diff:
+            raise ConfigError(f"rej_base_run: {run_dir} is not a base run of this training ({'; '.join(diff)}); "
+                              "allowed values: a `tmc sample` run of the base model with the training's model, data, "
+                              "template and decoding")
+    df = store.read()
     if df.empty:
-        from tmc_theory.config import ConfigError
-
         raise ConfigError(f"rej_base_run: {run_dir} holds no samples; allowed values: a finished `tmc sample` run")
     rates = df.groupby("problem_id")["correct"].mean().astype(float).to_dict()
     return {pid for pid, r in rates.items() if r > threshold}, rates
