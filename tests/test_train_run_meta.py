@@ -105,3 +105,20 @@ def test_base_run_of_another_model_or_source_is_refused(tmp_path):
     assert mismatches({"model": "org/a", "source": str(tmp_path / "." / "d.jsonl"), "split": "test"}, want) == []
     got = mismatches({"model": "org/b", "source": None, "split": "test"}, want)
     assert got == ["model = 'org/b' there but 'org/a' here", f"source = None there but {str(data)!r} here"]
+
+
+def test_eval_base_run_of_another_model_or_source_is_refused(tmp_path):
+    from harness.pipeline import SampleConfig
+    from harness.store import SampleStore
+    from harness.train.eval_checkpoints import base_from_run
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("")
+    scfg = SampleConfig(model="org/a", benchmark="gsm8k", split="test", source=str(data), n=4)
+    same = {k: getattr(scfg, k) for k in ("benchmark", "split", "template", "temperature", "top_p", "max_new_tokens",
+                                            "seed", "n")}
+    SampleStore.open(tmp_path / "base", {**same, "model": "org/b", "source": None}, "b")
+    with pytest.raises(ConfigError) as e:
+        base_from_run(tmp_path / "base", scfg)
+    assert "model = 'org/b' there but 'org/a' in this evaluation" in str(e.value)
+    assert "source = None there" in str(e.value) and "split" not in str(e.value)
