@@ -13,7 +13,8 @@ Per completion token, with d = log pi_ref - log pi_theta and r = exp(d) = pi_ref
   surrogate whose gradient is ``-r grad log pi`` (expectation = grad KL(pi_ref || pi)) (DPH-RL, arXiv 2509.07430).
 
 Every estimator's value is 0 where pi_theta = pi_ref; there k3 and k2 have zero gradient, while forward's per-token
-surrogate gradient is -grad log pi (zero only in expectation, sum_y pi grad log pi = 0). ``k3`` is added by TRL itself; ``k2`` and ``forward``
+surrogate gradient is -grad log pi (zero only in expectation, sum_y pi grad log pi = 0).
+``k3`` is added by TRL itself; ``k2`` and ``forward``
 by ``kl_penalty`` with the same mask and aggregation as TRL's loss (trl_seam.aggregate).
 """
 

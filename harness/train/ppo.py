@@ -21,7 +21,8 @@ batch's completion tokens (``whiten_advantages``). Per generated batch:
 Departures from textbook PPO-RLHF: separate critic updated at generation time rather than jointly per
 minibatch; no per-token KL penalty in the reward. Several processes (accelerate launch / torchrun): the critic
 is data-parallel by hand (same zero init on every rank, gradients averaged over processes before each step, so
-the replicas stay identical) and the whitening statistics are those of the global batch. The critic (and its optimizer) are saved in every
+the replicas stay identical) and the whitening statistics are those of the global batch. The critic (and its
+optimizer) are saved in every
 checkpoint as ``critic.pt`` and restored on resume.
 """
 
@@ -47,7 +48,8 @@ class ValueHead(nn.Module):
         return self.linear(h.float()).squeeze(-1)
 
 
-def value_loss(v: torch.Tensor, v_old: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor, clip: float) -> torch.Tensor:
+def value_loss(v: torch.Tensor, v_old: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor,
+               clip: float) -> torch.Tensor:
     v_clip = v_old + (v - v_old).clamp(-clip, clip)
     per = 0.5 * torch.maximum((v - returns) ** 2, (v_clip - returns) ** 2)
     m = mask.float()
@@ -105,12 +107,15 @@ class PPOTrainer(RLVRTrainer):
             self.record_metric("ppo/value_loss", losses[0])
             self.record_metric("ppo/value_loss_last", losses[-1])
         self.record_metric("ppo/value_mean", ((v_old * mask).sum() / mask.sum().clamp(min=1)).item())
-        reduce_sum = (lambda t: self.accelerator.reduce(t, reduction="sum")) if self.accelerator.num_processes > 1 else None
+        reduce_sum = None
+        if self.accelerator.num_processes > 1:
+            reduce_sum = lambda t: self.accelerator.reduce(t, reduction="sum")  # noqa: E731
         out["advantages"] = whiten(adv, mask, reduce_sum) if self.whiten_advantages else adv
         return out, rewards
 
     def save_extra_state(self, checkpoint_dir: Path) -> None:
-        torch.save({"critic": self.critic.state_dict(), "opt": self.critic_opt.state_dict()}, checkpoint_dir / "critic.pt")
+        state = {"critic": self.critic.state_dict(), "opt": self.critic_opt.state_dict()}
+        torch.save(state, checkpoint_dir / "critic.pt")
 
     def load_extra_state(self, checkpoint_dir: Path) -> None:
         if (checkpoint_dir / "critic.pt").exists():

@@ -82,14 +82,15 @@ class TrainMethod:
     run: Callable[..., dict]
 
 
-REGISTRY: dict[str, TrainMethod] = {
-    "grpo": TrainMethod("grpo", BY_KEY["grpo"].paper_name, "group-normalised advantage", _run_policy_gradient),
-    "grpo_kl": TrainMethod("grpo_kl", BY_KEY["grpo_kl"].paper_name, "group-normalised advantage + beta*KL", _run_policy_gradient),
-    "reinforce": TrainMethod("reinforce", BY_KEY["reinforce"].paper_name, "advantage = reward", _run_policy_gradient),
-    "rl_rej": TrainMethod("rl_rej", BY_KEY["rl_rej"].paper_name, "advantage = reward, easy prompts rejected", _run_rl_rej),
-    "ppo": TrainMethod("ppo", BY_KEY["ppo"].paper_name, "GAE advantage from a learned critic", _run_ppo),
-    "raft": TrainMethod("raft", BY_KEY["raft"].paper_name, "SFT on correct samples", _run_raft),
-}
+REGISTRY: dict[str, TrainMethod] = {m.key: m for m in (
+    TrainMethod("grpo", BY_KEY["grpo"].paper_name, "group-normalised advantage", _run_policy_gradient),
+    TrainMethod("grpo_kl", BY_KEY["grpo_kl"].paper_name, "group-normalised advantage + beta*KL",
+                _run_policy_gradient),
+    TrainMethod("reinforce", BY_KEY["reinforce"].paper_name, "advantage = reward", _run_policy_gradient),
+    TrainMethod("rl_rej", BY_KEY["rl_rej"].paper_name, "advantage = reward, easy prompts rejected", _run_rl_rej),
+    TrainMethod("ppo", BY_KEY["ppo"].paper_name, "GAE advantage from a learned critic", _run_ppo),
+    TrainMethod("raft", BY_KEY["raft"].paper_name, "SFT on correct samples", _run_raft),
+)}
 assert set(REGISTRY) == set(FINETUNE_KEYS), "harness.train.registry must cover tmc_theory.names.FINETUNE_KEYS"
 
 

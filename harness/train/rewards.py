@@ -6,7 +6,8 @@ r = 1 if the grader marks the completion's final answer equal to the gold ``answ
 ending in EOS was cut at the limit (the evaluation samplers' ``finish_reason == "length"``; one whose last token,
 exactly at the limit, is EOS finished on its own and is not cut — TRL's completion ids keep the EOS): as in
 evaluation, its GSM8K last-number fallback does not count (``harness.grading.truncation_rule``)
-unless ``flexible_on_truncated`` — otherwise RL would reward stopping mid-sentence after the right number. It keeps the last batch's ``Grade`` objects in
+unless ``flexible_on_truncated`` — otherwise RL would reward stopping mid-sentence after the right number.
+It keeps the last batch's ``Grade`` objects in
 ``last_grades`` so the training-time sample store can record ``extracted``/``correct``/``grade_status``
 without grading twice.
 

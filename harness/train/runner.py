@@ -134,7 +134,8 @@ def generation_rows_per_process(cfg: TrainConfig, processes: int) -> tuple[int, 
     if over.get("steps_per_generation") is not None:
         spg = int(over["steps_per_generation"])
         return (cfg.per_device_train_batch_size * spg,
-                f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x trl_overrides.steps_per_generation: {spg}")
+                f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x "
+                f"trl_overrides.steps_per_generation: {spg}")
     return (cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps,
             f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x gradient_accumulation_steps: "
             f"{cfg.gradient_accumulation_steps}")
