@@ -92,7 +92,8 @@ class TrainConfig:
         "KL coefficient to the base model (LoRA: the adapter-disabled base). 0 for grpo; > 0 required for grpo_kl "
         "(the paper's closed form p*exp(A/beta)/Z)"))
     kl_estimator: str = field(default="k3", metadata=doc(
-        "per-token KL term (r = pi_ref/pi): k3 = r - log r - 1 (TRL's, Schulman's k3 estimate of reverse KL(pi||ref)); "
+        "per-token KL term (r = pi_ref/pi): k3 = r - log r - 1 (TRL's; its value estimates reverse KL(pi||ref) but "
+        "its gradient is the forward-KL(ref||pi) one, harness/train/kl.py); "
         "k2 = 0.5 (log pi - log ref)^2 (its pathwise gradient is the reverse-KL gradient); forward = mass-covering "
         "KL(ref||pi), value r log r - r + 1 and gradient -r grad log pi (DPH-RL, arXiv 2509.07430)",
         choices=KL_ESTIMATORS))
