@@ -204,8 +204,10 @@ def test_grpo_kl_step_descends_the_kl_to_the_reference(rl_tiny, tmp_path, monkey
                     p.data.copy_(0.3 * torch.randn(p.shape, generator=g))
             saved.update({n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n})
 
-    cfg = make_cfg(rl_tiny, tmp_path / est, "grpo_kl", beta=1.0, kl_estimator=est,
-                   source=str(rl_tiny / "wrong.jsonl"))  # every reward 0: the policy-gradient term is 0
+    # every reward 0: the policy-gradient term is 0. A small step (lr 1e-4) keeps the change first order: at 5e-3 the
+    # step overshoots (|d log pi| up to 3 nats) and a KL term of the wrong sign could still end closer to the reference
+    cfg = make_cfg(rl_tiny, tmp_path / est, "grpo_kl", beta=1.0, kl_estimator=est, learning_rate=1e-4,
+                   source=str(rl_tiny / "wrong.jsonl"))
     cap = Capture(monkeypatch)
     res = run_training(cfg, extra_callbacks=[Perturb()])
     assert cap.batch_rewards().sum() == 0 and not cap.batch["advantages"].any()
