@@ -225,6 +225,11 @@ def test_grpo_kl_step_descends_the_kl_to_the_reference(rl_tiny, tmp_path, monkey
     g = {"k3": 1 - ratio, "k2": before - ref, "forward": -ratio}[est]  # dKL_t / dlog pi_t, by hand
     descent = (g * (after - before))[m].sum().item()
     assert (after - before)[m].abs().max() > 0 and descent < 0, (est, descent)
+    # the KL the trainer logged for this step is the chosen estimator's value, by hand, at the policy it started from
+    d = ref - before
+    value = {"k3": ratio - d - 1, "k2": 0.5 * d ** 2, "forward": ratio * d - ratio + 1}[est]
+    logged = [x["kl"] for x in res["trainer"].state.log_history if "kl" in x][0]
+    assert logged == pytest.approx(value[m].mean().item(), rel=1e-3), est
 
 
 def test_raft_round_raises_correct_samples_more_than_incorrect(rl_tiny, tmp_path):
