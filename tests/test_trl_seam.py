@@ -109,12 +109,21 @@ def test_our_aggregation_equals_trls(seam_trainer, loss_type):
 
     assert set(LOSS_TYPES) == {"dr_grpo", "grpo", "bnpo", "dapo"}  # every loss_type a config may choose
     tr, batch = seam_trainer
-    tr.loss_type = loss_type
-    with_kl = tr.trl_loss(tr.model, batch)
-    logp = tr.last_logps
-    without = tr.trl_loss(tr.model, batch, beta=0.0)
-    d = batch["ref_per_token_logps"] - logp
-    k3 = torch.exp(d) - d - 1  # TRL's per-token term, by hand
-    ours = tr.aggregate(k3, batch["completion_mask"], batch)
+    batch = dict(batch)
+    mask = batch["completion_mask"].clone()
+    mask[::2, -3:] = 0  # completions of different lengths, so that each normaliser matters
+    batch["completion_mask"] = mask
+    saved = tr.loss_type, tr.current_gradient_accumulation_steps, tr.args.steps_per_generation
+    # gradient accumulation and steps_per_generation away from 1, so that their normalisers matter too
+    tr.loss_type, tr.current_gradient_accumulation_steps, tr.args.steps_per_generation = loss_type, 2, 4
+    try:
+        with_kl = tr.trl_loss(tr.model, batch)
+        logp = tr.last_logps
+        without = tr.trl_loss(tr.model, batch, beta=0.0)
+        d = batch["ref_per_token_logps"] - logp
+        k3 = torch.exp(d) - d - 1  # TRL's per-token term, by hand
+        ours = tr.aggregate(k3, mask, batch)
+    finally:
+        tr.loss_type, tr.current_gradient_accumulation_steps, tr.args.steps_per_generation = saved
     assert ours.item() > 0
     assert (with_kl - without).item() == pytest.approx(tr.beta * ours.item(), rel=1e-4, abs=1e-8)
