@@ -47,7 +47,8 @@ reward = make_train_reward(cfg)
 if variant.startswith("ours"):
     from functools import partial
     from harness.train.callbacks import MetricsJSONL
-    from harness.train.grpo import RLVRTrainer, group_normalised_advantage
+    from harness.train.advantages import group_normalised_advantage
+    from harness.train.trainer import RLVRTrainer
     from harness.train.runner import make_recorder, write_run_json
     h = write_run_json(cfg, path)
     tr = RLVRTrainer(model=model, reward_funcs=[reward], args=grpo_args(cfg), train_dataset=ds, processing_class=tok,

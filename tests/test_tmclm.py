@@ -124,7 +124,8 @@ def test_pretraining_matches_the_tmc(pretrained):
 
 # ---------------------------------------------------------------------------------------------------- reward / rules
 def test_reward_and_advantage_rules():
-    from harness.tmclm.posttrain import raft_advantage, rejection_advantage
+    from harness.train.advantages import leave_out_advantage as rejection_advantage
+    from harness.train.advantages import raft_online_advantage as raft_advantage
     from harness.tmclm.reward import TmcReward
 
     tok = PathTokenizer.for_tmc(paper_tmc())

@@ -20,7 +20,7 @@ def test_grpo_gives_no_credit_only_in_all_correct_groups():
 
 def test_leave_out_matches_the_trainers_rule():
     """Correct and zeroed by harness/analyze/train_blocks.py <=> r_i = 1 and leave_out_advantage gives 0 (rl_rej.py)."""
-    from harness.train.rl_rej import leave_out_advantage
+    from harness.train.advantages import leave_out_advantage
 
     rng = np.random.default_rng(0)
     for _ in range(50):

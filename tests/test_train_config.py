@@ -212,8 +212,8 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     data = tmp_path / "test.jsonl"
     data.write_text("".join(json.dumps({"question": f"q{i}", "answer": f"#### {i}"}) + "\n" for i in range(5)))
     base = tmp_path / "base"
-    settings = {"benchmark": "gsm8k", "split": "test", "template": "chat", "temperature": 0.7, "top_p": 1.0,
-                "max_new_tokens": 256, "seed": 0, "n": 4}
+    settings = {"model": "m", "source": str(data), "benchmark": "gsm8k", "split": "test", "template": "chat",
+                "temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256, "seed": 0, "n": 4}
     st = SampleStore.open(base, settings, "b")
     ids = [f"gsm8k/test/{i}" for i in range(5)]
     # base run over all 5 problems: problem i solved i of 4 times (problem 4 solved 4/4, outside the subset)
@@ -270,7 +270,8 @@ def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
     run.mkdir()
     (run / "train_run.json").write_text(json.dumps({**meta, "method": "grpo"}))
     base = tmp_path / "base"
-    st = SampleStore.open(base, {"benchmark": "gsm8k", "split": "test", "template": "chat", "temperature": 0.6,
+    st = SampleStore.open(base, {"model": "m", "source": str(tmp_path / "t.jsonl"), "benchmark": "gsm8k",
+                                 "split": "test", "template": "chat", "temperature": 0.6,
                                  "top_p": 0.95, "max_new_tokens": 8, "seed": 0, "n": 4, "dtype": "bfloat16"}, "b")
     st.write_batch([{"problem_id": "gsm8k/test/0", "sample_idx": j, "step": 0, "correct": False} for j in range(4)])
     data = tmp_path / "t.jsonl"

@@ -57,9 +57,20 @@ def metrics(cfg):
     return [m for m in read_metrics(f"{cfg.output_dir}/metrics.jsonl") if "loss" in m and "train_runtime" not in m]
 
 
+class FakeSeam:
+    """The public hooks of harness.train.trl_seam.SeamTrainer that the rejector uses, on TRL-like buffers."""
+
+    def record_metric(self, name, value, mode=None):
+        self._metrics[mode or "train"][name].append(value)
+
+    @property
+    def pad_token_id(self):
+        return self._tokenizer.pad_token_id
+
+
 # ---------------------------------------------------------------- advantage rules (pure functions)
 def test_grpo_equal_rewards_in_group_give_zero_advantage():
-    from harness.train.grpo import group_normalised_advantage
+    from harness.train.advantages import group_normalised_advantage
 
     r = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0])
     a = group_normalised_advantage(r, 4)
@@ -70,8 +81,8 @@ def test_grpo_equal_rewards_in_group_give_zero_advantage():
 
 
 def test_reinforce_advantage_is_reward_and_kl_estimators():
-    from harness.train.grpo import kl_per_token
-    from harness.train.reinforce import reinforce_advantage
+    from harness.train.advantages import reinforce_advantage
+    from harness.train.kl import kl_per_token
 
     r = torch.tensor([0.0, 1.0, float("nan"), 1.0])
     assert torch.equal(reinforce_advantage(r, 2), torch.tensor([0.0, 1.0, 0.0, 1.0]))
@@ -87,7 +98,8 @@ def test_reinforce_advantage_is_reward_and_kl_estimators():
 
 
 def test_ppo_gae_and_value_loss_decreases_on_fixed_batch():
-    from harness.train.ppo import PPOTrainer, ValueHead, gae
+    from harness.train.advantages import gae
+    from harness.train.ppo import PPOTrainer, ValueHead
 
     mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
     adv, ret = gae(torch.tensor([1.0, 0.0]), torch.zeros(2, 4), mask, gamma=1.0, lam=1.0)
@@ -118,7 +130,7 @@ def test_rl_rej_in_loop_drops_exactly_groups_above_threshold_and_refills():
 
     refills = [[1.0, 1.0, 0.0, 1.0], [1.0, 1.0]]  # refill 1: one easy (rejected) + one kept; refill 2: easy
 
-    class FakeTrainer:
+    class FakeTrainer(FakeSeam):
         num_generations = G
         accelerator = types.SimpleNamespace(num_processes=1, process_index=0)
         state = types.SimpleNamespace(global_step=3)
@@ -175,7 +187,7 @@ def test_rl_rej_in_loop_refill_under_two_processes(monkeypatch):
     for rank in range(P):
         calls = []
 
-        class FakeTrainer:
+        class FakeTrainer(FakeSeam):
             num_generations = G
             accelerator = types.SimpleNamespace(num_processes=P, process_index=rank, gather=lambda t: t.repeat(P),
                                                 device=torch.device("cpu"))
@@ -229,7 +241,7 @@ def test_rl_rej_kept_reward_pools_sums_and_counts_over_processes():
 def test_rl_rej_leave_out_rule_and_its_expectation():
     """The paper's RL-rej rule in leave-T-out form: exact on a hand-made batch, and unbiased: with i.i.d.
     success probability q per completion, E[A_i] = q (1 - q)^T (the weight the theory's expected update uses)."""
-    from harness.train.rl_rej import leave_out_advantage
+    from harness.train.advantages import leave_out_advantage
 
     rw = torch.tensor([1.0, 0, 0, 0, 1, 0] + [1.0, 1, 0, 0, 0, 0])
     a = leave_out_advantage(rw, 6, tries=3)
@@ -345,7 +357,7 @@ def test_rl_rej_in_loop_trains(rl_tiny, tmp_path):
 def test_rl_rej_in_loop_with_group_baseline_trains_on_grpo_advantages(rl_tiny, tmp_path):
     """rej_baseline: group = GRPO's advantage on the groups the in-loop rejector keeps (and on its refills)."""
     from harness.store import SampleStore
-    from harness.train.grpo import group_normalised_advantage
+    from harness.train.advantages import group_normalised_advantage
     from harness.train.registry import run_training
 
     cfg = make_cfg(rl_tiny, tmp_path, "rl_rej", rej_baseline="group", rej_threshold=0.3, rej_max_refill=1, max_steps=3)
@@ -367,7 +379,7 @@ def test_rl_rej_in_loop_with_group_baseline_trains_on_grpo_advantages(rl_tiny, t
 def test_rl_rej_leave_out_trains(rl_tiny, tmp_path):
     from harness.store import SampleStore
     from harness.train.registry import run_training
-    from harness.train.rl_rej import leave_out_advantage
+    from harness.train.advantages import leave_out_advantage
 
     cfg = make_cfg(rl_tiny, tmp_path, "rl_rej", rej_mode="leave_out", rej_tries=2, max_steps=3)
     res = run_training(cfg)

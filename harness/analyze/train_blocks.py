@@ -9,7 +9,7 @@ completion with its reward, stored at the global step it was generated at, i.e. 
 * **correct, no credit**: among the correct completions, the share whose advantage under the run's own rule is
   exactly 0 -- the ``adv/frac_correct_zeroed`` metric that newer runs log themselves. GRPO / GRPO-KL: the
   group-normalised advantage ``(r_i - mean) / std`` is 0 for every member of an all-correct group.
-  RL-rej ``leave_out``: ``A_i = r_i prod_{k=1..T} (1 - r_{(i+k) mod G})`` (harness/train/rl_rej.py) is 0 when
+  RL-rej ``leave_out``: ``A_i = r_i prod_{k=1..T} (1 - r_{(i+k) mod G})`` (harness/train/advantages.py) is 0 when
   any of the T checks also solved the prompt. REINFORCE: never. Other rules: not computed.
 * **all-correct groups**: the share of groups whose G completions are all correct (easy prompts, in the paper's
   sense: ones the current model already solves).
@@ -38,12 +38,10 @@ import numpy as np
 
 def advantages(rewards: np.ndarray, rule: str, tries: int) -> np.ndarray:
     """Advantage per completion of one group (in generation order) under ``rule``, computed with the trainer's own
-    advantage functions (harness/train/grpo.py, rl_rej.py, reinforce.py)."""
+    advantage functions (harness/train/advantages.py)."""
     import torch
 
-    from harness.train.grpo import group_normalised_advantage
-    from harness.train.reinforce import reinforce_advantage
-    from harness.train.rl_rej import leave_out_advantage
+    from harness.train.advantages import group_normalised_advantage, leave_out_advantage, reinforce_advantage
 
     rules = {"grpo": group_normalised_advantage, "grpo_kl": group_normalised_advantage,
              "leave_out": lambda r, g: leave_out_advantage(r, g, tries=tries), "reinforce": reinforce_advantage}

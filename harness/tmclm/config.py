@@ -92,9 +92,9 @@ class PosttrainConfig:
         "sampling temperature during training (1.0 = the model's own distribution, as the theory assumes)"))
     eval_every: int = field(default=5, metadata=doc("measure the exact path distribution every this many steps"))
     seed: int = field(default=0, metadata=doc("seed of instances, data order and sampling"))
-    use_harness_trainer: bool = field(default=True, metadata=doc(
-        "use harness.train's trainer/registry when it provides the method; false = TRL GRPOTrainer with this "
-        "module's own advantage rules (the fallback, also used when harness.train lacks a method)"))
+    rej_tries: int = field(default=5, metadata=doc(
+        "rl_rej: T, the checks per instance of the leave-T-out rule (the paper's rej_tries = 5, docs/tmc_model.md §4); "
+        "needs num_generations > rej_tries"))
 
     def __post_init__(self):
         check_literals(self)

@@ -3,18 +3,19 @@
 Every method runs through ``harness.train``'s ``RLVRTrainer`` (TRL ``GRPOTrainer`` with a pluggable advantage rule;
 ``PPOTrainer`` for PPO), configured by ``harness.train.config.TrainConfig`` and ``harness.train.runner.grpo_args``,
 with full fine-tuning (no LoRA: the model has ~75k parameters) and AdamW. The training rows are question instances
-(:mod:`harness.tmclm.reward`), G completions are sampled per instance, and the advantage rule is:
+(:mod:`harness.tmclm.reward`), G completions are sampled per instance, and the advantage rule comes from
+``harness.train.advantages.advantage_rule`` (the one rule registry; sources below are in that module):
 
-=========  ==============================================================  =============================================
-key        advantage of completion i (group of G on one instance C)        source
-=========  ==============================================================  =============================================
-reinforce  A_i = r_i (no baseline)                                         harness.train.reinforce.reinforce_advantage
-grpo       A_i = (r_i - mean_g r) / (std_g r + 1e-4)                       harness.train.grpo.group_normalised_advantage
-grpo_kl    same, + beta * KL(pi || pi_pretrained) (TRL k3 term)            same, TrainConfig.beta
-rl_rej     A_i = r_i * prod_{j in S_i} (1 - r_j), S_i = the T = rej_tries  :func:`rejection_advantage` (here)
+=========  ===============================================================  ==========================================
+key        advantage of completion i (group of G on one instance C)         source
+=========  ===============================================================  ==========================================
+reinforce  A_i = r_i (no baseline)                                          advantages.reinforce_advantage
+grpo       A_i = (r_i - mean_g r) / (std_g r + 1e-4)                        advantages.group_normalised_advantage
+grpo_kl    same, + beta * KL(pi || pi_pretrained) (TRL k3 term)             same, TrainConfig.beta
+rl_rej     A_i = r_i * prod_{j in S_i} (1 - r_j), S_i = the T = rej_tries   advantages.leave_out_advantage (rej_tries)
            next samples of the group (cyclically): the paper's "reject the
            instance if any of T fresh checks is in C", leave-T-out
-raft       A_i = k_i * N / max(1, sum_batch k), k_i = 1 for the first      :func:`raft_advantage` (here)
+raft       A_i = k_i * N / max(1, sum_batch k), k_i = 1 for the first        advantages.raft_online_advantage
            correct completion of each group (best-of-G), else 0: SFT on the
            kept samples, one online round per optimizer step
 ppo        token-level GAE from a learned critic, clipped, ppo_epochs      harness.train.ppo.PPOTrainer
@@ -24,11 +25,11 @@ Departures from harness.train (and why):
 
 * ``rl_rej``: the leave-T-out rule, harness.train's ``rej_mode: leave_out`` (harness.train's default in-loop rejector
   drops groups whose pass rate exceeds a threshold and refills: DAPO dynamic sampling). With a 0/1 reward, rejecting
-  "any success" there would leave only all-zero groups, i.e. no gradient at all, whereas the paper (docs/tmc_model.md
-  §4) draws T checks and then a FRESH path. The leave-T-out rule is an unbiased estimate of the paper's expected update
-  ``sum_o q(o) E_C[1{o in C} (1 - q(C))^T] grad log q(o)`` (the T checks are independent of o_i given C), which is what
-  tmc_theory's ``rl_rej`` "expected" variant computes.
-* ``raft``: harness.train's RAFT builds an SFTTrainer per round (seconds each); here a round is one batch and the
+  "any success" there would leave only all-zero groups, i.e. no gradient at all, whereas the paper
+  (docs/tmc_model.md §4) draws T checks and then a FRESH path. The leave-T-out rule is an unbiased estimate of the paper's expected update ``sum_o q(o) E_C[1{o in C} (1 - q(C))^T] grad log q(o)``
+  (the T checks are independent of o_i given C), which is what tmc_theory's ``rl_rej`` "expected" variant computes.
+* ``raft`` here is RAFT ONLINE (``raft_online_advantage``): harness.train's RAFT builds an SFTTrainer per round
+  (seconds each); here a round is one batch and the
   SFT step on the kept samples is the RLVRTrainer step with the advantage above (with dr_grpo aggregation and
   completions of equal length L + 1 this is exactly the mean per-token SFT loss on the kept completions). Keeping the
   best (first correct) of each group is tmc_theory's textbook RAFT (SFT on the best of group_size samples).
@@ -52,63 +53,17 @@ from .measure import all_path_probs
 from .reward import TmcReward, instance_dataset
 from .tokenizer import PathTokenizer
 
-#: tries T of the rl_rej rule (the paper's rej_tries, docs/tmc_model.md §4)
-REJ_TRIES = 5
+def _advantage_rule(method: str, cfg: PosttrainConfig):
+    """The method's rule from harness.train's one rule registry (raft: ``raft_online_advantage``)."""
+    from harness.train.advantages import advantage_rule
 
+    if method == "rl_rej" and cfg.num_generations <= cfg.rej_tries:
+        from tmc_core.config import ConfigError
 
-def rejection_advantage(rewards, group_size: int, tries: int = REJ_TRIES):
-    """``A_i = r_i prod_{k=1..T} (1 - r_{(i + k) mod G})``: harness.train's ``rej_mode: leave_out`` rule."""
-    from harness.train.rl_rej import leave_out_advantage
-
-    return leave_out_advantage(rewards, group_size, min(tries, group_size - 1))
-
-
-def raft_advantage(rewards, group_size: int):
-    """Best-of-G RAFT: keep the FIRST correct completion of each group (``k_i = r_i prod_{j<i in group}(1-r_j)``)
-    and take the mean SFT loss over the kept ones: ``A_i = k_i * N / max(1, sum k)``."""
-    import torch
-
-    r = torch.nan_to_num(rewards.float(), nan=0.0).view(-1, group_size)
-    before = torch.cumsum(r, dim=1) - r                   # correct completions earlier in the group
-    kept = (r * (before == 0).float()).view(-1)
-    return kept * kept.numel() / torch.clamp(kept.sum(), min=1.0)
-
-
-def _advantage_rule(method: str, group_size: int):
-    from functools import partial
-
-    if method in ("grpo", "grpo_kl"):
-        try:
-            from harness.train.grpo import group_normalised_advantage
-
-            return partial(group_normalised_advantage, scale="group")
-        except ImportError:
-            return None  # TRL's own GRPO advantage (identical formula)
-    if method == "reinforce":
-        try:
-            from harness.train.reinforce import reinforce_advantage
-
-            return reinforce_advantage
-        except ImportError:
-            pass
-        import torch
-
-        return lambda r, g: torch.nan_to_num(r.float(), nan=0.0)
-    if method == "rl_rej":
-        if group_size <= REJ_TRIES:
-            from tmc_core.config import ConfigError
-
-            raise ConfigError(f"posttrain.num_generations: {group_size} is too small for rl_rej; allowed values: "
-                              f"> rej_tries = {REJ_TRIES}")
-        return rejection_advantage
-    if method == "raft":
-        return raft_advantage
-    if method == "ppo":
-        return None
-    from tmc_core.config import ConfigError
-
-    raise ConfigError(f"posttrain.methods: {method!r} is not allowed; allowed values: grpo, grpo_kl, reinforce, "
-                      "rl_rej, raft, ppo")
+        raise ConfigError(f"posttrain.num_generations: {cfg.num_generations} is too small for rl_rej; allowed "
+                          f"values: > posttrain.rej_tries = {cfg.rej_tries}")
+    return advantage_rule(method, scale_rewards="group", rej_mode="leave_out", rej_tries=cfg.rej_tries,
+                          online_raft=True)
 
 
 def train_config(method: str, cfg: PosttrainConfig, tok: PathTokenizer, out_dir: str | Path):
@@ -168,46 +123,30 @@ def posttrain_method(model0, tok: PathTokenizer, tmc, method: str, cfg: Posttrai
         save_model(model0, tok, Path(out_dir) / "reference_model")
     model = copy.deepcopy(model0)
     model.train()
-    G = cfg.num_generations
-    rule = _advantage_rule(method, G)
+    rule = _advantage_rule(method, cfg)
     tcfg = train_config(method, cfg, tok, out_dir)
     dataset = instance_dataset(tok, instances, cfg.task)
     reward = TmcReward(tok)
     rec = _PathMassRecorder(tok, tmc, cfg.eval_every)
     torch.manual_seed(cfg.seed)
-    try:
-        from harness.train.grpo import RLVRTrainer
-        from harness.train.runner import grpo_args
+    from harness.train.runner import grpo_args
+    from harness.train.trainer import RLVRTrainer
 
-        extra, cls = {}, RLVRTrainer
-        grpo_extra = {"report_to": "none", "save_strategy": "no"}
-        if method == "ppo":
-            from harness.train.ppo import PPOTrainer
+    extra, cls = {}, RLVRTrainer
+    grpo_extra = {"report_to": "none", "save_strategy": "no"}
+    if method == "ppo":
+        from harness.train.ppo import PPOTrainer
 
-            cls = PPOTrainer
-            extra = dict(ppo_epochs=tcfg.ppo_epochs, gamma=tcfg.gamma, gae_lambda=tcfg.gae_lambda,
-                         value_lr=tcfg.value_lr, cliprange_value=tcfg.cliprange_value,
-                         whiten_advantages=tcfg.whiten_advantages)
-            grpo_extra["num_iterations"] = tcfg.ppo_epochs
-        args = grpo_args(tcfg, **grpo_extra)
-        trainer = cls(model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tok.hf,
-                      callbacks=[rec.callback], advantage_rule=rule, kl_estimator=tcfg.kl_estimator,
-                      method=method, **extra)
-        used = f"harness.train.{cls.__name__}"
-    except ImportError:  # harness.train missing: TRL directly (grpo/grpo_kl/reinforce via scale_rewards)
-        from trl import GRPOConfig, GRPOTrainer
-
-        if method == "ppo":
-            raise
-        args = GRPOConfig(output_dir=str(out_dir), max_steps=cfg.steps, learning_rate=cfg.lr,
-                          per_device_train_batch_size=G * cfg.prompts_per_step, num_generations=G,
-                          max_completion_length=tok.completion_length, temperature=cfg.temperature,
-                          beta=tcfg.beta, loss_type="dr_grpo", report_to="none", save_strategy="no",
-                          lr_scheduler_type="constant", seed=cfg.seed, disable_tqdm=True,
-                          remove_unused_columns=False, logging_steps=max(1, cfg.eval_every))
-        trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=args, train_dataset=dataset,
-                              processing_class=tok.hf, callbacks=[rec.callback])
-        used = "trl.GRPOTrainer"
+        cls = PPOTrainer
+        extra = dict(ppo_epochs=tcfg.ppo_epochs, gamma=tcfg.gamma, gae_lambda=tcfg.gae_lambda,
+                     value_lr=tcfg.value_lr, cliprange_value=tcfg.cliprange_value,
+                     whiten_advantages=tcfg.whiten_advantages)
+        grpo_extra["num_iterations"] = tcfg.ppo_epochs
+    args = grpo_args(tcfg, **grpo_extra)
+    trainer = cls(model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tok.hf,
+                  callbacks=[rec.callback], advantage_rule=rule, kl_estimator=tcfg.kl_estimator,
+                  method=method, **extra)
+    used = f"harness.train.{cls.__name__}"
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     for cb in (PrinterCallback, ProgressCallback):

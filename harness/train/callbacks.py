@@ -1,8 +1,11 @@
 """Training-time bookkeeping: completions into the sample store, metrics into metrics.jsonl.
 
 ``CompletionRecorder`` writes every training-time completion with its ``step`` (the number of optimizer
-updates of the policy that generated it) to ``SampleStore`` at ``<output_dir>/train_samples`` — one
-atomic part file per generation batch — with the grader's ``extracted``/``correct``/``grade_status``.
+updates of the policy that generated it) to ``SampleStore`` at ``<output_dir>/train_samples`` — ONE
+atomic part file per step, with the grader's ``extracted``/``correct``/``grade_status``. A step may be scored in
+several rounds (RL-rej in-loop rejection refills the batch); the recorder buffers the rounds and writes the step
+when it is complete (``on_step_end``, before any checkpoint of that step), so a process killed between rounds
+leaves no partial step behind and the resumed run writes the whole step once.
 ``sample_idx`` counts a problem's completions within a step (0..G-1, then G.. if the problem is drawn again,
 e.g. by RL-rej refill). Resume: steps already in the store when the process starts are not written again
 (HF Trainer restores the RNG state from the checkpoint, so the resumed run regenerates the same completions).
@@ -40,7 +43,7 @@ from transformers import TrainerCallback
 from .gather import gather_lists
 
 
-class CompletionRecorder:
+class CompletionRecorder(TrainerCallback):
     def __init__(self, run_dir: str | Path, config: dict, config_hash: str, reward_fn, model_name: str,
                  temperature: float, top_p: float, max_new_tokens: int, seed: int):
         from harness.store import SampleStore
@@ -52,6 +55,8 @@ class CompletionRecorder:
                      "max_new_tokens": max_new_tokens, "seed": seed}
         self._counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.rows_written = 0
+        self._pending: list[dict] = []
+        self._pending_step: int | None = None
 
     def record(self, step: int, inputs: list[dict], completions: list, completion_ids: list, rewards: list[float],
                accelerator=None):
@@ -82,8 +87,23 @@ class CompletionRecorder:
             counts[r["problem_id"]] += 1
         if step in self.preexisting:
             return
-        self.store.write_batch(rows)
-        self.rows_written += len(rows)
+        if self._pending_step is not None and self._pending_step != step:
+            self.flush()
+        self._pending_step = step
+        self._pending += rows
+
+    def flush(self) -> None:
+        """Write the buffered step as one part file (a no-op when nothing is buffered)."""
+        if self._pending:
+            self.store.write_batch(self._pending)
+            self.rows_written += len(self._pending)
+        self._pending, self._pending_step = [], None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.flush()
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.flush()
 
 
 class MetricsJSONL(TrainerCallback):

@@ -20,6 +20,8 @@ def build_parser(prog: str = "tmc train") -> argparse.ArgumentParser:
                    help="override a config field (value read as YAML), repeatable: --set method=grpo_kl --set "
                         "beta=0.05")
     p.add_argument("--describe", action="store_true", help="print every config field with its default and help")
+    p.add_argument("--allow-config-change", action="store_true",
+                   help="resume a run although its config changed (the change is recorded in train_run.json)")
     return p
 
 
@@ -29,6 +31,8 @@ def load_from_args(args):
     from .config import load_train_config, train_config_from_dict
 
     overrides = dict(parse_override(o) for o in args.overrides)
+    if getattr(args, "allow_config_change", False):
+        overrides["allow_config_change"] = True
     if args.config:
         return load_train_config(args.config, overrides)
     if not overrides:

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, get_args
 
 from tmc_core.config import ConfigError, check_literals, doc, from_dict, load_config
 from tmc_core.names import FinetuneKey
 
 #: TRL 1.16 ``GRPOConfig.loss_type`` values we accept (the policy-gradient aggregations).
 LossType = Literal["dr_grpo", "grpo", "bnpo", "dapo"]
-#: KL estimators (see harness/train/grpo.py for the equations).
+#: KL estimators (see harness/train/kl.py for the equations).
 KlEstimator = Literal["k3", "k2", "forward"]
 Reward = Literal["grader", "random"]
 RejMode = Literal["in_loop", "offline", "both", "leave_out"]
 RejBaseline = Literal["none", "group"]
+LOSS_TYPES: tuple[str, ...] = get_args(LossType)  #: every loss_type a config may choose (tests/test_trl_seam.py)
 
 
 @dataclass
@@ -93,8 +94,8 @@ class TrainConfig:
         "KL coefficient to the base model (LoRA: the adapter-disabled base). 0 for grpo; > 0 required for grpo_kl "
         "(the paper's closed form p*exp(A/beta)/Z)"))
     kl_estimator: KlEstimator = field(default="k3", metadata=doc(
-        "per-token KL term (r = pi_ref/pi): k3 = r - log r - 1 (TRL's; its value estimates reverse KL(pi||ref) "
-        "but its gradient, as TRL applies it, is the forward-KL(ref||pi) gradient in expectation); "
+        "per-token KL term (r = pi_ref/pi): k3 = r - log r - 1 (TRL's; its value estimates reverse KL(pi||ref) but "
+        "its gradient is the forward-KL(ref||pi) one, harness/train/kl.py); "
         "k2 = 0.5 (log pi - log ref)^2 (its pathwise gradient is the reverse-KL gradient); forward = mass-covering "
         "KL(ref||pi), value r log r - r + 1 and gradient -r grad log pi (DPH-RL, arXiv 2509.07430)"))
 
@@ -118,7 +119,7 @@ class TrainConfig:
         "(open-r1 style); 'in_loop' drops groups whose pass rate exceeds it and refills the batch with fresh prompts "
         "(DAPO dynamic sampling, arXiv 2503.14476); 'both'; 'leave_out' = the paper's rule (arXiv 2511.07368 "
         "RL-rej: skip an instance if any of rej_tries checks solves it) as the unbiased leave-T-out advantage "
-        "A_i = r_i prod_{k=1..T}(1 - r_{i+k mod G}) (harness/train/rl_rej.py)"))
+        "A_i = r_i prod_{k=1..T}(1 - r_{i+k mod G}) (harness/train/advantages.py)"))
     rej_tries: int = field(default=5, metadata=doc(
         "rl_rej leave_out: T, the checks per instance (the paper's rej_tries = 5); needs num_generations > T"))
     rej_threshold: float = field(default=0.99, metadata=doc(
@@ -167,6 +168,10 @@ class TrainConfig:
     store_completions: bool = field(default=True, metadata=doc(
         "write every training-time completion with its step to the sample store (output_dir/store)"))
     resume: bool = field(default=True, metadata=doc("resume from the last checkpoint in output_dir if there is one"))
+    allow_config_change: bool = field(default=False, metadata=doc(
+        "resume even if this config differs from the run's last one in a field that changes training (the "
+        "`tmc train --allow-config-change` flag); default false: such a resume is refused with the list of changed "
+        "fields. Every launch is kept in train_run.json's config_history"))
 
     # ---------------------------------------------------------------- scale-out (GPU)
     use_vllm: bool = field(default=False, metadata=doc(

@@ -22,7 +22,7 @@ with its 95% upper mass bound 1 - 0.05^(1/n)); pass@k on the base's hard problem
 per step as ``path_mass`` in ``checkpoints_metrics.json``, printed as a third table and drawn as
 ``path_mass_vs_step.png`` (stacked). It needs the completion texts and a base (step 0 in ``<run>/eval`` or
 ``--base-run``); without them it is skipped and the report says why (``paths_skipped``). The surface "CoT forms" of
-``scripts/cot_forms.py`` are only a secondary diagnostic.
+``harness/analyze/cot_forms.py`` are only a secondary diagnostic.
 
 ``tmc eval-checkpoints --table RUN [RUN ...]`` samples nothing: it reads the runs' ``checkpoints_metrics.json``
 (or takes ``checkpoints_metrics.json`` files themselves, such as the ones committed under ``docs/``) and prints
@@ -110,7 +110,7 @@ def sample_config(train_meta: dict, args) -> object:
                         batch_size=args.batch_size)
 
 
-BASE_RUN_KEYS = ("benchmark", "split", "template", "temperature", "top_p", "max_new_tokens", "seed")
+BASE_RUN_KEYS = ("model", "benchmark", "split", "source", "template", "temperature", "top_p", "max_new_tokens", "seed")
 
 
 def base_from_run(base_run: str | Path, scfg) -> dict:
@@ -118,7 +118,7 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
 
     Same draws, not just the same distribution: sample j of problem p is seeded by derive_seed(seed, p, j) in
     every run (harness.pipeline), so a base run with equal decoding settings holds exactly the samples this
-    evaluation would draw for step 0. Raises ConfigError naming the first setting that differs.
+    evaluation would draw for step 0. Raises ConfigError naming every setting that differs (provenance.py).
     """
     from harness.data import load_problems
     from harness.evaluate import evaluate_run
@@ -130,10 +130,12 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
         raise ConfigError(f"--base-run {base_run}: not a sample run (no run.json); allowed values: a `tmc sample` run")
     base_meta = json.loads(meta_path.read_text())
     base_cfg = base_meta.get("config", {})
-    for key in BASE_RUN_KEYS:
-        if base_cfg.get(key) != getattr(scfg, key):
-            raise ConfigError(f"--base-run {base_run}: {key} = {base_cfg.get(key)!r} there but {getattr(scfg, key)!r} "
-                              "in this evaluation; allowed values: a base run with the same decoding settings")
+    from .provenance import mismatches
+
+    diff = mismatches(base_cfg, {key: getattr(scfg, key) for key in BASE_RUN_KEYS})
+    if diff:
+        raise ConfigError(f"--base-run {base_run}: {'; '.join(d.replace(' here', ' in this evaluation') for d in diff)}"
+                          "; allowed values: a base run of the same model, data, template and decoding settings")
     # what the base was drawn in: run.json "resolved" where recorded (what `auto` became there), else its config
     base_dtype = base_cfg.get("dtype", "auto")
     drawn, how = sorted({e.get("dtype") for e in resolved_at(base_meta, 0)} - {None}), "run.json resolved"

@@ -21,53 +21,20 @@ batch's completion tokens (``whiten_advantages``). Per generated batch:
 Departures from textbook PPO-RLHF: separate critic updated at generation time rather than jointly per
 minibatch; no per-token KL penalty in the reward. Several processes (accelerate launch / torchrun): the critic
 is data-parallel by hand (same zero init on every rank, gradients averaged over processes before each step, so
-the replicas stay identical) and the whitening statistics are those of the global batch. The critic (and its optimizer)
-are saved in every
+the replicas stay identical) and the whitening statistics are those of the global batch. The critic (and its
+optimizer) are saved in every
 checkpoint as ``critic.pt`` and restored on resume.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .grpo import RLVRTrainer
-
-
-def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float):
-    """Token-level GAE. rewards [B] terminal, values/mask [B, T] -> (advantages, returns) [B, T], 0 off-mask."""
-    B, T = values.shape
-    mask = mask.float()
-    lengths = mask.sum(1).long()
-    r = torch.zeros_like(values)
-    last = (lengths - 1).clamp(min=0)
-    r[torch.arange(B), last] = torch.nan_to_num(rewards.float(), nan=0.0).to(values.dtype) * (lengths > 0).float()
-    v = values * mask
-    adv = torch.zeros_like(values)
-    running = torch.zeros(B, dtype=values.dtype, device=values.device)
-    for t in reversed(range(T)):
-        v_next = v[:, t + 1] if t + 1 < T else torch.zeros_like(running)
-        delta = r[:, t] + gamma * v_next - v[:, t]
-        running = delta + gamma * lam * running * (mask[:, t + 1] if t + 1 < T else 0.0)
-        adv[:, t] = running * mask[:, t]
-    returns = (adv + v) * mask
-    return adv, returns
-
-
-def whiten(x: torch.Tensor, mask: torch.Tensor, reduce_sum=None) -> torch.Tensor:
-    """``(x - mean) / std`` over the masked entries. ``reduce_sum`` (e.g. an all-reduce over processes) makes the
-    mean and variance those of the GLOBAL batch, as for a single process holding all of it."""
-    m = mask.float()
-    stats = torch.stack([m.sum(), (x * m).sum(), (x * x * m).sum()])
-    if reduce_sum is not None:
-        stats = reduce_sum(stats)
-    n = stats[0].clamp(min=1.0)
-    mean = stats[1] / n
-    var = (stats[2] / n - mean ** 2).clamp(min=0.0)
-    return (x - mean) / torch.sqrt(var + 1e-8) * m
+from .advantages import gae, whiten
+from .trainer import RLVRTrainer
 
 
 class ValueHead(nn.Module):
@@ -137,34 +104,28 @@ class PPOTrainer(RLVRTrainer):
         adv, returns = gae(local_rewards, v_old, mask, self.gamma, self.gae_lambda)
         if self.model.training:
             losses = self.update_critic(feats, returns, mask, v_old)
-            self._metrics["train"]["ppo/value_loss"].append(losses[0])
-            self._metrics["train"]["ppo/value_loss_last"].append(losses[-1])
-        self._metrics["train" if self.model.training else "eval"]["ppo/value_mean"].append(
-            ((v_old * mask).sum() / mask.sum().clamp(min=1)).item())
-        reduce_sum = ((lambda t: self.accelerator.reduce(t, reduction="sum"))
-                      if self.accelerator.num_processes > 1 else None)
+            self.record_metric("ppo/value_loss", losses[0])
+            self.record_metric("ppo/value_loss_last", losses[-1])
+        self.record_metric("ppo/value_mean", ((v_old * mask).sum() / mask.sum().clamp(min=1)).item())
+        reduce_sum = None
+        if self.accelerator.num_processes > 1:
+            reduce_sum = lambda t: self.accelerator.reduce(t, reduction="sum")  # noqa: E731
         out["advantages"] = whiten(adv, mask, reduce_sum) if self.whiten_advantages else adv
         return out, rewards
 
-    def _save_checkpoint(self, model, trial):
-        super()._save_checkpoint(model, trial)
-        if self.args.should_save:
-            from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+    def save_extra_state(self, checkpoint_dir: Path) -> None:
+        state = {"critic": self.critic.state_dict(), "opt": self.critic_opt.state_dict()}
+        torch.save(state, checkpoint_dir / "critic.pt")
 
-            d = Path(self._get_output_dir(trial=trial)) / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
-            torch.save({"critic": self.critic.state_dict(), "opt": self.critic_opt.state_dict()}, d / "critic.pt")
-
-    def _load_optimizer_and_scheduler(self, checkpoint):
-        super()._load_optimizer_and_scheduler(checkpoint)
-        if checkpoint is not None and os.path.exists(os.path.join(checkpoint, "critic.pt")):
-            state = torch.load(os.path.join(checkpoint, "critic.pt"), map_location=self.accelerator.device)
+    def load_extra_state(self, checkpoint_dir: Path) -> None:
+        if (checkpoint_dir / "critic.pt").exists():
+            state = torch.load(checkpoint_dir / "critic.pt", map_location=self.accelerator.device)
             self.critic.load_state_dict(state["critic"])
             self.critic_opt.load_state_dict(state["opt"])
 
 
 def train_ppo(cfg, **kw) -> dict:
     from .runner import train_policy_gradient
-
 
     extra = dict(ppo_epochs=cfg.ppo_epochs, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, value_lr=cfg.value_lr,
                  cliprange_value=cfg.cliprange_value, whiten_advantages=cfg.whiten_advantages)

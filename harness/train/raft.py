@@ -96,7 +96,7 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
     out = Path(cfg.output_dir)
     h = write_run_json(cfg, model_path)
     dataset = build_train_dataset(cfg, tokenizer)
-    reward_fn = make_train_reward(cfg)
+    reward_fn = make_train_reward(cfg, tokenizer)
     recorder = make_recorder(cfg, reward_fn, model_path, h)
     metrics = MetricsJSONL(out / "metrics.jsonl")
 
@@ -135,6 +135,7 @@ def train_raft(cfg, model=None, tokenizer=None) -> dict:
                             answer=[r["answer"] for r in expanded], trainer_state=_State, completion_ids=ids)
         if recorder is not None and main:
             recorder.record(gs, expanded, texts, ids, rewards)
+            recorder.flush()
         kept = [{"prompt": r["prompt"], "completion": t, "problem_id": r["problem_id"]}
                 for r, t, rew in zip(expanded, texts, rewards) if rew >= 1.0]
         info = {"round": k + 1, "n_sampled": len(texts), "n_kept": len(kept), "kept": kept,

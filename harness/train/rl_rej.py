@@ -21,7 +21,7 @@
   (1 - pi(C))^T] grad log pi(o): an unbiased estimate of the expected RL-rej update that tmc_theory's
   ``rl_rej`` "expected" variant computes (no prompt is dropped; an easy prompt just gets A ~ 0).
   With a 0/1 reward, in-loop rejection of "any success" would instead keep only all-wrong groups (no signal);
-  this is why the theory's rule needs the leave-out form.
+  this is why the theory's rule needs the leave-out form (``advantages.leave_out_advantage``).
 
 Advantage of the kept groups (``rej_baseline``, in_loop / offline / both): ``none`` (default) is A = r, the
 paper's REINFORCE update; ``group`` is GRPO's group-normalised advantage, so RL-rej becomes GRPO that also
@@ -57,26 +57,24 @@ from .gather import gather_lists
 _LEFT_PADDED = ("prompt_ids", "prompt_mask")
 
 
-def leave_out_advantage(rewards: torch.Tensor, group_size: int, tries: int = 5) -> torch.Tensor:
-    """``A_i = r_i prod_{k=1..T} (1 - r_{(i + k) mod G})`` within each group (module docstring; needs ``G > T``).
-    Unscorable completions (NaN reward) count as incorrect."""
-    if group_size <= tries:
-        raise ValueError(f"rej_tries: {tries} needs num_generations > rej_tries, got num_generations={group_size}")
-    r = torch.nan_to_num(rewards.float(), nan=0.0).view(-1, group_size)
-    keep = torch.ones_like(r)
-    for k in range(1, tries + 1):
-        keep = keep * (1.0 - torch.roll(r, shifts=-k, dims=1))
-    return (r * keep).view(-1)
-
-
-def offline_rejected_ids(run_dir: str | Path, threshold: float) -> tuple[set[str], dict[str, float]]:
-    """Problem ids whose pass rate in the sample run ``run_dir`` is > ``threshold``, and all pass rates."""
+def offline_rejected_ids(run_dir: str | Path, threshold: float, cfg=None) -> tuple[set[str], dict[str, float]]:
+    """Problem ids whose pass rate in the sample run ``run_dir`` is > ``threshold``, and all pass rates. With the
+    training config ``cfg``, the run must have sampled the same model, data (benchmark, split, source), prompt
+    template and decoding as training (provenance.train_sampling), else one ConfigError names every difference."""
     from harness.store import SampleStore
+    from tmc_core.config import ConfigError
 
-    df = SampleStore(run_dir).read()
+    store = SampleStore(run_dir)
+    if cfg is not None:
+        from .provenance import mismatches, train_sampling
+
+        diff = mismatches(store.config or {}, train_sampling(cfg))
+        if diff:
+            raise ConfigError(f"rej_base_run: {run_dir} is not a base run of this training ({'; '.join(diff)}); "
+                              "allowed values: a `tmc sample` run of the base model with the training's model, data, "
+                              "template and decoding")
+    df = store.read()
     if df.empty:
-        from tmc_core.config import ConfigError
-
         raise ConfigError(f"rej_base_run: {run_dir} holds no samples; allowed values: a finished `tmc sample` run")
     rates = df.groupby("problem_id")["correct"].mean().astype(float).to_dict()
     return {pid for pid, r in rates.items() if r > threshold}, rates
@@ -149,13 +147,12 @@ class InLoopRejector:
         rejected_ids = [group_ids[g] for g in range(gl) if local_rej[g]]
         self.last = {"rejected_ids": gather_lists(acc, rejected_ids),
                      "pass_rates": torch.nanmean(rewards.float().view(-1, G), dim=1).tolist(), "refill_ids": []}
-        metrics = trainer._metrics["train"]
-        metrics["rej/frac_rejected"].append(rej.float().mean().item())
+        trainer.record_metric("rej/frac_rejected", rej.float().mean().item(), "train")
         keep_rows = torch.tensor([i for i in range(n_local) if not local_rej[i // G]], dtype=torch.long)
         kept_r = list(rewards.float()[pi * n_local:(pi + 1) * n_local][keep_rows])  # accepted rows' rewards
         if not rej.any():
-            metrics["rej/unfilled"].append(0.0)
-            metrics["rej/kept_reward"].append(self._mean_over_processes(acc, kept_r))
+            trainer.record_metric("rej/unfilled", 0.0, "train")
+            trainer.record_metric("rej/kept_reward", self._mean_over_processes(acc, kept_r), "train")
             return out
         parts = [(out, keep_rows)] if len(keep_rows) else []
         refill_ids: list[str] = []
@@ -184,9 +181,9 @@ class InLoopRejector:
             zeroed = dict(out)
             zeroed["advantages"] = torch.zeros_like(out["advantages"])
             parts.append((zeroed, rows))
-        metrics["rej/unfilled"].append(sum(need) / n_groups)
-        metrics["rej/kept_reward"].append(self._mean_over_processes(acc, kept_r))
-        batch = select_and_concat(parts, trainer._tokenizer.pad_token_id)
+        trainer.record_metric("rej/unfilled", sum(need) / n_groups, "train")
+        trainer.record_metric("rej/kept_reward", self._mean_over_processes(acc, kept_r), "train")
+        batch = select_and_concat(parts, trainer.pad_token_id)
         if P > 1:  # TRL's num_items_in_batch counts the completion tokens of all processes
             batch["num_items_in_batch"] = acc.gather(batch["completion_mask"].sum().reshape(1)).sum()
         return batch

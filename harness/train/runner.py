@@ -1,6 +1,6 @@
 """Shared machinery of every method: model + LoRA, data, reward, TRL config, callbacks, checkpoints, resume.
 
-``train_policy_gradient(cfg, advantage_rule, ...)`` runs the ``RLVRTrainer`` (grpo, grpo_kl, reinforce,
+``train_policy_gradient(cfg, advantage_rule, ...)`` runs the ``RLVRTrainer`` (trainer.py) (grpo, grpo_kl, reinforce,
 rl_rej, and ppo through its subclass). Checkpoints: HF ``checkpoint-<step>/`` folders every ``save_steps``
 holding the LoRA adapter, optimizer, scheduler and RNG state. Resume: with ``resume: true`` a run whose
 output_dir has a checkpoint continues from the last one; the data order is the same (TRL's RepeatSampler
@@ -134,8 +134,8 @@ def generation_rows_per_process(cfg: TrainConfig, processes: int) -> tuple[int, 
     if over.get("steps_per_generation") is not None:
         spg = int(over["steps_per_generation"])
         return (cfg.per_device_train_batch_size * spg,
-                f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x trl_overrides.steps_per_generation: "
-                f"{spg}")
+                f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x "
+                f"trl_overrides.steps_per_generation: {spg}")
     return (cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps,
             f"per_device_train_batch_size: {cfg.per_device_train_batch_size} x gradient_accumulation_steps: "
             f"{cfg.gradient_accumulation_steps}")
@@ -206,18 +206,66 @@ def last_checkpoint(output_dir: str | Path) -> str | None:
     return get_last_checkpoint(str(d)) if d.is_dir() else None
 
 
+#: fields that may change when a run is resumed (length, logging, output); every other field changes training
+RESUMABLE_FIELDS = ("max_steps", "resume", "save_steps", "report_to", "logging_steps", "output_dir", "run_name",
+                    "wandb_project", "allow_config_change")
+
+
+def config_changes(old: dict, new: dict) -> list[str]:
+    """``field: old -> new`` for every field outside RESUMABLE_FIELDS whose value differs (a field missing from an
+    older run's config counts as its current default, i.e. unchanged when the new value is the default)."""
+    from dataclasses import fields
+
+    defaults = {f.name: to_dict(TrainConfig()).get(f.name) for f in fields(TrainConfig)}
+    out = []
+    for k in sorted(set(old) | set(new)):
+        if k in RESUMABLE_FIELDS:
+            continue
+        a, b = old.get(k, defaults.get(k)), new.get(k, defaults.get(k))
+        if a != b:
+            out.append(f"{k}: {a!r} -> {b!r}")
+    return out
+
+
 def write_run_json(cfg: TrainConfig, model_path: str) -> str:
+    """Write ``<output_dir>/train_run.json`` (method, model, config, hash, resolved dtype, config_history).
+
+    Resuming (``resume: true`` and a train_run.json already there) with a config that differs in a field outside
+    RESUMABLE_FIELDS raises ConfigError listing the changed fields, unless ``allow_config_change``; each launch
+    appends ``{config_hash, config, changed}`` to ``config_history``. Every process checks; rank 0 writes."""
+    from datetime import datetime, timezone
+
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    h = config_hash(cfg, exclude=("max_steps", "resume", "save_steps", "report_to", "logging_steps", "output_dir",
-                                  "run_name", "wandb_project"))
+    h = config_hash(cfg, exclude=RESUMABLE_FIELDS)
+    path = out / "train_run.json"
+    new = to_dict(cfg)
+    history: list[dict] = []
+    changed: list[str] = []
+    if path.exists():
+        old = json.loads(path.read_text())
+        history = old.get("config_history") or [{"config_hash": old.get("config_hash"), "config": old.get("config"),
+                                                 "changed": []}]
+        changed = config_changes(old.get("config") or {}, new)
+        if cfg.resume and changed and not cfg.allow_config_change:
+            from tmc_core.config import ConfigError
+
+            raise ConfigError(f"{out}: resuming with a changed config ({'; '.join(changed)}); allowed values: the "
+                              "run's config (fields that may change: " + ", ".join(RESUMABLE_FIELDS[:-1]) + "), a new "
+                              "output_dir, resume: false, or --allow-config-change to continue with the change "
+                              "(recorded in train_run.json's config_history)")
+        if not cfg.resume:
+            history, changed = [], []
+    history.append({"config_hash": h, "config": new, "changed": changed,
+                    "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     # the precision the policy is trained in (``dtype: auto`` differs between CPU and CUDA machines), as resolved
     # by this launch; tmc eval-checkpoints --dtype train samples in it
-    meta = {"method": cfg.method, "model_path": model_path, "config": to_dict(cfg), "config_hash": h,
-            "resolved_dtype": resolved_dtype_name(cfg.dtype)}
-    tmp = out / f".train_run.json.tmp-{os.getpid()}"  # atomic: every process of a multi-process run writes it
-    tmp.write_text(json.dumps(meta, indent=2, default=str))
-    os.replace(tmp, out / "train_run.json")
+    meta = {"method": cfg.method, "model_path": model_path, "config": new, "config_hash": h,
+            "resolved_dtype": resolved_dtype_name(cfg.dtype), "config_history": history}
+    if process_rank() == 0:
+        tmp = out / f".train_run.json.tmp-{os.getpid()}"  # atomic
+        tmp.write_text(json.dumps(meta, indent=2, default=str))
+        os.replace(tmp, path)
     return h
 
 
@@ -237,7 +285,7 @@ def train_policy_gradient(cfg: TrainConfig, advantage_rule, trainer_cls=None, re
     """Run one RLVRTrainer training job described by ``cfg``; returns a summary dict."""
     from .callbacks import MetricsJSONL
     from .data import build_train_dataset
-    from .grpo import RLVRTrainer
+    from .trainer import RLVRTrainer
     from .rewards import make_train_reward
 
     trainer_cls = trainer_cls or RLVRTrainer
@@ -247,13 +295,14 @@ def train_policy_gradient(cfg: TrainConfig, advantage_rule, trainer_cls=None, re
         model_path = getattr(model.config, "_name_or_path", "")
     h = write_run_json(cfg, model_path)
     dataset = build_train_dataset(cfg, tokenizer, exclude_ids=exclude_ids)
-    reward_fn = make_train_reward(cfg)
+    reward_fn = make_train_reward(cfg, tokenizer)
     recorder = make_recorder(cfg, reward_fn, model_path, h)
     metrics_cb = MetricsJSONL(Path(cfg.output_dir) / "metrics.jsonl")
     trainer = trainer_cls(
         model=model, reward_funcs=[reward_fn], args=grpo_args(cfg, **(grpo_extra or {})), train_dataset=dataset,
         processing_class=tokenizer, peft_config=lora_config(cfg),
-        callbacks=[metrics_cb, *logging_callbacks(cfg), *(extra_callbacks or [])],
+        callbacks=[metrics_cb, *([recorder] if recorder is not None else []), *logging_callbacks(cfg),
+                   *(extra_callbacks or [])],
         advantage_rule=advantage_rule, kl_estimator=cfg.kl_estimator, rejector=rejector, recorder=recorder,
         method=cfg.method, **(trainer_extra or {}),
     )
