@@ -26,7 +26,8 @@ Departures from harness.train (and why):
 * ``rl_rej``: the leave-T-out rule, harness.train's ``rej_mode: leave_out`` (harness.train's default in-loop rejector
   drops groups whose pass rate exceeds a threshold and refills: DAPO dynamic sampling). With a 0/1 reward, rejecting
   "any success" there would leave only all-zero groups, i.e. no gradient at all, whereas the paper
-  (docs/tmc_model.md §4) draws T checks and then a FRESH path. The leave-T-out rule is an unbiased estimate of the paper's expected update ``sum_o q(o) E_C[1{o in C} (1 - q(C))^T] grad log q(o)``
+  (docs/tmc_model.md §4) draws T checks and then a FRESH path. The leave-T-out rule is an unbiased estimate of the
+  paper's expected update ``sum_o q(o) E_C[1{o in C} (1 - q(C))^T] grad log q(o)``
   (the T checks are independent of o_i given C), which is what tmc_theory's ``rl_rej`` "expected" variant computes.
 * ``raft`` here is RAFT ONLINE (``raft_online_advantage``): harness.train's RAFT builds an SFTTrainer per round
   (seconds each); here a round is one batch and the
