@@ -1,4 +1,4 @@
-"""Throughput of harness.paths.cluster_paths on one core (issue 27 item 6; target >= 10,000 completions/s).
+"""Throughput of harness.paths.cluster_paths on one core(target >= 10,000 completions/s).
 
     python scripts/bench_paths.py [--repeats 5] [--run RUN_DIR] [--json OUT.json]
 

@@ -1,5 +1,5 @@
 """Write a GSM8K-format set of two-step word problems that each admit SEVERAL solution strategies (reasoning paths),
-so that path mass (``harness.paths``) can move between correct paths during post-training (issue 27, item 5).
+so that path mass (``harness.paths``) can move between correct paths during post-training.
 One-step arithmetic (``data/easy_arith``) has one path per problem; these have two or three, e.g.
 
 * ``grouped``:  "3 boxes, each with 4 red and 5 blue pens"   per colour 3*4 + 3*5  |  per box 3*(4+5)

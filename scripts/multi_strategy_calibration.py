@@ -1,5 +1,5 @@
 """Calibrate ``data/multi_strategy`` on a sample run: mixed groups, and which of each problem's known strategies the
-model's completions follow (issue 27, item 5).
+model's completions follow.
 
     python scripts/multi_strategy_calibration.py RUN [--data data/multi_strategy/test.jsonl] [--out DIR]
 

@@ -1,4 +1,4 @@
-"""Beta-binomial pass@K extrapolation (issue 29 item 5): formulas against Monte Carlo, likelihood normalisation,
+"""Beta-binomial pass@K extrapolation: formulas against Monte Carlo, likelihood normalisation,
 parameter recovery from simulated counts, and the held-out command on a small synthetic report."""
 
 from __future__ import annotations

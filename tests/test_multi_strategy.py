@@ -1,4 +1,4 @@
-"""scripts/make_multi_strategy.py: the multi-strategy task (issue 27, item 5) is reproducible, train and test are
+"""scripts/make_multi_strategy.py: the multi-strategy task is reproducible, train and test are
 disjoint, the committed files are what the script writes, every record loads and grades as GSM8K, and every strategy
 of a problem is a correct computation of the gold answer through different intermediate quantities."""
 

@@ -1,6 +1,6 @@
 """harness.paths: the reasoning-path definition's invariances, its separations, and its defined edge cases.
 
-Each invariance of issue 27 is one test (paraphrase, step order, operator notation, number formats, restating the
+Each promised invariance is one test (paraphrase, step order, operator notation, number formats, restating the
 question's numbers); deriving different intermediate quantities must change the path; empty, huge, non-ASCII and
 non-string input gets a defined path. The documented failure modes are tests too, so a change of behaviour shows.
 """

@@ -1,4 +1,4 @@
-"""``tmc report`` (issue 29 item 6): input detection, crossover K, and a self-contained page from synthetic runs."""
+"""``tmc report``: input detection, crossover K, and a self-contained page from synthetic runs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fitting a TMC to sampled reasoning paths and predicting methods on it (issue 29 items 2-3).
+"""Fitting a TMC to sampled reasoning paths and predicting methods on it.
 
 A known tree (branching probabilities in tenths, leaf correctness in {0, 1/2, 1}) is the ground truth: completions
 drawn from it are fitted, the fit must approach the true transition probabilities as N grows, and the prediction on

@@ -1,4 +1,4 @@
-"""Learned population rewards for TMC-LM Best-of-N (issue 28, item 6): convergence to the theory's R_out / V / h,
+"""Learned population rewards for TMC-LM Best-of-N: convergence to the theory's R_out / V / h,
 the selectors with exact rewards equal to harness.tmclm.inference's rows, and the consistency-bias metrics.
 
 Numpy only except the last test (a tiny end-to-end ``tmc tmclm-bon`` run with torch).

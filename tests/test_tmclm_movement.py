@@ -1,4 +1,4 @@
-"""Movement-matched comparison (issue 29 item 1): the clock, the crossing, and that it undoes a change of speed.
+"""Movement-matched comparison: the clock, the crossing, and that it undoes a change of speed.
 
 No torch needed: the "transformer" here is the theory itself run on a distorted clock, so the right answer is known.
 """

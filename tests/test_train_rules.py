@@ -1,7 +1,7 @@
 """Hand-computed values for every learning rule of harness/train: GRPO, GAE (gamma, lambda, alignment with the
 completion tokens), the critic's feature position, whitening, each KL estimator's value, gradient and mask, and the
 rejection boundary. Each expected number below is worked out by hand in the comment beside it, not by the code
-under test; the mutations each test catches are listed in the report of issue 26."""
+under test; the mutations each test catches are listed in docs/training.md ("Tests that catch wrong updates")."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Fit a tmc_theory TMC to measured reasoning paths and predict what each method does to it (issue 29 items 2-3)."""
+"""Fit a tmc_theory TMC to measured reasoning paths and predict what each method does to it."""

@@ -1,7 +1,7 @@
 """``tmc tmclm-bon --config configs/tmclm_bon.yaml --out DIR [--model DIR] [--set KEY=VALUE ...]``.
 
 TMC-LM's Best-of-N selectors with reward models LEARNED from TMC-LM samples beside the theory's exact population
-rewards and the instance (oracle) reward (issue 28, item 6; :mod:`.bon_study`). Steps:
+rewards and the instance (oracle) reward(:mod:`.bon_study`). Steps:
 
 1. the pretrained TMC-LM: loaded from ``--model`` (a ``DIR/model`` folder written by ``tmc tmclm``) or pretrained
    here with the config's ``model`` / ``pretrain`` sections (deterministic for the seeds; ~35 s CPU on the paper TMC);

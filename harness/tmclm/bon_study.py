@@ -1,4 +1,4 @@
-"""Does a population reward LEARNED from TMC-LM samples reproduce the consistency bias? (issue 28, item 6)
+"""Does a population reward LEARNED from TMC-LM samples reproduce the consistency bias?
 
 For every evaluated task and selector (:mod:`.reward_selectors`, base sampler = the TMC-LM's Markov projection as in
 :mod:`.inference`) the exact output law ``q`` is computed with each reward source (:mod:`.learned_rewards`):

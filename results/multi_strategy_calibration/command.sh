@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The calibration sample of data/multi_strategy (issue 27 item 5): SmolLM2-135M-Instruct, 16 test problems x 8
+# The calibration sample of data/multi_strategy: SmolLM2-135M-Instruct, 16 test problems x 8
 # samples, T = 0.7, top-p 1, 160 new tokens, chat template, one torch thread. Run once from the repository root.
 # The run was made (once) with --set source=data/multi_strategy/test.jsonl at commit 2e2d5f7, before the generator
 # redrew problems whose strategies cannot be told apart by their derived values (commit 324f8ba); the 16 problems it
