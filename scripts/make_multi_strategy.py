@@ -8,16 +8,29 @@ One-step arithmetic (``data/easy_arith``) has one path per problem; these have t
 * ``change``:   "20 dollars, buys a 6 and a 5 dollar item"   total spent 20-(6+5)  |  one by one 20-6-5
 * ``pooled``:   "Tom has 3 bags of 4, Mia 2 bags of 4"       per person 3*4 + 2*4  |  bags pooled (3+2)*4
 
-Numbers are small (every number <= 90, most <= 60) so that SmolLM2-135M-Instruct solves a fair share. Each record is
+Numbers are small (every number <= 90, most <= 60). That ``standard`` level proved too hard for SmolLM2-135M-Instruct
+(pass@1 0.055, results/multi_strategy_calibration), so ``--level easy`` (data/multi_strategy_easy) has seven families
+with counts 2..20, single-digit factors, one short sentence per fact (the wording of data/easy_arith) and both
+strategies 2-3 short steps:
+
+* ``give_away``:  "has 11, gives 6 to Lily and 3 to Ella"     one by one 11-6, 5-3  |  total given 6+3, 11-9
+* ``more_than``:  "Ava has 7, Tom has 3 more than Ava; both?"  other first 7+3, 7+10  |  double first 7+7, 14+3
+* ``gain_loss``:  "has 9, finds 5 more, then loses 4"          in order 9+5, 14-4    |  net change 5-4, 9+1
+* ``pages_easy``: "17 pages, 5 a day for 2 days; left?"        total read 5*2, 17-10 |  day by day 17-5, 12-5
+* ``grouped_easy``, ``pooled_easy``, ``unit_easy``: the standard families with 2-3 (grouped) or 2-5 (pooled) groups
+  of 2-5, and 2-3 items at 2-7 dollars each scaled by 2-4.
+
+Each record is
 ``{"question", "answer", "family", "strategies"}``: ``answer`` is a GSM8K worked solution (``<<a*b=c>>`` calculator
 annotations, last line ``#### N``) following the first strategy, read by the GSM8K loader and graded by the GSM8K
 grader unchanged; ``strategies`` lists every strategy as ``{"name", "steps": [[expression, value], ...],
 "solution"}`` (the truth by construction for validating a path clustering). Every strategy's last value is the gold
 answer, and the strategies of one problem derive different intermediate quantities. Problems are drawn from a fixed
 seed, so the files are reproducible; train and test share no (family, template, numbers) combination (for ``unit``:
-and item).
+and item; at the easy level the key holds the object noun too, so easy train and test may share numbers).
 
     python scripts/make_multi_strategy.py --out data/multi_strategy --train 800 --test 200 --seed 0
+    python scripts/make_multi_strategy.py --level easy     # -> data/multi_strategy_easy, same sizes and seed
 """
 
 from __future__ import annotations
