@@ -174,6 +174,7 @@ def test_calibration_summary_on_a_store(tmp_path):
     assert cal.main([str(tmp_path / "run"), "--data", str(data), "--out", str(tmp_path / "out")]) == 0
     res = json.loads((tmp_path / "out" / "calibration.json").read_text())
     assert res["mixed_groups"] == 1 and res["all_correct_groups"] == 1 and res["pass_at_1"] == 12 / 16
+    assert res["pass_at_n"] == 1.0 and sum(f["c"] for f in res["by_family"].values()) == 12
     assert res["problems_solved_by_2plus_named_strategies"] == 2
     p0 = res["per_problem"]["gsm8k/test/0"]
     assert p0["strategies"] == {raws[0]["strategies"][0]["name"]: 3, raws[0]["strategies"][1]["name"]: 1, "other": 4}
