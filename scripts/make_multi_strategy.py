@@ -8,16 +8,29 @@ One-step arithmetic (``data/easy_arith``) has one path per problem; these have t
 * ``change``:   "20 dollars, buys a 6 and a 5 dollar item"   total spent 20-(6+5)  |  one by one 20-6-5
 * ``pooled``:   "Tom has 3 bags of 4, Mia 2 bags of 4"       per person 3*4 + 2*4  |  bags pooled (3+2)*4
 
-Numbers are small (every number <= 90, most <= 60) so that SmolLM2-135M-Instruct solves a fair share. Each record is
+Numbers are small (every number <= 90, most <= 60). That ``standard`` level proved too hard for SmolLM2-135M-Instruct
+(pass@1 0.055, results/multi_strategy_calibration), so ``--level easy`` (data/multi_strategy_easy) has seven families
+with counts 2..20, single-digit factors, one short sentence per fact (the wording of data/easy_arith) and both
+strategies 2-3 short steps:
+
+* ``give_away``:  "has 11, gives 6 to Lily and 3 to Ella"     one by one 11-6, 5-3  |  total given 6+3, 11-9
+* ``more_than``:  "Ava has 7, Tom has 3 more than Ava; both?"  other first 7+3, 7+10  |  double first 7+7, 14+3
+* ``gain_loss``:  "has 9, finds 5 more, then loses 4"          in order 9+5, 14-4    |  net change 5-4, 9+1
+* ``pages_easy``: "17 pages, 5 a day for 2 days; left?"        total read 5*2, 17-10 |  day by day 17-5, 12-5
+* ``grouped_easy``, ``pooled_easy``, ``unit_easy``: the standard families with 2-3 (grouped) or 2-5 (pooled) groups
+  of 2-5, and 2-3 items at 2-7 dollars each scaled by 2-4.
+
+Each record is
 ``{"question", "answer", "family", "strategies"}``: ``answer`` is a GSM8K worked solution (``<<a*b=c>>`` calculator
 annotations, last line ``#### N``) following the first strategy, read by the GSM8K loader and graded by the GSM8K
 grader unchanged; ``strategies`` lists every strategy as ``{"name", "steps": [[expression, value], ...],
 "solution"}`` (the truth by construction for validating a path clustering). Every strategy's last value is the gold
 answer, and the strategies of one problem derive different intermediate quantities. Problems are drawn from a fixed
 seed, so the files are reproducible; train and test share no (family, template, numbers) combination (for ``unit``:
-and item).
+and item; at the easy level the key holds the object noun too, so easy train and test may share numbers).
 
     python scripts/make_multi_strategy.py --out data/multi_strategy --train 800 --test 200 --seed 0
+    python scripts/make_multi_strategy.py --level easy     # -> data/multi_strategy_easy, same sizes and seed
 """
 
 from __future__ import annotations
@@ -134,6 +147,79 @@ def pooled(rng: random.Random) -> tuple[tuple, str, list[dict]]:
                              strategy("pooled", [f"{a} + {b}", f"{a + b} * {k}"])]
 
 
+# ---- level "easy": counts 2..20, single-digit factors, one short sentence per fact, both strategies 2-3 short
+# steps; every count >= 2 so that plurals read right. The numbers alone give under 1000 distinct problems, so an easy
+# problem's identity key also holds its object noun (train and test never share a question, but may share numbers).
+GIVE_AWAY = "{n} has {s} {x}. {p} gives {a} {x} to {n2} and {b} {x} to {n3}. How many {x} does {n} have left?"
+MORE_THAN = "{n} has {a} {x}. {n2} has {d} more {x} than {n}. How many {x} do they have together?"
+GAIN_LOSS = "{n} has {a} {x}. {p} finds {b} more {x}. Then {p2} loses {c} {x}. How many {x} does {n} have now?"
+PAGES_EASY = "A book has {p} pages. {n} reads {r} pages each day for 2 days. How many pages are left?"
+GROUPED_EASY = "{n} has {g} {cs}. Each {c} has {a} {x} and {b} {y}. How many {x} and {y} does {n} have?"
+POOLED_EASY = "{n} has {a} {cs}. {n2} has {b} {cs}. Each {c} has {k} {x}. How many {x} do they have together?"
+UNIT_EASY = "{q} {x} cost {t} dollars. How many dollars do {m} {x} cost?"
+
+
+def give_away(rng: random.Random) -> tuple[tuple, str, list[dict]]:
+    a, b = rng.randint(2, 6), rng.randint(2, 6)
+    s = a + b + rng.randint(1, 20 - a - b)
+    (n, pr), (n2, _), (n3, _) = rng.sample(NAMES, 3)
+    x = rng.choice(ITEMS)
+    q = GIVE_AWAY.format(n=n, p=pr, s=s, a=a, b=b, x=x, n2=n2, n3=n3)
+    return (s, a, b, x), q, [strategy("one_by_one", [f"{s} - {a}", f"{s - a} - {b}"]),
+                          strategy("total_given", [f"{a} + {b}", f"{s} - {a + b}"])]
+
+
+def more_than(rng: random.Random) -> tuple[tuple, str, list[dict]]:
+    a, d = rng.randint(2, 9), rng.randint(2, 6)
+    (n, _), (n2, _), x = *rng.sample(NAMES, 2), rng.choice(ITEMS)
+    q = MORE_THAN.format(n=n, n2=n2, a=a, d=d, x=x)
+    return (a, d, x), q, [strategy("other_first", [f"{a} + {d}", f"{a} + {a + d}"]),
+                       strategy("double_first", [f"{a} + {a}", f"{2 * a} + {d}"])]
+
+
+def gain_loss(rng: random.Random) -> tuple[tuple, str, list[dict]]:
+    a, c = rng.randint(2, 10), rng.randint(2, 5)
+    b = c + rng.randint(1, 5)
+    (n, pr), x = rng.choice(NAMES), rng.choice(ITEMS)
+    q = GAIN_LOSS.format(n=n, p=pr, p2=pr.lower(), a=a, b=b, c=c, x=x)
+    return (a, b, c, x), q, [strategy("in_order", [f"{a} + {b}", f"{a + b} - {c}"]),
+                          strategy("net_change", [f"{b} - {c}", f"{a} + {b - c}"])]
+
+
+def pages_easy(rng: random.Random) -> tuple[tuple, str, list[dict]]:
+    r = rng.randint(2, 6)
+    p = 2 * r + rng.randint(1, 20 - 2 * r)
+    n = rng.choice(NAMES)[0]
+    q = PAGES_EASY.format(n=n, p=p, r=r)
+    return (p, r, n), q, [strategy("total_read", [f"{r} * 2", f"{p} - {2 * r}"]),
+                       strategy("day_by_day", [f"{p} - {r}", f"{p - r} - {r}"])]
+
+
+def grouped_easy(rng: random.Random) -> tuple[tuple, str, list[dict]]:
+    g, a, b = rng.randint(2, 3), rng.randint(2, 5), rng.randint(2, 5)
+    (c, cs), (x, y), n = rng.choice(CONTAINERS), rng.choice(PAIRS), rng.choice(NAMES)[0]
+    q = GROUPED_EASY.format(n=n, g=g, c=c, cs=cs, a=a, b=b, x=x, y=y)
+    return (g, a, b, c, x), q, [strategy("per_item", [f"{g} * {a}", f"{g} * {b}", f"{g * a} + {g * b}"]),
+                          strategy("per_group", [f"{a} + {b}", f"{g} * {a + b}"])]
+
+
+def pooled_easy(rng: random.Random) -> tuple[tuple, str, list[dict]]:
+    a, b, k = rng.randint(2, 5), rng.randint(2, 5), rng.randint(2, 5)
+    (n, _), (n2, _) = rng.sample(NAMES, 2)
+    (c, cs), x = rng.choice(CONTAINERS), rng.choice(ITEMS)
+    q = POOLED_EASY.format(n=n, n2=n2, a=a, b=b, k=k, c=c, cs=cs, x=x)
+    return (a, b, k, c, x), q, [strategy("per_person", [f"{a} * {k}", f"{b} * {k}", f"{a * k} + {b * k}"]),
+                          strategy("pooled", [f"{a} + {b}", f"{a + b} * {k}"])]
+
+
+def unit_easy(rng: random.Random) -> tuple[tuple, str, list[dict]]:
+    k, price, m = rng.randint(2, 3), rng.randint(2, 7), rng.randint(2, 4)
+    x = rng.choice(ITEMS)
+    q = UNIT_EASY.format(q=k, x=x, t=k * price, m=k * m)
+    return (k, price, m, x), q, [strategy("unit_price", [f"{k * price} / {k}", f"{price} * {k * m}"]),
+                                 strategy("scale_factor", [f"{k * m} / {k}", f"{k * price} * {m}"])]
+
+
 def distinguishable(question: str, strategies: list[dict]) -> bool:
     """True when every strategy derives an intermediate value that is neither stated in the question nor written by
     any other strategy (any of its step values, the final one included)."""
@@ -149,27 +235,33 @@ def distinguishable(question: str, strategies: list[dict]) -> bool:
 
 
 FAMILIES = {"grouped": grouped, "pages": pages, "unit": unit, "change": change, "pooled": pooled}
+EASY_FAMILIES = {"give_away": give_away, "more_than": more_than, "gain_loss": gain_loss, "pages_easy": pages_easy,
+                 "grouped_easy": grouped_easy, "pooled_easy": pooled_easy, "unit_easy": unit_easy}
+LEVELS = {"standard": FAMILIES, "easy": EASY_FAMILIES}
 
 
-def problem(rng: random.Random) -> tuple[tuple, dict]:
+def problem(rng: random.Random, level: str = "standard") -> tuple[tuple, dict]:
     """One problem of a family drawn uniformly; returns (identity key, record). Numbers for which the strategies
     cannot be told apart by the quantities they derive are redrawn: every strategy must derive an intermediate value
     that the question does not state and that no other strategy writes (e.g. a unit price equal to the scale
     factor, or "20 pages, 5 a day for 3 days", where day by day writes 15 = 5 * 3, are redrawn)."""
-    family = rng.choice(sorted(FAMILIES))
+    families = LEVELS[level]
+    family = rng.choice(sorted(families))
     while True:
-        key, question, strategies = FAMILIES[family](rng)
+        key, question, strategies = families[family](rng)
         if distinguishable(question, strategies):
             break
     return (family, *key), {"question": question, "answer": strategies[0]["solution"], "family": family,
                             "strategies": strategies}
 
 
-def make(n_train: int, n_test: int, seed: int) -> tuple[list[dict], list[dict]]:
-    """Draw ``n_test`` then ``n_train`` problems with distinct (family, template, numbers) keys."""
+def make(n_train: int, n_test: int, seed: int, level: str = "standard") -> tuple[list[dict], list[dict]]:
+    """Draw ``n_test`` then ``n_train`` problems of ``level`` with distinct (family, template, numbers) keys."""
+    if level not in LEVELS:
+        raise ValueError(f"level {level!r} is not one of {sorted(LEVELS)}; pass --level standard or --level easy")
     rng, seen, out = random.Random(seed), set(), []
     while len(out) < n_train + n_test:
-        key, rec = problem(rng)
+        key, rec = problem(rng, level)
         if key not in seen:
             seen.add(key)
             out.append(rec)
@@ -178,13 +270,16 @@ def make(n_train: int, n_test: int, seed: int) -> tuple[list[dict], list[dict]]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="data/multi_strategy")
+    ap.add_argument("--level", default="standard", choices=sorted(LEVELS),
+                    help="standard: numbers up to 90 (data/multi_strategy); easy: numbers up to 20, single-digit "
+                         "factors, simplest wording (data/multi_strategy_easy)")
+    ap.add_argument("--out", default=None, help="default: data/multi_strategy, or data/multi_strategy_easy for easy")
     ap.add_argument("--train", type=int, default=800)
     ap.add_argument("--test", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    train, test = make(a.train, a.test, a.seed)
-    out = Path(a.out)
+    train, test = make(a.train, a.test, a.seed, a.level)
+    out = Path(a.out or ("data/multi_strategy" if a.level == "standard" else f"data/multi_strategy_{a.level}"))
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("train", train), ("test", test)):
         (out / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

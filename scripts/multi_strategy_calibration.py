@@ -75,23 +75,30 @@ def calibrate(df, records: dict[str, dict]) -> dict:
                          "n_named_used": len(names & set(strat)),
                          "n_named_used_correct": len(names & {s for s, o in zip(strat, ok) if o})}
     n_prob = len(per)
-    total = Counter()
+    total, by_family = Counter(), {}
     for p in per.values():
         total.update(p["strategies"])
+        fam = by_family.setdefault(p["family"], {"problems": 0, "c": 0, "n": 0, "solved": 0})
+        fam["problems"] += 1
+        fam["c"] += p["c"]
+        fam["n"] += p["n"]
+        fam["solved"] += p["c"] > 0
     return {
         "n_problems": n_prob, "n_samples": int(len(df)),
         "pass_at_1": sum(p["c"] for p in per.values()) / max(1, sum(p["n"] for p in per.values())),
+        "pass_at_n": sum(p["c"] > 0 for p in per.values()) / max(1, n_prob),  # share of problems with a correct one
         "mixed_groups": sum(0 < p["c"] < p["n"] for p in per.values()),
         "all_wrong_groups": sum(p["c"] == 0 for p in per.values()),
         "all_correct_groups": sum(p["c"] == p["n"] for p in per.values()),
         "problems_using_2plus_named_strategies": sum(p["n_named_used"] >= 2 for p in per.values()),
         "problems_solved_by_2plus_named_strategies": sum(p["n_named_used_correct"] >= 2 for p in per.values()),
-        "strategy_counts": dict(total), "per_problem": per,
+        "strategy_counts": dict(total), "by_family": dict(sorted(by_family.items())), "per_problem": per,
     }
 
 
 def markdown(res: dict) -> str:
-    lines = [f"{res['n_problems']} problems, {res['n_samples']} samples; pass@1 {res['pass_at_1']:.3f}; mixed groups "
+    lines = [f"{res['n_problems']} problems, {res['n_samples']} samples; pass@1 {res['pass_at_1']:.3f}, pass@n "
+             f"{res.get('pass_at_n', float('nan')):.3f}; mixed groups "
              f"(0 < c < n) {res['mixed_groups']} / {res['n_problems']}, all wrong {res['all_wrong_groups']}, all "
              f"correct {res['all_correct_groups']}; problems whose completions follow >= 2 named strategies: "
              f"{res['problems_using_2plus_named_strategies']}, with >= 2 among the correct ones: "
@@ -104,6 +111,9 @@ def markdown(res: dict) -> str:
                      f"{fmt(p['correct_strategies'])} |")
     lines += ["", "All completions by strategy: " + ", ".join(f"{k} {v}" for k, v in
                                                               sorted(res["strategy_counts"].items()))]
+    if res.get("by_family"):
+        lines += ["", "By family (problems solved / problems, correct / samples): " + ", ".join(
+            f"{k} {f['solved']}/{f['problems']}, {f['c']}/{f['n']}" for k, f in res["by_family"].items())]
     return "\n".join(lines) + "\n"
 
 
