@@ -99,7 +99,7 @@ def _parse_value(text: str):
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "describe", False):
-        from .config import describe
+        from tmc_core.config import describe
         from .reproduce import ReproduceConfig
 
         print(describe(ReproduceConfig))

@@ -15,7 +15,10 @@ def build_parser(prog: str = "tmc paths") -> argparse.ArgumentParser:
     from .table import PathTableConfig
 
     d = PathTableConfig()
-    p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from harness.help_text import plain
+
+    p = argparse.ArgumentParser(prog=prog, description=plain(__doc__),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", nargs="?", help="a sample run folder (`tmc sample`, or `tmc eval-checkpoints`' <run>/eval)")
     p.add_argument("--out", default=None, help="output folder (default RUN/paths)")
     p.add_argument("--step", type=int, default=None, help="which step of the run (needed when it holds several)")

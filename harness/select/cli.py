@@ -17,7 +17,9 @@ from harness.cpu_threads import add_threads_argument, apply_threads
 
 
 def build_parser(prog: str = "tmc bon") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[1].strip(),
+    from harness.help_text import plain
+
+    p = argparse.ArgumentParser(prog=prog, description=plain(__doc__.split("\n\n")[1].strip()),
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Config fields: `tmc bon --describe`. Example: tmc bon --config "
                                        "configs/bon_tiny.yaml --set sample.model=DIR --out runs/bon/tiny")

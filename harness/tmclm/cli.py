@@ -162,6 +162,15 @@ def movement_tables(tmc, comparisons: dict, k: int) -> str:
     return "".join(parts)
 
 
+def migrate_stored_config(config: dict) -> dict:
+    """A run's stored config, read by today's TmclmConfig. Runs made before 2026-12-07 hold
+    ``posttrain.use_harness_trainer`` (always true, no effect; the field is gone) and no ``posttrain.rej_tries``
+    (it was the constant 5, which is also the field's default): drop the one, the default covers the other."""
+    config = json.loads(json.dumps(config))
+    config.get("posttrain", {}).pop("use_harness_trainer", None)
+    return config
+
+
 def recompare(run_dir: str | Path, cfg_overrides: dict | None = None, plots: bool = True, progress=print) -> dict:
     """Recompute the theory side (step- and movement-matched) of a finished run from its ``results.json`` (the
     transformer's path distributions are stored there), without re-training; rewrites results.json, table.md and
@@ -173,7 +182,8 @@ def recompare(run_dir: str | Path, cfg_overrides: dict | None = None, plots: boo
 
     run_dir = Path(run_dir)
     results = json.loads((run_dir / "results.json").read_text())
-    cfg = from_dict(TmclmConfig, apply_overrides(results["config"], cfg_overrides or {}), str(run_dir))
+    stored = migrate_stored_config(results["config"])
+    cfg = from_dict(TmclmConfig, apply_overrides(stored, cfg_overrides or {}), str(run_dir))
     tmc = build_tmc(cfg)
     pc, k = cfg.posttrain, cfg.measure.k
     instances = draw_instances(tmc, pc.task, pc.n_instances, np.random.default_rng(pc.seed + 1))
