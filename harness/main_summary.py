@@ -64,8 +64,12 @@ def tmclm_rows(res: dict) -> list[dict]:
     rows = [{"method": "pretrained", **{t: {"lm": pct(res["base"]["metrics"][t][t]), "theory": None} for t in tasks}}]
     for m, c in res.get("comparison", {}).items():
         last = c["trajectory"][-1]
+        mv = c.get("movement") or {}
+        at = [e for e in (mv.get("by_metric") or {}).get(mv.get("metric"), []) if e.get("step") == last.get("step")]
+        at = at[0] if at and at[0].get("reached") else None
         rows.append({"method": m, "step": last.get("step"),
-                     **{t: {"lm": pct(last[t]["transformer"]), "theory": pct(last[t]["theory"])} for t in tasks}})
+                     **{t: {"lm": pct(last[t]["transformer"]), "theory": pct(last[t]["theory"]),
+                            "theory_mv": pct(at[t]["theory"]) if at and t in at else None} for t in tasks}})
     return rows
 
 
@@ -74,15 +78,18 @@ def tmclm_section(res: dict) -> list[str]:
     tasks = [t["name"] for t in res["tmc"]["tasks"]]
     pc = res["config"]["posttrain"]
     rows = tmclm_rows(res)
-    head = "| method | " + " | ".join(f"{t} easy / hard / invalid: transformer vs theory | {t} pass@{k}: "
-                                      f"transformer vs theory" for t in tasks) + " |"
+    head = "| method | " + " | ".join(f"{t} easy / hard / invalid: transformer vs theory at equal step; at equal "
+                                      f"movement | {t} pass@{k}: transformer vs theory (step; movement)"
+                                      for t in tasks) + " |"
     lines = ["## 2. TMC-LM: a real transformer trained on the same TMC, beside the theory's prediction", "",
              "The theory's learner is a table of probabilities. Here a small transformer (about 76k parameters) is "
              f"pretrained on paths of the paper's TMC, then post-trained on {pc['task']} with each method "
              f"({pc['steps']} steps, {pc['prompts_per_step']} instances x {pc['num_generations']} samples per step). "
              "Because a CoT is only a few tokens, every path probability of the transformer is computed exactly, so "
              "the shares below are exact, not sampled. The theory column runs the theory's expected dynamics from "
-             "the transformer's own starting point, with its learning rate matched on the first few steps only. "
+             "the transformer's own starting point, with its learning rate matched on the first few steps only, and "
+             "is read twice: at the same optimizer step, and where it has moved as far from its start (L1 distance "
+             "of the path distribution) as the transformer has from its own (docs/tmclm.md). "
              "Shares and pass@k in %. The pretrained row is generated from each task's own prompt, so it starts in "
              "the task's start state: compare it with the start of table 1's fine-tuning curves, not with its Base "
              "Model row (uniform start).", "", head, "|" + "---|" * (1 + 2 * len(tasks))]
@@ -93,9 +100,10 @@ def tmclm_section(res: dict) -> list[str]:
     for r in rows:
         cells = []
         for t in tasks:
-            lm, th = r[t]["lm"], r[t]["theory"]
-            cells.append(f"{tri(lm)} vs {tri(th)}" if th else tri(lm))
-            cells.append(f"{lm[f'pass@{k}']:.1f} vs {th[f'pass@{k}']:.1f}" if th else f"{lm[f'pass@{k}']:.1f}")
+            lm, th, mv = r[t]["lm"], r[t]["theory"], r[t].get("theory_mv")
+            cells.append(f"{tri(lm)} vs {tri(th)}; {tri(mv)}" if th else tri(lm))
+            cells.append(f"{lm[f'pass@{k}']:.1f} vs {th[f'pass@{k}']:.1f}; "
+                         + (f"{mv[f'pass@{k}']:.1f}" if mv else "-") if th else f"{lm[f'pass@{k}']:.1f}")
         lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
     t = res.get("timings", {})
     took = "Reused from an earlier run of the same config (tmclm/), which took" if res.get("reused") else "It took"
@@ -183,11 +191,17 @@ def relation_section(doc: dict) -> list[str]:
         start = tm["rows"][0][task]["lm"]["hard"]
         same = [r["method"] for r in rows
                 if (r[task]["lm"]["hard"] - start) * (r[task]["theory"]["hard"] - start) > 0]
-        harder = [r["method"] for r in rows if r[task]["lm"]["hard"] < r[task]["theory"]["hard"]]
+        gaps = [(r["method"], abs(r[task]["lm"]["hard"] - r[task]["theory_mv"]["hard"])) for r in rows
+                if r[task].get("theory_mv")]
         out.append(f"Table 2 puts a real transformer, trained the way LLMs are, in the same world: its {task} hard "
                    f"share moves in the direction the theory predicts for {len(same)} of {len(rows)} methods"
-                   f"{' (' + ', '.join(same) + ')' if same else ''}, and ends below the theory's prediction for "
-                   f"{', '.join(harder) or 'no method'} (squeezing harder than the theory).")
+                   f"{' (' + ', '.join(same) + ')' if same else ''}. At the same optimizer step the transformer has "
+                   "moved further than the theory; read where both have moved equally far from their start, the "
+                   f"{task} hard shares differ by "
+                   + (", ".join(f"{m} {g:.1f}" for m, g in gaps) + " points" if gaps else "(not reached)")
+                   + (f": where that gap is small ({', '.join(m for m, g in gaps if g < 2)}), the transformer "
+                      "squeezes as the theory predicts, only faster per step."
+                      if any(g < 2 for _, g in gaps) else "."))
     for rec in doc.get("real") or []:
         ks = sorted(rec["pass_at_k"], key=int)
         p1, pn = rec["pass_at_k"][ks[0]], rec["pass_at_k"][ks[-1]]
@@ -196,5 +210,5 @@ def relation_section(doc: dict) -> list[str]:
                    + (", so many of the problems it solves are solved only by its rarer samples -- the mass that "
                       "the theory says RL post-training squeezes away" if pn > 1.5 * p1 > 0 else "")
                    + ". tmc train and tmc eval-checkpoints measure that on this very set "
-                   "(docs/cpu_grpo_easy_arith.md).")
+                   "(docs/findings.md).")
     return out + [""]
