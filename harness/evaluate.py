@@ -47,15 +47,13 @@ def _first(df, col: str):
     return v.item() if hasattr(v, "item") else v
 
 
-def evaluate_run(
-    run_dir: str | Path, step: int | None = None, ks: Iterable[int] | None = None, n_boot: int = 1000, seed: int = 0,
-    maj_subsets: int = 200, problem_ids: Iterable[str] | None = None, n: int | None = None,
-) -> dict[str, Any]:
-    """Metrics of one run (one step). See the module docstring; raises StoreError on an empty/missing run.
-
-    ``problem_ids`` / ``n``: only these problems / only samples ``0..n-1`` of each, so a run that was once extended
-    further is reported as the smaller job that asked for it."""
+def read_step(run_dir: str | Path, step: int | None = None) -> tuple[SampleStore, int, Any, list[int]]:
+    """The samples of one step of a sample run: ``(store, step, DataFrame, all steps of the run)``, with one clear
+    StoreError for a missing folder, a folder that is not a run, an empty run, or a step that is absent or not named
+    when several exist."""
     run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise StoreError(f"{run_dir}: no such folder; expected a run dir written by `tmc sample`")
     if not (run_dir / "samples").is_dir():
         raise StoreError(f"{run_dir}: not a sample run (no samples/ folder); expected a run dir written by `tmc "
                          f"sample`")
@@ -66,11 +64,23 @@ def evaluate_run(
     steps = sorted(int(s) for s in df["step"].unique())
     if step is None:
         if len(steps) > 1:
-            raise StoreError(f"{run_dir}: the run holds several steps {steps}; choose one with step=/--step")
+            raise StoreError(f"{run_dir}: the run holds several steps {steps}; choose one with --step")
         step = steps[0]
     if step not in steps:
         raise StoreError(f"{run_dir}: no samples for step {step}; steps present: {steps}")
-    df = df[df["step"] == step]
+    return store, int(step), df[df["step"] == step], steps
+
+
+def evaluate_run(
+    run_dir: str | Path, step: int | None = None, ks: Iterable[int] | None = None, n_boot: int = 1000, seed: int = 0,
+    maj_subsets: int = 200, problem_ids: Iterable[str] | None = None, n: int | None = None,
+) -> dict[str, Any]:
+    """Metrics of one run (one step). See the module docstring; raises StoreError on an empty/missing run.
+
+    ``problem_ids`` / ``n``: only these problems / only samples ``0..n-1`` of each, so a run that was once extended
+    further is reported as the smaller job that asked for it."""
+    run_dir = Path(run_dir)
+    store, step, df, steps = read_step(run_dir, step)
     if problem_ids is not None:
         wanted = set(map(str, problem_ids))
         missing = wanted - set(df["problem_id"].astype(str))

@@ -98,6 +98,9 @@ def test_incomplete_run_and_missing_dir(tmp_path, capsys):
     assert (r["n_min"], r["n_max"], r["complete"]) == (2, 4, False)
     assert r["pass_at_k"]["2"]["mean"] == pytest.approx((0.5 + 0.0) / 2)
     assert main(["eval", str(tmp_path / "nope")]) == 2
+    assert "nope: no such folder" in capsys.readouterr().err
+    (tmp_path / "empty_dir").mkdir()
+    assert main(["eval", str(tmp_path / "empty_dir")]) == 2
     assert "not a sample run" in capsys.readouterr().err
 
 

@@ -324,26 +324,11 @@ def markdown(summary: dict[str, Any], table, title: str = "", max_hard: int = 20
 def read_step(run_dir: str | Path, step: int | None = None):
     """The samples of one step of a sample run, with a clear StoreError for a missing, empty or ambiguous run.
     Returns (store, step, DataFrame)."""
-    from harness.store import SampleStore, StoreError
+    from harness.evaluate import read_step as read_run_step
+    from harness.store import StoreError
 
     run_dir = Path(run_dir)
-    if not run_dir.exists():
-        raise StoreError(f"{run_dir}: no such folder; expected a run dir written by `tmc sample`")
-    if not (run_dir / "samples").is_dir():
-        raise StoreError(f"{run_dir}: not a sample run (no samples/ folder); "
-                         "expected a run dir written by `tmc sample`")
-    store = SampleStore(run_dir)
-    df = store.read()
-    if df.empty:
-        raise StoreError(f"{run_dir}: the run holds no samples yet")
-    steps = sorted(int(s) for s in df["step"].unique())
-    if step is None:
-        if len(steps) > 1:
-            raise StoreError(f"{run_dir}: the run holds several steps {steps}; choose one with --step")
-        step = steps[0]
-    if step not in steps:
-        raise StoreError(f"{run_dir}: no samples for step {step}; steps present: {steps}")
-    df = df[df["step"] == step]
+    store, step, df, _ = read_run_step(run_dir, step)
     if "completion" not in df.columns or df["completion"].isna().all():
         raise StoreError(f"{run_dir}: step {step} has no completion texts (column 'completion' empty); paths need "
                          "the completions a `tmc sample` run stores")

@@ -25,6 +25,7 @@ import importlib
 import numpy as np
 
 from tmc_theory import exact
+from tmc_theory.inference.orm_bon import orm_topk_distribution
 
 from .learned_rewards import Rewards
 
@@ -37,37 +38,6 @@ def base_law(tmc, task, cfg, base_kernels) -> np.ndarray:
 
     ks = tmc.kernels if base_kernels is None else base_kernels
     return exact.path_distribution(ks, start_dist(tmc, task, cfg))[1]
-
-
-def orm_topk_distribution(q: np.ndarray, r: np.ndarray, n: int, k: int) -> np.ndarray:
-    """Law of a uniform element of the top ``min(k, n)`` of ``n`` i.i.d. draws from ``q`` ranked by ``r``."""
-    M = min(int(k), int(n))
-    if M >= n:
-        return np.asarray(q, float).copy()
-    from scipy.special import gammaln
-
-    N = int(n)
-    levels = np.unique(r[q > 0])
-    a = np.arange(N + 1)[:, None]
-    b = np.arange(N + 1)[None, :]
-    ok = a + b <= N
-    gain = np.where(ok & (a < M), np.minimum(b, M - a), 0).astype(float)
-    out = np.zeros_like(q, dtype=float)
-    for lev in levels:
-        at = np.isclose(r, lev, rtol=1e-12, atol=0.0) & (q > 0)
-        qa, qe = float(q[(r > lev) & ~at].sum()), float(q[at].sum())
-        qr = max(1.0 - qa - qe, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logp = (gammaln(N + 1) - gammaln(a + 1) - gammaln(b + 1) - gammaln(np.maximum(N - a - b, 0) + 1)
-                    + a * np.log(qa if qa > 0 else 1e-300) * (a > 0) + b * np.log(qe) * (b > 0)
-                    + (N - a - b) * np.log(qr if qr > 0 else 1e-300) * ((N - a - b) > 0))
-        pmf = np.where(ok, np.exp(logp), 0.0)
-        if qa == 0:
-            pmf = np.where(a == 0, pmf, 0.0)
-        if qr == 0:
-            pmf = np.where(a + b == N, pmf, 0.0)
-        out[at] = q[at] / qe * float((pmf * gain).sum()) / M
-    return out
 
 
 def _one(tmc, key: str, task, cfg, base_kernels, rew: Rewards) -> np.ndarray:

@@ -47,15 +47,26 @@ def exact_distribution(tmc, task, cfg: InferenceConfig | None = None, base_kerne
     M = N if k is None else min(int(k), N)
     if M >= N:
         return q
+    r = exact.r_out(tmc, reward_task(tmc, task, cfg), paths)
+    return orm_topk_distribution(q, r, N, M)
+
+
+def orm_topk_distribution(q: np.ndarray, r: np.ndarray, n: int, k: int) -> np.ndarray:
+    """Law of a uniform element of the top ``min(k, n)`` of ``n`` i.i.d. draws from ``q`` ranked by reward ``r``
+    (ties at a reward level share its slots in proportion to ``q``): for each level, the multinomial law of
+    (a above it, b at it, n - a - b below) gives the expected number of its paths among the top k."""
     from scipy.special import gammaln
 
-    r = exact.r_out(tmc, reward_task(tmc, task, cfg), paths)
+    N = int(n)
+    M = min(int(k), N)
+    if M >= N:
+        return np.asarray(q, float).copy()
     levels = np.unique(r[q > 0])
     a = np.arange(N + 1)[:, None]
     b = np.arange(N + 1)[None, :]
     ok = a + b <= N
     gain = np.where(ok & (a < M), np.minimum(b, M - a), 0).astype(float)
-    out = np.zeros_like(q)
+    out = np.zeros_like(q, dtype=float)
     for lev in levels:
         at = np.isclose(r, lev, rtol=1e-12, atol=0.0) & (q > 0)
         qa, qe = float(q[(r > lev) & ~at].sum()), float(q[at].sum())
