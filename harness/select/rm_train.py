@@ -70,7 +70,11 @@ def _rows(cfg: RMTrainConfig):
         if rc.get("split") != "train":
             raise ConfigError(f"runs: {r} was sampled from split {rc.get('split')!r}; a reward model must learn from "
                               f"a train split (sample one with --set split=train)")
-        rc0 = rc0 or rc
+        if rc0 is not None and SampleStore(r).id_scheme != rc0["id_scheme"]:
+            from harness.data.ids import require_same_scheme
+
+            require_same_scheme("runs", (cfg.runs[0], rc0["id_scheme"]), (r, SampleStore(r).id_scheme))
+        rc0 = rc0 or {**rc, "id_scheme": SampleStore(r).id_scheme}
         dfs.append(SampleStore(r).read(step=0))
     df = pd.concat(dfs, ignore_index=True)
     df = df[df["grade_status"].isin(["ok", "no_answer", "truncated"])]
@@ -90,7 +94,8 @@ def _prm_examples(cfg, df, rc) -> tuple[list, list, list, list, int]:
     from .steps import StepSampler, split_steps
     from .types import Candidate, ProblemCtx
 
-    gold = {p.id: p for p in load_problems(rc["benchmark"], split=rc["split"], source=rc.get("source"))}
+    gold = {p.id: p for p in load_problems(rc["benchmark"], split=rc["split"], source=rc.get("source"),
+                                           id_scheme=rc.get("id_scheme", 1))}
     backend = make_backend("hf", cfg.model or rc["model"], dtype=cfg.dtype, device="cpu", batch_size=cfg.batch_size)
     sampler = StepSampler(backend, cfg.sep, float(rc["temperature"]), float(rc["top_p"]), 1,
                           int(rc["max_new_tokens"]), seed=cfg.seed)
