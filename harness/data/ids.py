@@ -3,9 +3,9 @@
 Scheme 2 (``ID_SCHEME``, every run created from now on)::
 
     <benchmark>/<source tag>/<id inside the source>
-    gsm8k/easy_arith-3f2a9c1b/test/17          line 17 (0-based) of data/easy_arith/test.jsonl
-    gsm8k/gsm8k-8d1e77a0/test/17               line 17 of ../shared/data/gsm8k/test.jsonl (real GSM8K)
-    math/math-5c0f2e11/test/precalculus/807.json   a MATH record's unique_id
+    gsm8k/easy_arith-f2948403/test/17          line 17 (0-based) of data/easy_arith/test.jsonl
+    gsm8k/gsm8k-3730d312/test/17               line 17 of ../shared/data/gsm8k/test.jsonl (real GSM8K)
+    math/math-35dc4108/test/precalculus/807.json   a MATH record's unique_id
     gsm8k/hub-openai_gsm8k-main/test/17        row 17 of the hub dataset openai/gsm8k, config main
 
 The source tag fingerprints WHERE the problems came from, so two data sets that both have a "test line 17" no

@@ -19,7 +19,7 @@ class DataError(ValueError):
 class Problem:
     """One benchmark problem.
 
-    ``id`` is stable across runs and unique per data source (harness/data/ids.py: "gsm8k/gsm8k-8d1e77a0/test/17" =
+    ``id`` is stable across runs and unique per data source (harness/data/ids.py: "gsm8k/gsm8k-3730d312/test/17" =
     0-based line 17 of that GSM8K test file; MATH uses the record's ``unique_id`` after the source tag).
     ``legacy_id`` is the scheme-1 id ("gsm8k/test/17", the bare MATH ``unique_id``): the key sample seeds derive
     from, so the id scheme renames problems without changing any draw. ``answer`` is the gold FINAL answer
