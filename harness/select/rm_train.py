@@ -181,16 +181,11 @@ def build_parser(prog: str = "tmc rm") -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from harness.cpu_threads import apply_threads
-    from tmc_core.config import apply_overrides, describe, from_dict, load_config, parse_override
+    from tmc_core.config import load_cli_config
 
-    if args.describe:
-        print(describe(RMTrainConfig))
+    cfg = load_cli_config(RMTrainConfig, args, out=args.out)
+    if cfg is None:  # --describe
         return 0
-    ov = dict(parse_override(s) for s in args.overrides)
-    if args.out:
-        ov["out"] = args.out
-    cfg = load_config(RMTrainConfig, args.config, ov) if args.config else \
-        from_dict(RMTrainConfig, apply_overrides({}, ov), "<--set>")
     apply_threads(args.threads)
     meta = train_rm(cfg)
     show = {k: meta[k] for k in ("model", "n_examples", "n_problems", "heldout_problems", "train_metrics",
