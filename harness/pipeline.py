@@ -8,8 +8,9 @@
    problem the sample indices in ``range(n)`` not yet stored (nothing is loaded when nothing is missing);
 3. builds the prompts (:func:`harness.data.build_prompt`, same template for base and post-trained
    models), generates the missing samples in batches of ``batch_size`` rows, each with its own seed
-   ``derive_seed(seed, problem.seed_key, sample_idx)`` (the scheme-1 id, harness/data/ids.py) (so a resumed run draws the same samples as an
-   uninterrupted one, see :mod:`harness.backends.base` for the limits), grades them
+   ``derive_seed(seed, problem.seed_key, sample_idx)`` (the key is the scheme-1 id, harness/data/ids.py, so both id
+   schemes draw the same samples; a resumed run draws the same samples as an uninterrupted one, see
+   :mod:`harness.backends.base` for the limits), grades them
    (:func:`harness.grading.grade_many`) and writes every batch as one atomic part file;
 4. shows a tqdm bar (problems complete, samples/s, new tokens/s) and returns a summary.
 

@@ -41,7 +41,8 @@ def test_math500_fields_and_boxed_agrees(shared_data):
     ps = load_problems("math", "test")
     assert len(ps) == 500 and len({p.id for p in ps}) == 500
     assert ps[0].legacy_id == "test/precalculus/807.json" and ps[0].level == 2
-    assert ps[0].id == f"math/{file_tag(shared_data / 'math/test.jsonl')}/test/precalculus/807.json" and ps[0].subject == "Precalculus"
+    assert ps[0].id == f"math/{file_tag(shared_data / 'math/test.jsonl')}/test/precalculus/807.json"
+    assert ps[0].subject == "Precalculus"
     # the README: the last \boxed{} of every MATH-500 solution equals its answer field
     assert all(last_boxed(p.solution) == p.answer for p in ps)
 
