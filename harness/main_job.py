@@ -244,7 +244,8 @@ def _run_real(cfg: MainConfig, out: Path, progress: bool, clock: Clock) -> dict:
     threads = torch.get_num_threads()
     summary = run_sampling(s, run_dir=run_dir, progress=progress, announce=lambda m: clock.say("  " + m))
     summary["torch_threads"] = threads
-    ids = [p.id for p in load_problems(s.benchmark, split=s.split, source=s.source, limit=s.limit, offset=s.offset)]
+    ids = [p.id for p in load_problems(s.benchmark, split=s.split, source=s.source, limit=s.limit, offset=s.offset,
+                                       id_scheme=summary["id_scheme"])]
     metrics = evaluate_run(run_dir, n_boot=cfg.n_boot, problem_ids=ids, n=s.n)
     return {"summary": summary, "metrics": metrics, "config": s}
 

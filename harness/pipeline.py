@@ -8,8 +8,9 @@
    problem the sample indices in ``range(n)`` not yet stored (nothing is loaded when nothing is missing);
 3. builds the prompts (:func:`harness.data.build_prompt`, same template for base and post-trained
    models), generates the missing samples in batches of ``batch_size`` rows, each with its own seed
-   ``derive_seed(seed, problem_id, sample_idx)`` (so a resumed run draws the same samples as an
-   uninterrupted one, see :mod:`harness.backends.base` for the limits), grades them
+   ``derive_seed(seed, problem.seed_key, sample_idx)`` (the key is the scheme-1 id, harness/data/ids.py, so both id
+   schemes draw the same samples; a resumed run draws the same samples as an uninterrupted one, see
+   :mod:`harness.backends.base` for the limits), grades them
    (:func:`harness.grading.grade_many`) and writes every batch as one atomic part file;
 4. shows a tqdm bar (problems complete, samples/s, new tokens/s) and returns a summary.
 
@@ -131,11 +132,14 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
     run_dir = Path(run_dir if run_dir is not None else cfg.out)
     chash = cfg.hash()
     store = SampleStore.open(run_dir, config=to_dict(cfg), config_hash=chash, allow_mixed=allow_mixed)
-    problems = load_problems(cfg.benchmark, split=cfg.split, source=cfg.source, limit=cfg.limit, offset=cfg.offset)
+    # ids in the store's scheme (harness/data/ids.py): a resumed older run keeps its scheme-1 ids
+    problems = load_problems(cfg.benchmark, split=cfg.split, source=cfg.source, limit=cfg.limit, offset=cfg.offset,
+                             id_scheme=store.id_scheme)
     done = store.done(step=step)
     work = _work(problems, done, cfg.n)
     summary: dict[str, Any] = {
         "run_dir": str(run_dir), "run_id": store.run_id, "config_hash": chash, "step": step,
+        "id_scheme": store.id_scheme,
         "n_problems": len(problems), "n": cfg.n, "skipped_samples": len(problems) * cfg.n - len(work),
         "new_samples": 0, "new_tokens": 0, "new_correct": 0, "generate_s": 0.0, "grade_s": 0.0, "store_s": 0.0,
         "setup_s": 0.0, "seconds": 0.0,
@@ -192,7 +196,7 @@ def run_sampling(cfg: SampleConfig, run_dir: str | Path | None = None, step: int
     try:
         for start in range(0, len(work), cfg.batch_size):
             chunk = work[start:start + cfg.batch_size]
-            seeds = [derive_seed(cfg.seed, problems[i].id, j) for i, j in chunk]
+            seeds = [derive_seed(cfg.seed, problems[i].seed_key, j) for i, j in chunk]
             t0 = time.perf_counter()
             comps = backend.generate([prompts[i] for i, _ in chunk], n=1, temperature=cfg.temperature,
                                      top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,

@@ -34,22 +34,13 @@ def build_parser(prog: str = "tmc sample") -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from tmc_core.config import ConfigError, describe, from_dict, load_config, parse_override
+    from tmc_core.config import ConfigError, load_cli_config
 
     from harness.pipeline import SampleConfig
 
-    if args.describe:
-        print(describe(SampleConfig))
+    cfg = load_cli_config(SampleConfig, args, out=args.out)
+    if cfg is None:  # --describe
         return 0
-    overrides = dict(parse_override(s) for s in args.overrides)
-    if args.out:
-        overrides["out"] = args.out
-    if args.config:
-        cfg = load_config(SampleConfig, args.config, overrides)
-    else:
-        from tmc_core.config import apply_overrides
-
-        cfg = from_dict(SampleConfig, apply_overrides({}, overrides), "<--set>")
     from harness.backends.base import BackendError
     from harness.data import DataError
     from harness.models import ModelError

@@ -88,3 +88,30 @@ def test_main_yaml_mirrors_the_builtin_main_defaults():
 def test_doc_refuses_choices_so_an_unenforced_enumeration_cannot_slip_in():
     with pytest.raises(TypeError, match="Literal"):
         doc("method", choices=("a", "b"))
+
+
+def test_load_cli_config_describe_file_sets_and_fields(tmp_path, capsys):
+    """The one --config/--set/--describe loader of the CLIs (tmc sample, bon, train-rm, tmclm, tmclm-bon)."""
+    from types import SimpleNamespace
+
+    from tmc_core.config import load_cli_config
+
+    def args(**kw):
+        return SimpleNamespace(**{"describe": False, "config": None, "overrides": [], **kw})
+
+    assert load_cli_config(Outer, args(describe=True), describe_also=(Inner,)) is None
+    printed = capsys.readouterr().out
+    assert printed == describe(Outer) + "\n\n" + describe(Inner) + "\n"
+    assert load_cli_config(Outer, args()) == Outer()  # no file: the defaults
+    cfg = load_cli_config(Outer, args(overrides=["steps=4", "inner.lr=0.5"]))
+    assert cfg.steps == 4 and cfg.inner.lr == 0.5
+    f = tmp_path / "c.yaml"
+    f.write_text("method: raft\nsteps: 7\n")
+    cfg = load_cli_config(Outer, args(config=str(f), overrides=["steps=8"]), steps=None)  # None field: not applied
+    assert (cfg.method, cfg.steps) == ("raft", 8)
+    assert load_cli_config(Outer, args(config=str(f), overrides=["steps=8"]), steps=9).steps == 9  # fields win
+    assert load_cli_config(Outer, SimpleNamespace(describe=False, config=None, set=["steps=2"]), sets="set").steps == 2
+    with pytest.raises(ConfigError, match=r"<defaults>.*steps"):
+        load_cli_config(Outer, args(overrides=["steps=x"]), source="<defaults>")
+    with pytest.raises(ConfigError, match="c.yaml"):
+        load_cli_config(Outer, args(config=str(f), overrides=["method=nope"]))

@@ -9,12 +9,16 @@ import types
 import pytest
 
 from harness.data import DataError, Problem, build_prompt, load_problems
+from harness.data.ids import file_tag, folder_tag
 from harness.data.math import last_boxed
 
 
 def test_gsm8k_local_ids_and_gold(shared_data):
     ps = load_problems("gsm8k", "test", limit=5, offset=2)
-    assert [p.id for p in ps] == [f"gsm8k/test/{i}" for i in range(2, 7)]
+    tag = file_tag(shared_data / "gsm8k/test.jsonl")
+    assert tag.startswith("gsm8k-") and len(tag) == len("gsm8k-") + 8
+    assert [p.id for p in ps] == [f"gsm8k/{tag}/test/{i}" for i in range(2, 7)]
+    assert [p.legacy_id for p in ps] == [f"gsm8k/test/{i}" for i in range(2, 7)]
     raw = [json.loads(line) for line in (shared_data / "gsm8k/test.jsonl").read_text().splitlines()]
     for p in ps:
         i = int(p.id.rsplit("/", 1)[1])
@@ -36,7 +40,9 @@ def test_gsm8k_comma_answers_stripped(shared_data):
 def test_math500_fields_and_boxed_agrees(shared_data):
     ps = load_problems("math", "test")
     assert len(ps) == 500 and len({p.id for p in ps}) == 500
-    assert ps[0].id == "test/precalculus/807.json" and ps[0].level == 2 and ps[0].subject == "Precalculus"
+    assert ps[0].legacy_id == "test/precalculus/807.json" and ps[0].level == 2
+    assert ps[0].id == f"math/{file_tag(shared_data / 'math/test.jsonl')}/test/precalculus/807.json"
+    assert ps[0].subject == "Precalculus"
     # the README: the last \boxed{} of every MATH-500 solution equals its answer field
     assert all(last_boxed(p.solution) == p.answer for p in ps)
 
@@ -45,7 +51,7 @@ def test_math_train_quirks(shared_data):
     ps = load_problems("math", "train")
     ids = [p.id for p in ps]
     assert len(ids) == len(set(ids)) == 11998  # two empty answers skipped; the repeated id made unique
-    assert "test/precalculus/24307.json#2" in ids
+    assert f"math/{file_tag(shared_data / 'math/train.jsonl')}/test/precalculus/24307.json#2" in ids
     assert len(load_problems("math", "train", skip_empty_answers=False)) == 12000
 
 
@@ -83,11 +89,13 @@ def test_hub_path_uses_load_dataset(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=fake_load_dataset))
     g = load_problems("gsm8k", source="openai/gsm8k")
-    assert g == [Problem("gsm8k/test/0", "What is 2+2?", "4", "2+2=4\n#### 4", "gsm8k")]
+    assert g == [Problem("gsm8k/hub-openai_gsm8k-main/test/0", "What is 2+2?", "4", "2+2=4\n#### 4", "gsm8k",
+                         legacy_id="gsm8k/test/0")]
     m = load_problems("math", source="hub", split="test")
     assert calls == [("openai/gsm8k", "main", "test"), ("HuggingFaceH4/MATH-500", None, "test")]
-    assert m[0].id == "test/algebra/1.json" and m[0].level == 3
-    assert m[1].answer == "7" and m[1].level == 4 and m[1].subject == "Algebra" and m[1].id == "math/test/1"
+    assert m[0].id == "math/hub-HuggingFaceH4_MATH-500/test/algebra/1.json" and m[0].level == 3
+    assert m[1].answer == "7" and m[1].level == 4 and m[1].subject == "Algebra"
+    assert m[1].id == "math/hub-HuggingFaceH4_MATH-500/test/1" and m[1].legacy_id == "math/test/1"
 
 
 def test_math_lighteval_layout_through_real_load_dataset(shared_data, tmp_path, monkeypatch):
@@ -108,7 +116,9 @@ def test_math_lighteval_layout_through_real_load_dataset(shared_data, tmp_path, 
                       "solution": [r["solution"] for r in raw], "type": [r["subject"] for r in raw]})
     pq.write_table(table, repo / "data" / "train-00000-of-00001.parquet")
     probs = load_problems("math", split="train", source=str(repo))
-    assert len(probs) == 300 and [p.id for p in probs[:2]] == ["math/train/0", "math/train/1"]
+    tag = folder_tag(repo)
+    assert tag.startswith("MATH-lighteval-") and [p.id for p in probs[:2]] == [f"math/{tag}/train/{i}" for i in (0, 1)]
+    assert len(probs) == 300 and [p.legacy_id for p in probs[:2]] == ["math/train/0", "math/train/1"]
     assert [p.level for p in probs] == [r["level"] for r in raw]
     assert [p.subject for p in probs] == [r["subject"] for r in raw]
     # gold answers come from the last \boxed{} of the solution; they agree with the file's own answer field

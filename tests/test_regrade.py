@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from harness.data import load_problems
 from harness.store import SampleStore
 from harness.analyze import regrade as rg
 
@@ -15,14 +16,15 @@ def _run(tmp_path):
     data.write_text("".join(json.dumps({"question": f"q{i}", "answer": f"so #### {i + 5}"}) + "\n" for i in range(3)))
     run = tmp_path / "run"
     st = SampleStore.open(run, {"benchmark": "gsm8k", "split": "test", "source": str(data)}, "h")
+    pid = [p.id for p in load_problems("gsm8k", source=str(data))]  # ids of the store's (current) id scheme
     rows = []
     # problem 0 (gold 5): an explicit answer, and a cut completion whose last number is 5 (lenient only)
     # problem 1 (gold 6): a finished flexible match, and a wrong answer stored as correct (a stale flag)
     # problem 2 (gold 7): no number at all, twice
-    for pid, comps in {"gsm8k/test/0": [("#### 5", "stop", True), ("so 2 + 3 = 5", "length", False)],
-                       "gsm8k/test/1": [("it is 6.", "stop", True), ("#### 9", "stop", True)],
-                       "gsm8k/test/2": [("no idea", "stop", False), ("none", "length", False)]}.items():
-        rows += [{"problem_id": pid, "sample_idx": j, "step": 0, "completion": c, "finish_reason": f, "correct": ok}
+    for i, comps in {0: [("#### 5", "stop", True), ("so 2 + 3 = 5", "length", False)],
+                     1: [("it is 6.", "stop", True), ("#### 9", "stop", True)],
+                     2: [("no idea", "stop", False), ("none", "length", False)]}.items():
+        rows += [{"problem_id": pid[i], "sample_idx": j, "step": 0, "completion": c, "finish_reason": f, "correct": ok}
                  for j, (c, f, ok) in enumerate(comps)]
     st.write_batch(rows)
     return run

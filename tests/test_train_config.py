@@ -215,7 +215,9 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     settings = {"model": "m", "source": str(data), "benchmark": "gsm8k", "split": "test", "template": "chat",
                 "temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256, "seed": 0, "n": 4}
     st = SampleStore.open(base, settings, "b")
-    ids = [f"gsm8k/test/{i}" for i in range(5)]
+    from harness.data import load_problems
+
+    ids = [p.id for p in load_problems("gsm8k", source=str(data))]  # the current id scheme's, as the stores get
     # base run over all 5 problems: problem i solved i of 4 times (problem 4 solved 4/4, outside the subset)
     st.write_batch([{"problem_id": p, "sample_idx": j, "step": 0, "correct": j < min(i, 4), "extracted": "x"}
                     for i, p in enumerate(ids) for j in range(4)])
@@ -233,7 +235,7 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     assert rep["steps"][0]["n_problems"] == 3 and rep["steps"][0]["source"] == str(base)
     assert rep["steps"][0]["pass_at_k"]["1"]["mean"] == pytest.approx((0 + 1 + 2) / 12)  # problems 0..2 only
     assert rep["steps"][40]["pass_at_k"]["1"]["mean"] == pytest.approx(1.0)
-    assert rep["steps"][40]["vs_base"]["gained"] == ["gsm8k/test/0"]
+    assert rep["steps"][40]["vs_base"]["gained"] == [ids[0]]
     assert "top_p" in BASE_RUN_KEYS
     with pytest.raises(ConfigError, match="top_p = 1.0 there but 0.95"):
         evaluate_checkpoints(run, build_parser().parse_args(["0.95" if a == "1.0" else a for a in argv]),
@@ -244,7 +246,7 @@ def test_eval_checkpoints_base_run_is_the_same_problems_and_settings(tmp_path):
     from harness.store import StoreError
 
     with pytest.raises(StoreError, match="lacks 1 of the 2 requested problems"):
-        evaluate_run(base, problem_ids=["gsm8k/test/0", "gsm8k/test/99"])
+        evaluate_run(base, problem_ids=[ids[0], "gsm8k/test/99"])
 
 
 def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
@@ -273,9 +275,12 @@ def test_eval_checkpoints_samples_in_the_training_dtype_by_default(tmp_path):
     st = SampleStore.open(base, {"model": "m", "source": str(tmp_path / "t.jsonl"), "benchmark": "gsm8k",
                                  "split": "test", "template": "chat", "temperature": 0.6,
                                  "top_p": 0.95, "max_new_tokens": 8, "seed": 0, "n": 4, "dtype": "bfloat16"}, "b")
-    st.write_batch([{"problem_id": "gsm8k/test/0", "sample_idx": j, "step": 0, "correct": False} for j in range(4)])
     data = tmp_path / "t.jsonl"
     data.write_text(json.dumps({"question": "q", "answer": "#### 1"}) + "\n")
+    from harness.data import load_problems
+
+    pid = load_problems("gsm8k", source=str(data))[0].id
+    st.write_batch([{"problem_id": pid, "sample_idx": j, "step": 0, "correct": False} for j in range(4)])
     argv = [str(run), "--source", str(data), "--limit", "1", "--n", "4", "--base-run", str(base)]
     explicit = r"drawn in bfloat16 there \(dtype 'bfloat16', its config\) but this evaluation samples in float16"
     with pytest.raises(ConfigError, match=explicit):

@@ -263,18 +263,21 @@ def test_rl_rej_offline_drops_exactly_prompts_above_threshold(rl_tiny, tmp_path)
     from harness.train.data import build_train_dataset
     from harness.train.rl_rej import offline_rejected_ids
 
+    from harness.data import load_problems
+
+    cfg = make_cfg(
+        rl_tiny, tmp_path, "rl_rej", rej_mode="offline", rej_base_run=str(tmp_path / "base"), rej_threshold=0.75
+    )
+    pid = [p.id for p in load_problems(cfg.benchmark, split=cfg.split, source=cfg.source, limit=cfg.limit)]
     store = SampleStore.open(tmp_path / "base", {"x": 1}, "h")
-    rates = {"gsm8k/train/0": [1, 1, 1, 1], "gsm8k/train/1": [1, 1, 1, 0], "gsm8k/train/2": [0, 0, 0, 0]}
+    rates = {pid[0]: [1, 1, 1, 1], pid[1]: [1, 1, 1, 0], pid[2]: [0, 0, 0, 0]}
     store.write_batch(
         [{"problem_id": p, "sample_idx": i, "correct": bool(c)} for p, cs in rates.items() for i, c in enumerate(cs)]
     )
     ids, got = offline_rejected_ids(tmp_path / "base", 0.75)
-    assert ids == {"gsm8k/train/0"} and got["gsm8k/train/1"] == 0.75
-    cfg = make_cfg(
-        rl_tiny, tmp_path, "rl_rej", rej_mode="offline", rej_base_run=str(tmp_path / "base"), rej_threshold=0.75
-    )
+    assert ids == {pid[0]} and got[pid[1]] == 0.75
     ds = build_train_dataset(cfg, AutoTokenizer.from_pretrained(cfg.model), exclude_ids=ids)
-    assert "gsm8k/train/0" not in ds["problem_id"] and "gsm8k/train/1" in ds["problem_id"] and len(ds) == 63
+    assert pid[0] not in ds["problem_id"] and pid[1] in ds["problem_id"] and len(ds) == 63
 
 
 # ---------------------------------------------------------------- every method trains

@@ -79,13 +79,16 @@ def test_offline_rejection_refuses_a_base_run_of_other_model_data_template_or_de
     from harness.train.rl_rej import offline_rejected_ids
 
     data = tmp_path / "train.jsonl"
-    data.write_text("")
+    data.write_text('{"question": "q", "answer": "#### 1"}\n')
     cfg = _cfg(tmp_path, method="rl_rej", rej_mode="offline", rej_base_run=str(tmp_path / "base"), model="org/a",
                source=str(data))
+    from harness.data import load_problems
+
+    p = load_problems("gsm8k", split=cfg.split, source=str(data))[0].id
     good = train_sampling(cfg)
     SampleStore.open(tmp_path / "base", good, "h").write_batch(
-        [{"problem_id": "p", "sample_idx": 0, "correct": True}])
-    assert offline_rejected_ids(tmp_path / "base", 0.5, cfg)[0] == {"p"}
+        [{"problem_id": p, "sample_idx": 0, "correct": True}])
+    assert offline_rejected_ids(tmp_path / "base", 0.5, cfg)[0] == {p}
     bad = {**good, "model": "org/b", "source": None, "template": "completion", "temperature": 1.0}
     SampleStore.open(tmp_path / "other", bad, "h").write_batch([{"problem_id": "p", "sample_idx": 0, "correct": True}])
     with pytest.raises(ConfigError) as e:

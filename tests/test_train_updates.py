@@ -170,9 +170,12 @@ def test_one_step_raises_rewarded_completions(rl_tiny, tmp_path, monkeypatch, ca
     if case == "rl_rej_offline":  # a base run that solved the first 32 problems: they must never be trained on
         from harness.train.provenance import train_sampling
 
+        from harness.data import load_problems
+
+        pid = [p.id for p in load_problems(cfg.benchmark, split=cfg.split, source=cfg.source, limit=cfg.limit)]
         store = SampleStore.open(tmp_path / "base", train_sampling(cfg), "h")
-        store.write_batch([{"problem_id": f"gsm8k/train/{i}", "sample_idx": 0, "correct": i < 32} for i in range(64)])
-        excluded = {f"gsm8k/train/{i}" for i in range(32)}
+        store.write_batch([{"problem_id": pid[i], "sample_idx": 0, "correct": i < 32} for i in range(64)])
+        excluded = set(pid[:32])
     cap = Capture(monkeypatch)
     res = run_training(cfg)
     assert not excluded & set(cap.problem_ids)

@@ -235,6 +235,28 @@ def parse_override(text: str) -> tuple[str, Any]:
     return k.strip(), yaml.safe_load(v)
 
 
+def load_cli_config(cls: type[T], args: Any, sets: str = "overrides", source: str = "<--set>",
+                    describe_also: tuple[type, ...] = (), **fields: Any) -> T | None:
+    """The config of a CLI command, from its ``--config``/``--set``/``--describe`` arguments in one place.
+
+    ``args.describe``: print ``describe(cls)`` (then each of ``describe_also`` after a blank line) and return None
+    (the command then exits 0). Else the ``--set KEY=VALUE`` strings in ``args.<sets>`` (values read as YAML) and then
+    every ``fields`` item given (not None or "", e.g. ``out=args.out``) override ``args.config`` (a YAML file,
+    :func:`load_config`) or, without one, the dataclass defaults (errors then name ``source``)."""
+    if getattr(args, "describe", False):
+        print(describe(cls))
+        for other in describe_also:
+            print()
+            print(describe(other))
+        return None
+    overrides = dict(parse_override(s) for s in getattr(args, sets))
+    overrides.update({k: v for k, v in fields.items() if v is not None and v != ""})
+    path = getattr(args, "config", None)
+    if path:
+        return load_config(cls, path, overrides)
+    return from_dict(cls, apply_overrides({}, overrides), source)
+
+
 def to_dict(obj: Any) -> Any:
     """Dataclass → plain dict (tuples become lists), for YAML/JSON output."""
     if dataclasses.is_dataclass(obj):

@@ -8,7 +8,8 @@ Either side may be a sample run folder (its Parquet store) or a ``checkpoints_me
 ``tmc eval-checkpoints`` (its per-problem ``{n, c}``), so committed reports compare after ``runs/`` is gone.
 
 The per-problem pass@k estimates (Chen et al. 2021, unbiased, from each problem's c of n) of step ``b`` minus
-step ``a`` are averaged over the problems both steps have; the 95% CI comes from a paired bootstrap over
+step ``a`` are averaged over the problems both steps have (two runs must name problems in one id scheme,
+harness/data/ids.py; none in common is an error); the 95% CI comes from a paired bootstrap over
 problems (the same resampled problems for both steps, so problem difficulty cancels -- narrower than comparing
 two unpaired CIs). Next to it, per k, an exact test over problems (:mod:`harness.metrics.exact_tests`: the sign
 test on the problems solved at one step only when k = n, the sign-flip permutation test on the per-problem pass@k
@@ -35,6 +36,9 @@ def compare(df, a: int, b: int, n_boot: int = 10000, df_b=None) -> dict:
     sa = df[df["step"] == a].groupby("problem_id")["correct"].agg(["size", "sum"])
     sb = df_b[df_b["step"] == b].groupby("problem_id")["correct"].agg(["size", "sum"])
     common = sa.index.intersection(sb.index)
+    if not len(common):
+        raise SystemExit(f"step {a} and step {b}: no problem in common (ids like {next(iter(sa.index), None)!r} and "
+                         f"{next(iter(sb.index), None)!r}); both sides must hold samples of the same problems")
     sa, sb = sa.loc[common], sb.loc[common]
     n_a, c_a = sa["size"].to_numpy(int), sa["sum"].to_numpy(int)
     n_b, c_b = sb["size"].to_numpy(int), sb["sum"].to_numpy(int)
@@ -105,6 +109,11 @@ def main(argv=None) -> int:
     p.add_argument("--boot", type=int, default=10000)
     p.add_argument("--json")
     args = p.parse_args(argv)
+    if args.run_b:
+        from harness.data.ids import require_same_scheme, run_scheme
+
+        require_same_scheme("compare_steps --run-b", (args.run, run_scheme(args.run)),
+                            (args.run_b, run_scheme(args.run_b)), error=SystemExit)
     frames = [read_step(run, step) for run, step in ((args.run, args.a), (args.run_b or args.run, args.b))]
     r = compare(frames[0], args.a, args.b, args.boot, df_b=frames[1])
     where = f" (b from {args.run_b})" if args.run_b else ""

@@ -34,7 +34,8 @@ def regrade(run: str | Path, first: int | None = None, source: str | None = None
     run = Path(run)
     cfg = json.loads((run / "run.json").read_text()).get("config", {})
     bench = cfg.get("benchmark", "gsm8k")
-    problems = load_problems(bench, split=cfg.get("split", "test"), source=source or cfg.get("source"))
+    problems = load_problems(bench, split=cfg.get("split", "test"), source=source or cfg.get("source"),
+                             id_scheme=SampleStore(run).id_scheme)
     order = [p.id for p in problems]
     gold = {p.id: p.answer for p in problems}
     df = SampleStore(run).read()

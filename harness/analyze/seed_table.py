@@ -105,6 +105,10 @@ def build(runs: list[tuple[str, str, str]], step: int, ref: str, n_boot: int = 1
             if (ref, seed) not in data:
                 raise SystemExit(f"--run {rule!r} {seed}: no --run {ref!r} {seed} to pair it with (--ref)")
             ref_path, ref_counts, ref_entropy = data[(ref, seed)]
+            from harness.data.ids import require_same_scheme, run_scheme
+
+            require_same_scheme("seed_table", (ref_path, run_scheme(ref_path)), (path, run_scheme(path)),
+                                error=SystemExit)
             row["vs_ref"] = paired_vs(ref_counts, counts, f"{path} (step {step})", n_boot)
             if entropy is not None and ref_entropy is not None:
                 row["vs_ref"]["form_entropy_bits"] = entropy - ref_entropy

@@ -11,6 +11,9 @@
 A malformed JSONL line raises :class:`DataError` naming the file and the 1-based line. Records whose
 gold answer is empty (two PRM800K train records, see the data README) are skipped unless
 ``skip_empty_answers=False``. ``offset``/``limit`` slice the records after that filter.
+
+Problem ids follow :mod:`harness.data.ids` (``id_scheme``: 2 = ``<benchmark>/<source tag>/<split>/<index>``, the
+default; 1 = the older ``gsm8k/<split>/<index>`` that a resumed older run keeps).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from . import gsm8k as _gsm8k
+from . import ids as _ids
 from . import math as _math
 from .prompts import TEMPLATES, build_prompt
 from .records import BENCHMARKS, DataError, Problem
@@ -112,8 +116,9 @@ def load_problems(
     limit: int | None = None,
     offset: int = 0,
     skip_empty_answers: bool = True,
+    id_scheme: int = _ids.ID_SCHEME,
 ) -> list[Problem]:
-    """Load ``benchmark`` ("gsm8k" | "math") problems; see the module docstring for ``source``."""
+    """Load ``benchmark`` ("gsm8k" | "math") problems; see the module docstring for ``source`` and ``id_scheme``."""
     if benchmark not in _MODULES:
         raise DataError(f"unknown benchmark {benchmark!r}; allowed: {', '.join(BENCHMARKS)}")
     if offset < 0 or (limit is not None and limit < 0):
@@ -128,6 +133,7 @@ def load_problems(
                 f"or source='hub' / a hub dataset id)"
             )
         where, rows = str(path), _read_jsonl(path)
+        tag = _ids.file_tag(path) if id_scheme != _ids.LEGACY_SCHEME else ""
     elif Path(source).suffix in (".jsonl", ".json") or Path(source).is_file():
         path = Path(source)
         if not path.exists():
@@ -135,6 +141,7 @@ def load_problems(
                             f"file, or leave source unset for {default_data_dir() / benchmark / (split + '.jsonl')}")
         where = str(path)
         rows = _read_json_array(path) if path.suffix == ".json" else _read_jsonl(path)
+        tag = _ids.file_tag(path) if id_scheme != _ids.LEGACY_SCHEME else ""
     elif Path(source).is_dir() and any(Path(source).glob("*.jsonl")):
         # a folder of JSONL files (data/easy_arith): the file was meant; a folder laid out like a hub dataset
         # repository (data/<split>-*.parquet) goes to datasets.load_dataset below
@@ -147,6 +154,7 @@ def load_problems(
     else:
         dataset_id = mod.HUB_ID if source == "hub" else source
         where = f"hub:{dataset_id}[{split}]"
+        tag = _ids.hub_tag(dataset_id, mod.HUB_CONFIG if dataset_id == mod.HUB_ID else None)
         rows = ((i + 1, r) for i, r in enumerate(_load_hub(benchmark, dataset_id, split)))
 
     from_raw: Callable[..., Problem] = mod.from_raw
@@ -155,11 +163,13 @@ def load_problems(
     skipped = 0
     for lineno, raw in rows:
         p = from_raw(raw, lineno - 1, split, f"{where}:{lineno}")
-        if p.id in seen:
-            seen[p.id] += 1
-            p = Problem(**{**p.__dict__, "id": f"{p.id}#{seen[p.id]}"})
+        legacy = p.id
+        if legacy in seen:
+            seen[legacy] += 1
+            legacy = f"{legacy}#{seen[legacy]}"
         else:
-            seen[p.id] = 1
+            seen[legacy] = 1
+        p = Problem(**{**p.__dict__, "id": _ids.make_id(benchmark, tag, legacy, id_scheme), "legacy_id": legacy})
         if skip_empty_answers and not p.answer:
             skipped += 1
             continue

@@ -3,7 +3,8 @@
 Raw fields: ``question`` and ``answer`` (a worked solution with ``<<expr=value>>`` calculator
 annotations whose last line is ``#### <final answer>``). Gold final answer, as in the reference
 implementation: ``answer.split("####")[-1].strip()``, here with thousands separators ``,`` removed
-(14 test / 79 train answers carry them, e.g. ``2,125``). Ids: ``gsm8k/<split>/<0-based index>``.
+(14 test / 79 train answers carry them, e.g. ``2,125``). Ids: ``gsm8k/<split>/<0-based index>`` here;
+``load_problems`` puts the source tag in (harness/data/ids.py).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Raw fields (PRM800K splits / ``HuggingFaceH4/MATH-500``): ``problem``, ``solutio
 ``level`` as "Level 3", no ``answer``) is also accepted: the gold answer is then the content of the
 last ``\\boxed{...}`` of the solution (braces matched). Ids are ``unique_id``; records without one get
 ``math/<split>/<index>``. A repeated id (PRM800K train repeats ``test/precalculus/24307.json``) gets
-``#2``, ``#3``... appended so ids stay unique and stable.
+``#2``, ``#3``... appended so ids stay unique and stable. ``load_problems`` puts the source tag in front
+(harness/data/ids.py).
 """
 
 from __future__ import annotations

@@ -34,24 +34,15 @@ def build_parser(prog: str = "tmc bon") -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from tmc_core.config import describe, from_dict, load_config, parse_override
+    from tmc_core.config import load_cli_config
 
     from harness.pipeline import SampleConfig
 
     from .config import BonConfig
 
-    if args.describe:
-        print(describe(BonConfig))
-        print()
-        print(describe(SampleConfig))
+    cfg = load_cli_config(BonConfig, args, describe_also=(SampleConfig,))
+    if cfg is None:  # --describe
         return 0
-    overrides = dict(parse_override(s) for s in args.overrides)
-    if args.config:
-        cfg = load_config(BonConfig, args.config, overrides)
-    else:
-        from tmc_core.config import apply_overrides
-
-        cfg = from_dict(BonConfig, apply_overrides({}, overrides), "<--set>")
     out = Path(args.out or f"runs/bon/{Path(args.config or 'bon').stem}")
     apply_threads(args.threads)
     from harness.backends.base import BackendError

@@ -46,8 +46,10 @@ def load_pool(cfg, out: Path, backend, progress: bool = True) -> list[PoolProble
         if bad:
             raise ConfigError(f"samples_run: {run_dir} was sampled with {bad[0]}={rc[bad[0]]!r} but sample.{bad[0]} is "
                               f"{mine[bad[0]]!r}; set sample.{bad[0]} to the run's value")
-    df = SampleStore(run_dir).read(step=0)
-    problems = load_problems(s.benchmark, split=s.split, source=s.source, limit=s.limit, offset=s.offset)
+    store = SampleStore(run_dir)
+    df = store.read(step=0)
+    problems = load_problems(s.benchmark, split=s.split, source=s.source, limit=s.limit, offset=s.offset,
+                             id_scheme=store.id_scheme)
     pool = []
     for p in problems:
         rows = df[df["problem_id"] == p.id].sort_values("sample_idx").head(s.n)

@@ -70,7 +70,11 @@ def _rows(cfg: RMTrainConfig):
         if rc.get("split") != "train":
             raise ConfigError(f"runs: {r} was sampled from split {rc.get('split')!r}; a reward model must learn from "
                               f"a train split (sample one with --set split=train)")
-        rc0 = rc0 or rc
+        if rc0 is not None and SampleStore(r).id_scheme != rc0["id_scheme"]:
+            from harness.data.ids import require_same_scheme
+
+            require_same_scheme("runs", (cfg.runs[0], rc0["id_scheme"]), (r, SampleStore(r).id_scheme))
+        rc0 = rc0 or {**rc, "id_scheme": SampleStore(r).id_scheme}
         dfs.append(SampleStore(r).read(step=0))
     df = pd.concat(dfs, ignore_index=True)
     df = df[df["grade_status"].isin(["ok", "no_answer", "truncated"])]
@@ -90,7 +94,8 @@ def _prm_examples(cfg, df, rc) -> tuple[list, list, list, list, int]:
     from .steps import StepSampler, split_steps
     from .types import Candidate, ProblemCtx
 
-    gold = {p.id: p for p in load_problems(rc["benchmark"], split=rc["split"], source=rc.get("source"))}
+    gold = {p.id: p for p in load_problems(rc["benchmark"], split=rc["split"], source=rc.get("source"),
+                                           id_scheme=rc.get("id_scheme", 1))}
     backend = make_backend("hf", cfg.model or rc["model"], dtype=cfg.dtype, device="cpu", batch_size=cfg.batch_size)
     sampler = StepSampler(backend, cfg.sep, float(rc["temperature"]), float(rc["top_p"]), 1,
                           int(rc["max_new_tokens"]), seed=cfg.seed)
@@ -176,16 +181,11 @@ def build_parser(prog: str = "tmc rm") -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from harness.cpu_threads import apply_threads
-    from tmc_core.config import apply_overrides, describe, from_dict, load_config, parse_override
+    from tmc_core.config import load_cli_config
 
-    if args.describe:
-        print(describe(RMTrainConfig))
+    cfg = load_cli_config(RMTrainConfig, args, out=args.out)
+    if cfg is None:  # --describe
         return 0
-    ov = dict(parse_override(s) for s in args.overrides)
-    if args.out:
-        ov["out"] = args.out
-    cfg = load_config(RMTrainConfig, args.config, ov) if args.config else \
-        from_dict(RMTrainConfig, apply_overrides({}, ov), "<--set>")
     apply_threads(args.threads)
     meta = train_rm(cfg)
     show = {k: meta[k] for k in ("model", "n_examples", "n_problems", "heldout_problems", "train_metrics",

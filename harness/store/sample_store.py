@@ -2,7 +2,7 @@
 
 Layout::
 
-    run_dir/run.json                  {"run_id", "config", "config_hash", "created", "resolved"}
+    run_dir/run.json                  {"run_id", "config", "config_hash", "created", "resolved", "id_scheme"}
     run_dir/samples/part-<time_ns>-<pid>-<rand>.parquet   one per write_batch
 
 Each part is written to a hidden temporary file in the same folder, fsync'ed, then ``os.replace``d into
@@ -19,6 +19,11 @@ keeping the FIRST written row, so a batch re-written after a crash cannot double
 a config whose hash differs from the run's (``StoreError`` naming both hashes) unless ``allow_mixed``; a run.json
 with no sample stored behind it (a run that failed before its first batch) does not lock the folder: the next
 config takes it over.
+
+``id_scheme`` (harness/data/ids.py) is the problem-id format of the run's rows, fixed when the run gets its config:
+a new run records the current ``ID_SCHEME``; a run.json without it (written before) is scheme 1 and stays so when
+resumed (the sampler loads its problems with scheme-1 ids), so one run never mixes schemes. ``open(...,
+id_scheme=k)`` asks for scheme k and refuses a run already in another one.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Iterable
+
+from harness.data.ids import ID_SCHEME, scheme_of
 
 from .schema import ARROW_TYPES, KEY, REQUIRED, SAMPLE_COLUMNS
 
@@ -92,7 +99,7 @@ class SampleStore:
                 raise StoreError(f"{self.meta_path}:{e.lineno}: malformed run.json ({e.msg})") from None
         else:
             self.meta = {"run_id": self.run_dir.resolve().name, "config": None, "config_hash": None,
-                         "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                         "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "id_scheme": ID_SCHEME}
             self._write_meta()
         for tmp in self.samples_dir.glob(".tmp-*"):  # debris of a killed writer
             try:
@@ -111,6 +118,11 @@ class SampleStore:
         return self.meta.get("config_hash")
 
     @property
+    def id_scheme(self) -> int:
+        """The problem-id scheme of this run's rows (module docstring); 1 for a run.json written before it existed."""
+        return scheme_of(self.meta)
+
+    @property
     def config(self) -> dict | None:
         return self.meta.get("config")
 
@@ -120,11 +132,13 @@ class SampleStore:
         os.replace(tmp, self.meta_path)
 
     @classmethod
-    def open(cls, run_dir: str | Path, config: dict, config_hash: str, allow_mixed: bool = False) -> "SampleStore":
+    def open(cls, run_dir: str | Path, config: dict, config_hash: str, allow_mixed: bool = False,
+             id_scheme: int | None = None) -> "SampleStore":
         """Open (or create) a run for writing samples made with ``config``.
 
-        The first open records ``config``/``config_hash`` in run.json; a later open with another hash
-        raises StoreError unless ``allow_mixed`` (rows keep their own ``config_hash`` either way).
+        The first open records ``config``/``config_hash`` (and ``id_scheme``: the one asked for, else the current
+        one) in run.json; a later open with another hash raises StoreError unless ``allow_mixed`` (rows keep their
+        own ``config_hash`` either way), and one asking for another ``id_scheme`` than the run's raises StoreError.
         """
         store = cls(run_dir)
         old = store.config_hash
@@ -149,6 +163,16 @@ class SampleStore:
             if config_hash not in hashes:
                 store.meta["other_config_hashes"] = hashes + [config_hash]
                 store._write_meta()
+        want = int(id_scheme or ID_SCHEME)
+        if not store.parts() and store.meta.get("id_scheme") != want:
+            # no row stored yet (a fresh run, or one that failed before its first batch): its rows use the requested
+            # (else the current) scheme
+            store.meta["id_scheme"] = want
+            store._write_meta()
+        if id_scheme is not None and int(id_scheme) != store.id_scheme:
+            raise StoreError(f"{store.meta_path}: run names problems with id_scheme {store.id_scheme}, the writer asks "
+                             f"for id_scheme {id_scheme}; refusing to mix problem-id schemes in one run "
+                             "(harness/data/ids.py; use another run dir)")
         store._write_hash = config_hash
         return store
 

@@ -36,18 +36,16 @@ def build_parser(prog: str = "tmc tmclm-bon") -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from tmc_core.config import apply_overrides, describe, from_dict, parse_override, to_dict
+    from tmc_core.config import describe, load_cli_config, to_dict
 
     from .bon_config import LearnedBonConfig
     from .cli import _jsonable, build_tmc
-    from .config import TmclmConfig, load_tmclm_config
+    from .config import TmclmConfig
 
-    if args.describe:
+    if args.describe:  # the study's own fields; the TMC-LM ones: tmc tmclm --describe
         print(describe(LearnedBonConfig))
         return 0
-    overrides = dict(parse_override(s) for s in args.set)
-    cfg = load_tmclm_config(args.config, overrides) if args.config else \
-        from_dict(TmclmConfig, apply_overrides({}, overrides), "<defaults>")
+    cfg = load_cli_config(TmclmConfig, args, sets="set", source="<defaults>")
     out = Path(args.out or (cfg.out_dir.rstrip("/") + "_bon"))
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda *a, **k: None) if args.quiet else print

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import TmclmConfig, load_tmclm_config
+from .config import TmclmConfig
 
 
 def build_parser(prog: str = "tmc tmclm") -> argparse.ArgumentParser:
@@ -309,24 +309,15 @@ def run_study(cfg: TmclmConfig, out_dir: str | Path, plots: bool = True, progres
 
 
 def run(args) -> int:
-    from tmc_core.config import parse_override
+    from tmc_core.config import load_cli_config, parse_override
 
-    if args.describe:
-        from tmc_core.config import describe
-
-        print(describe(TmclmConfig))
-        return 0
-
-    overrides = dict(parse_override(s) for s in args.set)
-    if args.recompare:
+    if args.recompare and not args.describe:
+        overrides = dict(parse_override(s) for s in args.set)
         recompare(args.recompare, overrides, plots=not args.no_plots, progress=None if args.quiet else print)
         return 0
-    if args.config:
-        cfg = load_tmclm_config(args.config, overrides)
-    else:
-        from tmc_core.config import apply_overrides, from_dict
-
-        cfg = from_dict(TmclmConfig, apply_overrides({}, overrides), "<defaults>")
+    cfg = load_cli_config(TmclmConfig, args, sets="set", source="<defaults>")
+    if cfg is None:  # --describe
+        return 0
     out = args.out or cfg.out_dir
     run_study(cfg, out, plots=not args.no_plots, progress=None if args.quiet else print)
     return 0

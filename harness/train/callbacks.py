@@ -45,10 +45,10 @@ from .gather import gather_lists
 
 class CompletionRecorder(TrainerCallback):
     def __init__(self, run_dir: str | Path, config: dict, config_hash: str, reward_fn, model_name: str,
-                 temperature: float, top_p: float, max_new_tokens: int, seed: int):
+                 temperature: float, top_p: float, max_new_tokens: int, seed: int, id_scheme: int | None = None):
         from harness.store import SampleStore
 
-        self.store = SampleStore.open(run_dir, config, config_hash, allow_mixed=True)
+        self.store = SampleStore.open(run_dir, config, config_hash, allow_mixed=True, id_scheme=id_scheme)
         self.preexisting = set(self.store.steps())
         self.reward_fn = reward_fn
         self.meta = {"model": model_name, "temperature": temperature, "top_p": top_p,

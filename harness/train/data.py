@@ -4,7 +4,7 @@ Problems come from ``load_problems`` and prompts from ``build_prompt`` with the 
 evaluation pipeline uses, rendered to a plain string (the chat template is applied here, so TRL treats
 the prompt as text and does not re-template it): a checkpoint is later sampled with exactly the prompt
 it was trained on. Extra columns: ``problem_id``, ``benchmark``, ``level``, ``subject`` (passed to the
-reward function and the training-time sample store).
+reward function and the training-time sample store); ids in the run's scheme (``runner.train_id_scheme``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ def build_train_dataset(cfg, tokenizer: Any, exclude_ids: set[str] | None = None
 
     from harness.data import build_prompt, load_problems
 
-    problems = load_problems(cfg.benchmark, split=cfg.split, source=cfg.source, limit=cfg.limit, offset=cfg.offset)
+    from .runner import train_id_scheme
+
+    problems = load_problems(cfg.benchmark, split=cfg.split, source=cfg.source, limit=cfg.limit, offset=cfg.offset,
+                             id_scheme=train_id_scheme(cfg))
     rows = []
     for p in problems:
         if exclude_ids and p.id in exclude_ids:

@@ -113,12 +113,22 @@ def sample_config(train_meta: dict, args) -> object:
 BASE_RUN_KEYS = ("model", "benchmark", "split", "source", "template", "temperature", "top_p", "max_new_tokens", "seed")
 
 
-def base_from_run(base_run: str | Path, scfg) -> dict:
+def eval_id_scheme(eval_dir: str | Path) -> int:
+    """The problem-id scheme of the evaluation store ``eval_dir``: its run.json's, or the current one for a store
+    not made yet (harness/data/ids.py)."""
+    from harness.data.ids import ID_SCHEME, run_scheme
+
+    return run_scheme(eval_dir) if (Path(eval_dir) / "run.json").is_file() else ID_SCHEME
+
+
+def base_from_run(base_run: str | Path, scfg, id_scheme: int | None = None) -> dict:
     """Step 0 metrics from an existing base sample run, on the problems ``scfg`` evaluates.
 
     Same draws, not just the same distribution: sample j of problem p is seeded by derive_seed(seed, p, j) in
     every run (harness.pipeline), so a base run with equal decoding settings holds exactly the samples this
-    evaluation would draw for step 0. Raises ConfigError naming every setting that differs (provenance.py).
+    evaluation would draw for step 0. Raises ConfigError naming every setting that differs (provenance.py), and when
+    the base run names problems in another id scheme than ``id_scheme``, the evaluation store's (default: the
+    current scheme): rows of two schemes never pair (harness/data/ids.py).
     """
     from harness.data import load_problems
     from harness.evaluate import evaluate_run
@@ -145,11 +155,16 @@ def base_from_run(base_run: str | Path, scfg) -> dict:
         raise ConfigError(f"--base-run {base_run}: drawn in {', '.join(drawn)} there (dtype {base_dtype!r}, {how}) "
                           f"but this evaluation samples in {scfg.dtype}; allowed values: a base run drawn in "
                           f"{scfg.dtype}, or --dtype {drawn[0]}")
+    from harness.data.ids import ID_SCHEME, require_same_scheme, scheme_of
+
+    base_scheme = scheme_of(base_meta)
+    require_same_scheme("--base-run", (f"base run {base_run}", base_scheme),
+                        ("this evaluation's store", ID_SCHEME if id_scheme is None else id_scheme))
     if int(base_cfg.get("n", 0)) < scfg.n:
         raise ConfigError(f"--base-run {base_run}: n = {base_cfg.get('n')} there, fewer than this evaluation's "
                           f"{scfg.n}")
     ids = [p.id for p in load_problems(scfg.benchmark, split=scfg.split, source=scfg.source, limit=scfg.limit,
-                                       offset=getattr(scfg, "offset", 0))]
+                                       offset=getattr(scfg, "offset", 0), id_scheme=base_scheme)]
     return evaluate_run(base_run, step=0, problem_ids=ids)
 
 
@@ -180,7 +195,8 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
     if args.steps is not None:
         todo = [(s, a) for s, a in todo if s in set(args.steps)]
     scfg = sample_config(meta, args) if (base_run or sampler is None) else None
-    base_metrics = base_from_run(base_run, scfg) if base_run else None  # settings checked before any sampling
+    # settings and id scheme checked before any sampling
+    base_metrics = base_from_run(base_run, scfg, eval_id_scheme(eval_dir)) if base_run else None
     if sampler is None:
         from harness.pipeline import run_sampling
 
@@ -212,7 +228,8 @@ def evaluate_checkpoints(run_dir: str | Path, args, sampler: Callable | None = N
             results[step]["vs_base"] = solved_set_change(results[0]["solved"], results[step]["solved"])
     out = Path(args.out) if args.out else run_dir / "eval_report"
     out.mkdir(parents=True, exist_ok=True)
-    report = {"run": str(run_dir), "method": meta.get("method"), "eval_dir": str(eval_dir), "steps": results}
+    report = {"run": str(run_dir), "method": meta.get("method"), "eval_dir": str(eval_dir),
+              "id_scheme": eval_id_scheme(eval_dir), "steps": results}
     title = f"{meta.get('method')} — {run_dir.name}"
     if getattr(args, "no_paths", False):
         report["paths_skipped"] = "--no-paths"

@@ -60,7 +60,9 @@ _LEFT_PADDED = ("prompt_ids", "prompt_mask")
 def offline_rejected_ids(run_dir: str | Path, threshold: float, cfg=None) -> tuple[set[str], dict[str, float]]:
     """Problem ids whose pass rate in the sample run ``run_dir`` is > ``threshold``, and all pass rates. With the
     training config ``cfg``, the run must have sampled the same model, data (benchmark, split, source), prompt
-    template and decoding as training (provenance.train_sampling), else one ConfigError names every difference."""
+    template and decoding as training (provenance.train_sampling), else one ConfigError names every difference; it
+    must name problems in the training run's id scheme (harness/data/ids.py; ConfigError naming both schemes) and
+    share at least one problem with the training set (else the filter would silently drop nothing)."""
     from harness.store import SampleStore
     from tmc_core.config import ConfigError
 
@@ -77,6 +79,21 @@ def offline_rejected_ids(run_dir: str | Path, threshold: float, cfg=None) -> tup
     if df.empty:
         raise ConfigError(f"rej_base_run: {run_dir} holds no samples; allowed values: a finished `tmc sample` run")
     rates = df.groupby("problem_id")["correct"].mean().astype(float).to_dict()
+    if cfg is not None:
+        from harness.data import load_problems
+        from harness.data.ids import require_same_scheme
+
+        from .runner import train_id_scheme
+
+        scheme = train_id_scheme(cfg)
+        require_same_scheme("rej_base_run", (f"base run {run_dir}", store.id_scheme),
+                            (f"training run {cfg.output_dir}", scheme))
+        ids = {p.id for p in load_problems(cfg.benchmark, split=cfg.split, source=cfg.source, limit=cfg.limit,
+                                           offset=cfg.offset, id_scheme=scheme)}
+        if not ids & set(rates):
+            raise ConfigError(f"rej_base_run: {run_dir} holds none of the {len(ids)} training problems (its ids look "
+                              f"like {next(iter(rates))!r}, the training's like {next(iter(ids), None)!r}); allowed "
+                              "values: a `tmc sample` run of the training problems")
     return {pid for pid, r in rates.items() if r > threshold}, rates
 
 

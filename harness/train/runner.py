@@ -227,8 +227,20 @@ def config_changes(old: dict, new: dict) -> list[str]:
     return out
 
 
+def train_id_scheme(cfg: TrainConfig) -> int:
+    """The problem-id scheme (harness/data/ids.py) of training run ``cfg.output_dir``: a resumed run keeps the one
+    its train_run.json records (1 when it records none: a run started before schemes existed), so its dataset, its
+    train_samples store and its offline-rejected ids stay in one scheme; a new run uses the current ``ID_SCHEME``."""
+    from harness.data.ids import ID_SCHEME, scheme_of
+
+    path = Path(cfg.output_dir) / "train_run.json"
+    if cfg.resume and path.exists():
+        return scheme_of(json.loads(path.read_text()))
+    return ID_SCHEME
+
+
 def write_run_json(cfg: TrainConfig, model_path: str) -> str:
-    """Write ``<output_dir>/train_run.json`` (method, model, config, hash, resolved dtype, config_history).
+    """Write ``<output_dir>/train_run.json`` (method, model, config, hash, resolved dtype, config_history, id_scheme).
 
     Resuming (``resume: true`` and a train_run.json already there) with a config that differs in a field outside
     RESUMABLE_FIELDS raises ConfigError listing the changed fields, unless ``allow_config_change``; each launch
@@ -238,6 +250,7 @@ def write_run_json(cfg: TrainConfig, model_path: str) -> str:
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     h = config_hash(cfg, exclude=RESUMABLE_FIELDS)
+    id_scheme = train_id_scheme(cfg)
     path = out / "train_run.json"
     new = to_dict(cfg)
     history: list[dict] = []
@@ -261,7 +274,7 @@ def write_run_json(cfg: TrainConfig, model_path: str) -> str:
     # the precision the policy is trained in (``dtype: auto`` differs between CPU and CUDA machines), as resolved
     # by this launch; tmc eval-checkpoints --dtype train samples in it
     meta = {"method": cfg.method, "model_path": model_path, "config": new, "config_hash": h,
-            "resolved_dtype": resolved_dtype_name(cfg.dtype), "config_history": history}
+            "resolved_dtype": resolved_dtype_name(cfg.dtype), "config_history": history, "id_scheme": id_scheme}
     if process_rank() == 0:
         tmp = out / f".train_run.json.tmp-{os.getpid()}"  # atomic
         tmp.write_text(json.dumps(meta, indent=2, default=str))
@@ -275,7 +288,8 @@ def make_recorder(cfg: TrainConfig, reward_fn, model_path: str, h: str):
     from .callbacks import CompletionRecorder
 
     return CompletionRecorder(Path(cfg.output_dir) / "train_samples", to_dict(cfg), h, reward_fn, model_path,
-                              cfg.temperature, cfg.top_p, cfg.max_completion_length, cfg.seed)
+                              cfg.temperature, cfg.top_p, cfg.max_completion_length, cfg.seed,
+                              id_scheme=train_id_scheme(cfg))
 
 
 def train_policy_gradient(cfg: TrainConfig, advantage_rule, trainer_cls=None, rejector=None,
