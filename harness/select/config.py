@@ -28,9 +28,10 @@ class BonConfig:
         "reward sources; every selector that reads a reward runs with each (majority runs once)"))
     orm: str | None = field(default=None, metadata=doc("folder of a trained ORM (tmc rm train, kind: orm)"))
     prm: str | None = field(default=None, metadata=doc("folder of a trained PRM (tmc rm train, kind: prm)"))
-    prm_adapter: Literal["probe", "qwen_prm", "math_shepherd"] = field(default="probe", metadata=doc(
-        "what `prm` holds: probe = a folder of tmc rm train (kind: prm); qwen_prm / math_shepherd = a LOCAL copy of "
-        "Qwen2.5-Math-PRM / Math-Shepherd's PRM read through harness.select.rewards.hub_prm"))
+    prm_adapter: Literal["probe", "qwen_prm", "math_shepherd", "skywork_prm"] = field(default="probe", metadata=doc(
+        "what `prm` holds: probe = a folder of tmc rm train (kind: prm); qwen_prm / math_shepherd / skywork_prm = a "
+        "LOCAL copy of Qwen2.5-Math-PRM / Math-Shepherd's PRM / Skywork-o1-Open-PRM (step token = sep; Skywork uses "
+        "'\\n') read through harness.select.rewards.hub_prm"))
     lam: float = field(default=0.5, metadata=doc(
         "lambda: Soft-BoN weight exp(lam R); DPRM h = E[exp(lam R) | prefix], R_DPRM = log(h)/lam (paper 0.5)"))
     n_candidates: int = field(default=8, metadata=doc(
