@@ -70,3 +70,24 @@ def test_stop_strings_find_each_occurrence_at_the_token_that_completes_it():
     assert w.truncate("x\n\ny\n\n") == ("x\n\n", True) and w.truncate("xy") == ("xy", False)
     with pytest.raises(ValueError):
         StopStrings(CharTok(), [""])
+
+
+def test_transformers_step_engine_stops_at_the_separator(backend):
+    """StepSampler on the transformers backend: with the stop, each proposed step's tokens are exactly those up
+    to the separator (generated_tokens = the steps' own tokens), the steps are the fixed-budget steps cut at the
+    same place (same per-row seeds), and the budget run spends more tokens for the same steps."""
+    from harness.select.steps import StepSampler
+    from harness.select.types import Candidate
+
+    tok = backend.tokenizer
+    prompt = tok.apply_chat_template([{"role": "user", "content": QUESTIONS[0]}], tokenize=False,
+                                     add_generation_prompt=True)
+    kw = dict(sep="\n", temperature=1.0, top_p=1.0, max_step_tokens=24, max_new_tokens=64, seed=3)
+    stop, cut = StepSampler(backend, **kw), StepSampler(backend, stop_at_sep=False, **kw)
+    assert stop.can_stop() and not cut.can_stop()
+    (a,), (b,) = (s.next_steps(prompt, [Candidate("", 0, False)], 6, "k") for s in (stop, cut))
+    assert stop.generated_tokens == sum(c.n_tokens for c in a)
+    assert [c.text for c in a] == [c.text for c in b]
+    n_sep = sum(c.text.endswith("\n") for c in a)
+    assert n_sep >= 2, "the tiny model must end some steps with the separator for this test to check anything"
+    assert cut.generated_tokens > stop.generated_tokens

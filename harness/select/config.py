@@ -16,7 +16,8 @@ from .rewards import RewardKey
 @dataclass
 class BonConfig:
     sample: SampleConfig = field(default_factory=SampleConfig, metadata=doc(
-        "the candidate pool and the policy: model, backend (hf), data (benchmark, source, split, limit), decoding "
+        "the candidate pool and the policy: model, backend (hf; vllm: step search on harness.select.vllm_steps with "
+        "prefix caching), data (benchmark, source, split, limit), decoding "
         "(temperature, top_p, max_new_tokens), n = pool size per problem. Sampled into OUT/samples unless "
         "samples_run is set; step-level selectors sample steps with the same model and decoding"))
     samples_run: str | None = field(default=None, metadata=doc(
@@ -66,8 +67,8 @@ class BonConfig:
         if self.n_candidates > self.sample.n:
             raise ConfigError(f"n_candidates: {self.n_candidates} > sample.n = {self.sample.n} (the pool per problem); "
                               f"raise sample.n or lower n_candidates")
-        if self.sample.backend != "hf":
-            raise ConfigError("sample.backend: tmc bon runs on the transformers backend only; allowed: hf")
+        if self.sample.backend not in ("hf", "vllm"):
+            raise ConfigError(f"sample.backend: {self.sample.backend!r}; allowed: hf, vllm")
 
     def hash(self) -> str:
         return config_hash(self, exclude=("n_boot",))
