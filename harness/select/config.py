@@ -41,7 +41,7 @@ class BonConfig:
     m: int = field(default=4, metadata=doc("M: candidate next steps sampled per step (step-level selectors)"))
     n_mc: int = field(default=4, metadata=doc("continuations per Monte-Carlo value (mc:* rewards; paper 15)"))
     sep: str = field(default="\n\n", metadata=doc("step separator ('\\n\\n'; '\\n' for short CoTs)"))
-    max_step_tokens: int = field(default=64, metadata=doc("tokens sampled per proposed step (cut at sep)"))
+    max_step_tokens: int = field(default=64, metadata=doc("cap on tokens per proposed step (decoding stops at sep)"))
     max_steps: int = field(default=8, metadata=doc(
         "steps a walk takes before the rest is one plain continuation from the policy"))
     dprm_as_form: Literal["paper", "doob", "both"] = field(default="paper", metadata=doc(
