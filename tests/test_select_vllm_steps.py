@@ -178,3 +178,21 @@ def test_real_vllm_engine_stops_at_the_separator(tmp_path):
     for c in row:
         assert c.finished or c.text.endswith("\n") or c.n_tokens == 24
     assert eng.generated_tokens == sum(c.n_tokens for c in row)
+
+
+def test_tmc_bon_uses_the_vllm_engine_on_a_vllm_backend_and_wants_prefix_caching(monkeypatch):
+    from harness.backends.base import BackendError
+    from harness.select import vllm_steps
+    from harness.select.config import BonConfig
+    from harness.select.runner import step_engine
+    from harness.select.steps import StepSampler
+
+    monkeypatch.setattr(vllm_steps, "_sampling_params_cls", lambda: FakeParams)
+    cfg = BonConfig()
+    llm = FakeLLM({"Q:": ROOT})
+    eng = step_engine(SimpleNamespace(name="vllm", llm=llm, lora_request=None), cfg, seed=1)
+    assert isinstance(eng, VLLMStepEngine) and eng.sep == cfg.sep and eng.max_step_tokens == cfg.max_step_tokens
+    assert type(step_engine(SimpleNamespace(name="hf"), cfg, seed=1)) is StepSampler
+    llm.llm_engine = SimpleNamespace(cache_config=SimpleNamespace(enable_prefix_caching=False))
+    with pytest.raises(BackendError, match="enable_prefix_caching"):
+        step_engine(SimpleNamespace(name="vllm", llm=llm, lora_request=None), cfg, seed=1)
