@@ -36,7 +36,7 @@ def _expected(tok, free, stop):
 
 
 @pytest.mark.parametrize("compact", [True, False])
-@pytest.mark.parametrize("stop", ["=", " apples"])
+@pytest.mark.parametrize("stop", ["=", " apples", " appl"])  # " appl": the last token decodes past it
 def test_rows_stop_at_the_stop_string_with_the_tokens_they_spent(backend, compact, stop):
     tok = backend.tokenizer
     prompts = [tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
