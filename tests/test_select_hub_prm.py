@@ -147,3 +147,28 @@ def test_skywork_reward_is_sigmoid_of_the_value_head_at_each_step_token(skywork_
 def test_skywork_refuses_a_folder_without_a_value_head(tiny_model_dir):
     with pytest.raises(ValueError, match="v_head"):
         HubPRM.load(str(tiny_model_dir), "skywork_prm", sep="\n")
+
+
+def test_tmc_bon_runs_prm_bon_with_a_skywork_prm(tiny_model_dir, tmp_path):
+    """End to end: ``prm_adapter: skywork_prm`` through ``tmc bon`` (a tiny Skywork-layout checkpoint made from
+    the tiny policy): PRM-BoN and ORM-BoN run with the value head as their reward."""
+    import json
+    from pathlib import Path
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from harness.cli import main as tmc
+    from harness.select.rewards.skywork_prm import save_value_head_checkpoint
+
+    root = Path(__file__).resolve().parents[1]
+    sky = save_value_head_checkpoint(AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+                                     AutoTokenizer.from_pretrained(tiny_model_dir), tmp_path / "sky")
+    args = ["bon", "--config", str(root / "configs/bon_tiny.yaml"), "--set", f"sample.model={tiny_model_dir}",
+            "--set", "selectors=[prm_bon, orm_bon]", "--set", "rewards=[prm]", "--set", f"prm={sky}",
+            "--set", "prm_adapter=skywork_prm", "--set", "sample.limit=1", "--set", "runs=1", "--set", "n_boot=20",
+            "--out", str(tmp_path / "out"), "--no-progress", "--threads", "1"]
+    assert tmc(args) == 0
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert set(res["selectors"]) == {"prm_bon", "orm_bon"} and set(res["selectors"]["prm_bon"]) == {"prm"}
+    rows = [json.loads(x) for x in (tmp_path / "out" / "selections.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(r["reward"] == "prm" and r["generated_tokens"] > 0 for r in rows)
