@@ -10,7 +10,9 @@ Conventions (both backends):
   temperature ``T`` (logits / T) restricted to the top-p nucleus and renormalised (Holtzman et al.
   2020). At ``T = 1, top_p = 1`` this is the raw model log-likelihood; greedy gives 0 per token.
 - ``finish_reason`` is ``"stop"`` when the model emitted its eos token, ``"length"`` when
-  ``max_new_tokens`` was reached first.
+  ``max_new_tokens`` was reached first, and ``"stop_string"`` when a backend with ``supports_stop = True`` was
+  given ``stop=[...]`` strings and stopped at one: vLLM's ``stop`` + ``include_stop_str_in_output=True``, i.e. the
+  text ends right after the first stop string and ``n_tokens`` counts every generated token.
 - Seeds: ``seeds[i][j]`` (optional) is the seed of sample j of prompt i. A sample's randomness comes
   only from its own seed, so the same (prompt, seed) gives the same completion whatever else is in
   the batch (up to floating-point differences of batched kernels, see each backend). Without
@@ -30,7 +32,7 @@ class Completion:
 
     text: str
     n_tokens: int
-    finish_reason: str  # "stop" | "length"
+    finish_reason: str  # "stop" (eos) | "length" | "stop_string"
     logprob_sum: float
     token_ids: list[int] | None = None  # the generated token ids (eos included when produced)
 

@@ -80,6 +80,7 @@ class HFBackend:
     """Backend on transformers ``generate`` (see module docstring for the conventions)."""
 
     name = "hf"
+    supports_stop = True  #: generate(..., stop=[...]) stops rows at stop strings (harness.backends.stop_strings)
 
     def __init__(self, model: str, dtype: str = "auto", device: str = "auto", adapter: str | None = None,
                  batch_size: int = 16, merge_adapter: bool = True, trust_remote_code: bool = False,
@@ -151,22 +152,28 @@ class HFBackend:
         return {"input_ids": ids[rows], "attention_mask": mask[rows]}, {"past_key_values": cache}
 
     def _generate_rows(self, texts: list[str], seeds: list[int], temperature: float, top_p: float,
-                       max_new_tokens: int) -> list[Completion]:
+                       max_new_tokens: int, stop: list[str] | None = None) -> list[Completion]:
         torch = self._torch
-        from transformers import GenerationConfig, LogitsProcessorList
+        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+
+        from harness.backends.stop_strings import StopStrings, stop_string_criteria
+
+        watch = StopStrings(self.tokenizer, stop) if stop else None
 
         enc = self._encode(texts).to(self.device)
         prefix_kw = {}
         if self.share_prompt_prefill and len(set(texts)) < len(texts) and enc["input_ids"].shape[1] > 1:
             enc, prefix_kw = self._shared_prefill(texts)
         if self.compact_rows:
-            return self._decode_compacting(enc, prefix_kw, seeds, temperature, top_p, max_new_tokens)
+            return self._decode_compacting(enc, prefix_kw, seeds, temperature, top_p, max_new_tokens, watch)
         sampler = GumbelRowSampler(seeds, temperature, top_p, self.eos_ids, self.pad_id, self.device)
         gcfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
                                 eos_token_id=sorted(self.eos_ids), pad_token_id=self.pad_id)
+        crit = stop_string_criteria(watch, enc["input_ids"].shape[1], self.eos_ids) if watch else None
         with torch.inference_mode():
             out = self.model.generate(**enc, **prefix_kw, generation_config=gcfg,
-                                      logits_processor=LogitsProcessorList([sampler]))
+                                      logits_processor=LogitsProcessorList([sampler]),
+                                      stopping_criteria=StoppingCriteriaList([crit] if crit else []))
         gen = out[:, enc["input_ids"].shape[1]:].cpu()
         steps = sampler.logprobs()
         tokens, lps, finishes = [], [], []
@@ -177,29 +184,37 @@ class HFBackend:
                 if tok in self.eos_ids:
                     n_tok, finish = t + 1, "stop"
                     break
+            if crit is not None and i in crit.hit_at and crit.hit_at[i] <= n_tok:
+                n_tok, finish = crit.hit_at[i], "stop_string"
             if finish == "length":
                 n_tok = min(n_tok, max_new_tokens)
             tokens.append(row[:n_tok])
             lps.append(float(steps[:n_tok, i].sum()) if n_tok else 0.0)
             finishes.append(finish)
-        return self._completions(tokens, lps, finishes)
+        return self._completions(tokens, lps, finishes, watch)
 
-    def _decode_compacting(self, enc, prefix_kw, seeds, temperature, top_p, max_new_tokens) -> list[Completion]:
+    def _decode_compacting(self, enc, prefix_kw, seeds, temperature, top_p, max_new_tokens,
+                           watch=None) -> list[Completion]:
         from harness.backends.hf_decode import decode_compacting
         from harness.backends.row_sampler import seed_tensor
 
         tokens, lps, finishes, stats = decode_compacting(
             self.model, enc["input_ids"], enc["attention_mask"], seed_tensor(seeds), temperature, top_p, max_new_tokens,
             self.eos_ids, self.pad_id, prefix_cache=prefix_kw.get("past_key_values"),
-            on_step=getattr(self, "on_tokens", None))
+            on_step=getattr(self, "on_tokens", None), stop_strings=watch)
         for k, v in stats.items():
             self._row_stats[k] = self._row_stats.get(k, 0) + v
-        return self._completions(tokens, lps, finishes)
+        return self._completions(tokens, lps, finishes, watch)
 
-    def _completions(self, tokens, lps, finishes) -> list[Completion]:
-        return [Completion(text=self.tokenizer.decode(t, skip_special_tokens=True, clean_up_tokenization_spaces=False),
-                           n_tokens=len(t), finish_reason=f, logprob_sum=float(lp), token_ids=list(t))
-                for t, lp, f in zip(tokens, lps, finishes)]
+    def _completions(self, tokens, lps, finishes, watch=None) -> list[Completion]:
+        out = []
+        for t, lp, f in zip(tokens, lps, finishes):
+            text = self.tokenizer.decode(t, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+            if f == "stop_string":  # vLLM's include_stop_str_in_output: the text ends after the stop string
+                text = watch.truncate(text)[0]
+            out.append(Completion(text=text, n_tokens=len(t), finish_reason=f, logprob_sum=float(lp),
+                                  token_ids=list(t)))
+        return out
 
     def resolved(self) -> dict:
         """What ``dtype: auto``/``device: auto`` became here, and the thread count (bf16 draws on CPU depend on
@@ -210,8 +225,10 @@ class HFBackend:
                 "threads": int(torch.get_num_threads()), "torch": torch.__version__}
 
     def generate(self, prompts: list[str], n: int, temperature: float, top_p: float, max_new_tokens: int,
-                 seed: int, seeds: list[list[int]] | None = None) -> list[list[Completion]]:
-        """``[prompt][sample]`` completions; rows (prompt x sample) run in chunks of ``batch_size``."""
+                 seed: int, seeds: list[list[int]] | None = None,
+                 stop: list[str] | None = None) -> list[list[Completion]]:
+        """``[prompt][sample]`` completions; rows (prompt x sample) run in chunks of ``batch_size``. ``stop``: stop
+        strings (vLLM's semantics, :mod:`harness.backends.stop_strings`; finish ``"stop_string"``)."""
         check_sampling_args(prompts, n, temperature, top_p, max_new_tokens, seeds)
         seeds = all_seeds(len(prompts), n, seed, seeds)
         rows = [(i, j) for i in range(len(prompts)) for j in range(n)]
@@ -221,7 +238,7 @@ class HFBackend:
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start:start + self.batch_size]
             comps = self._generate_rows([prompts[i] for i, _ in chunk], [seeds[i][j] for i, j in chunk],
-                                        temperature, top_p, max_new_tokens)
+                                        temperature, top_p, max_new_tokens, stop)
             for (i, j), c in zip(chunk, comps):
                 out[i][j] = c
                 n_tokens += c.n_tokens

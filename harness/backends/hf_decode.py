@@ -29,7 +29,7 @@ def _select_cache_rows(cache, idx) -> bool:
 
 def decode_compacting(model, input_ids, attention_mask, seeds, temperature: float, top_p: float,
                       max_new_tokens: int, eos_ids: set[int], pad_id: int, prefix_cache=None,
-                      min_drop_frac: float = 0.125, on_step=None, step_every: int = 8):
+                      min_drop_frac: float = 0.125, on_step=None, step_every: int = 8, stop_strings=None):
     """Sample up to ``max_new_tokens`` per row; returns ``(token_ids, logprob_sums, finish_reasons, stats)``.
 
     ``input_ids``/``attention_mask``: the left-padded prompts [B, L] on the model's device. ``prefix_cache``:
@@ -38,6 +38,8 @@ def decode_compacting(model, input_ids, attention_mask, seeds, temperature: floa
     ``"stop"``) or after ``max_new_tokens`` tokens (``"length"``). ``stats``: rows fed to the model summed over
     the decode forwards (``decode_row_steps``) and what keeping all B rows would have fed. ``on_step``: called as
     ``on_step(new_tokens_so_far)`` every ``step_every`` decode steps (a progress display inside a long batch).
+    ``stop_strings``: a :class:`harness.backends.stop_strings.StopStrings`; a row whose newest token completes one
+    stops there too (finish ``"stop_string"``; the caller truncates the text after the stop string).
     """
     import torch
 
@@ -69,15 +71,20 @@ def decode_compacting(model, input_ids, attention_mask, seeds, temperature: floa
     for step in range(max_new_tokens):
         chosen, lp = draw_tokens(logits, row_seeds, step, temperature, top_p)
         stops = torch.isin(chosen, eos)
-        for r, was_done, tok, tok_lp, stop in zip(rows.tolist(), done.tolist(), chosen.tolist(), lp.tolist(),
-                                                  stops.tolist()):
+        hits = [False] * len(stops)
+        for k, (r, was_done, tok, tok_lp, stop) in enumerate(zip(rows.tolist(), done.tolist(), chosen.tolist(),
+                                                                 lp.tolist(), stops.tolist())):
             if was_done:
                 continue
             tokens[r].append(tok)
             lp_sum[r] += tok_lp
             if stop:
                 finish[r] = "stop"
+            elif stop_strings is not None and stop_strings.hit(r, tokens[r]):
+                finish[r], hits[k] = "stop_string", True
         done |= stops
+        if any(hits):
+            done |= torch.tensor(hits, device=device)
         if on_step is not None and step % step_every == step_every - 1:
             on_step(sum(map(len, tokens)))
         n_done = int(done.sum())

@@ -16,7 +16,8 @@ from .rewards import RewardKey
 @dataclass
 class BonConfig:
     sample: SampleConfig = field(default_factory=SampleConfig, metadata=doc(
-        "the candidate pool and the policy: model, backend (hf), data (benchmark, source, split, limit), decoding "
+        "the candidate pool and the policy: model, backend (hf; vllm: step search on harness.select.vllm_steps with "
+        "prefix caching), data (benchmark, source, split, limit), decoding "
         "(temperature, top_p, max_new_tokens), n = pool size per problem. Sampled into OUT/samples unless "
         "samples_run is set; step-level selectors sample steps with the same model and decoding"))
     samples_run: str | None = field(default=None, metadata=doc(
@@ -28,9 +29,10 @@ class BonConfig:
         "reward sources; every selector that reads a reward runs with each (majority runs once)"))
     orm: str | None = field(default=None, metadata=doc("folder of a trained ORM (tmc rm train, kind: orm)"))
     prm: str | None = field(default=None, metadata=doc("folder of a trained PRM (tmc rm train, kind: prm)"))
-    prm_adapter: Literal["probe", "qwen_prm", "math_shepherd"] = field(default="probe", metadata=doc(
-        "what `prm` holds: probe = a folder of tmc rm train (kind: prm); qwen_prm / math_shepherd = a LOCAL copy of "
-        "Qwen2.5-Math-PRM / Math-Shepherd's PRM read through harness.select.rewards.hub_prm"))
+    prm_adapter: Literal["probe", "qwen_prm", "math_shepherd", "skywork_prm"] = field(default="probe", metadata=doc(
+        "what `prm` holds: probe = a folder of tmc rm train (kind: prm); qwen_prm / math_shepherd / skywork_prm = a "
+        "LOCAL copy of Qwen2.5-Math-PRM / Math-Shepherd's PRM / Skywork-o1-Open-PRM (step token = sep; Skywork uses "
+        "'\\n') read through harness.select.rewards.hub_prm"))
     lam: float = field(default=0.5, metadata=doc(
         "lambda: Soft-BoN weight exp(lam R); DPRM h = E[exp(lam R) | prefix], R_DPRM = log(h)/lam (paper 0.5)"))
     n_candidates: int = field(default=8, metadata=doc(
@@ -39,7 +41,7 @@ class BonConfig:
     m: int = field(default=4, metadata=doc("M: candidate next steps sampled per step (step-level selectors)"))
     n_mc: int = field(default=4, metadata=doc("continuations per Monte-Carlo value (mc:* rewards; paper 15)"))
     sep: str = field(default="\n\n", metadata=doc("step separator ('\\n\\n'; '\\n' for short CoTs)"))
-    max_step_tokens: int = field(default=64, metadata=doc("tokens sampled per proposed step (cut at sep)"))
+    max_step_tokens: int = field(default=64, metadata=doc("cap on tokens per proposed step (decoding stops at sep)"))
     max_steps: int = field(default=8, metadata=doc(
         "steps a walk takes before the rest is one plain continuation from the policy"))
     dprm_as_form: Literal["paper", "doob", "both"] = field(default="paper", metadata=doc(
@@ -65,8 +67,8 @@ class BonConfig:
         if self.n_candidates > self.sample.n:
             raise ConfigError(f"n_candidates: {self.n_candidates} > sample.n = {self.sample.n} (the pool per problem); "
                               f"raise sample.n or lower n_candidates")
-        if self.sample.backend != "hf":
-            raise ConfigError("sample.backend: tmc bon runs on the transformers backend only; allowed: hf")
+        if self.sample.backend not in ("hf", "vllm"):
+            raise ConfigError(f"sample.backend: {self.sample.backend!r}; allowed: hf, vllm")
 
     def hash(self) -> str:
         return config_hash(self, exclude=("n_boot",))

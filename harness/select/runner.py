@@ -49,6 +49,19 @@ def _form(name: str, cfg) -> str:
     return "paper" if cfg.dprm_as_form == "both" else cfg.dprm_as_form
 
 
+def step_engine(backend, cfg, seed: int) -> StepSampler:
+    """The step engine for ``backend``: :class:`VLLMStepEngine` on a vLLM backend, else :class:`StepSampler`
+    (both stop each proposed step at ``cfg.sep``)."""
+    s = cfg.sample
+    kw = dict(sep=cfg.sep, temperature=s.temperature, top_p=s.top_p, max_step_tokens=cfg.max_step_tokens,
+              max_new_tokens=s.max_new_tokens, seed=seed)
+    if getattr(backend, "name", "") == "vllm" and hasattr(backend, "llm"):
+        from .vllm_steps import VLLMStepEngine
+
+        return VLLMStepEngine.from_backend(backend, **kw)
+    return StepSampler(backend, **kw)
+
+
 def _rng(seed: int, *parts) -> np.random.Generator:
     h = hashlib.sha256("|".join(map(str, (seed,) + parts)).encode()).digest()
     return np.random.default_rng(int.from_bytes(h[:8], "little"))
@@ -70,7 +83,9 @@ def load_rm(folder, kind: str, backend, model: str, eval_prompts: list[str]):
     if rm.meta.get("model") not in (None, model):
         raise ConfigError(f"{kind}: {folder} was trained on features of model {rm.meta.get('model')!r}, the policy is "
                           f"{model!r}; retrain it with this model")
-    rm.featurizer = PolicyFeatures(backend.model, backend.tokenizer)
+    # the vLLM engine holds no torch module to read hidden states from: the probe loads the policy itself
+    rm.featurizer = (PolicyFeatures(backend.model, backend.tokenizer) if hasattr(backend, "model")
+                     else PolicyFeatures.load(model))
     return rm
 
 
@@ -85,8 +100,11 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
     meta.write_text(json.dumps({"hash": cfg.hash(), "config": to_dict(cfg)}, indent=2) + "\n")
     s = cfg.sample
     if backend is None:
+        opts = dict(s.backend_options)
+        if s.backend == "vllm":  # M candidates per prefix and the steps of a walk share KV blocks
+            opts.setdefault("enable_prefix_caching", True)
         backend = make_backend(s.backend, s.model, dtype=s.dtype, device=s.device, adapter=s.adapter,
-                               batch_size=s.batch_size, **s.backend_options)
+                               batch_size=s.batch_size, **opts)
     from .pool import load_pool
 
     pool = load_pool(cfg, out, backend, progress)
@@ -135,8 +153,7 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
                         ok, tokens = pp.correct[int(idx[j])], int(sum(pp.cands[i].n_tokens for i in idx))
                         ans = pp.answers[int(idx[j])]
                     else:
-                        sampler = StepSampler(backend, cfg.sep, s.temperature, s.top_p, cfg.max_step_tokens,
-                                              s.max_new_tokens, seed=int(rng.integers(1 << 62)))
+                        sampler = step_engine(backend, cfg, seed=int(rng.integers(1 << 62)))
                         kw = {"form": _form(name, cfg)} if key == "dprm_as" else {}
                         c = sel.fn(ctx, sampler, rewards[rw], rng, cfg, f"{ctx.problem_id}|{name}|{rw}|{r}", **kw)
                         ok = bool(oracle.outcome(ctx, [c])[0])

@@ -12,7 +12,7 @@ prefix value ``V(prefix)`` and a Doob value ``h(prefix)``:
 ``mc:orm``      n_mc continuations sampled from the prefix, h = mean_i exp(lam R(...)) -- the paper's
                 likelihood PRM and DPRM, with the terminal reward ``oracle`` or ``orm``
 ``prm``         V = a learned step-level model trained on soft MC labels (:mod:`.learned`), or a published
-                PRM through an adapter (:mod:`.hub_prm`: Qwen2.5-Math-PRM, Math-Shepherd); h = exp(lam V)
+                PRM (:mod:`.hub_prm`: Qwen2.5-Math-PRM, Math-Shepherd, Skywork-o1); h = exp(lam V)
 ==============  ==========================================================================================
 
 ``h = exp(lam V)`` for the point-valued sources is a departure: the paper's h = E[exp(lam R) | prefix] >=

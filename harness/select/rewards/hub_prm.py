@@ -9,10 +9,12 @@ config). Nothing is downloaded: ``prm`` must be a local folder (GPU users point 
 * ``math_shepherd`` -- Math-Shepherd's PRM (Wang et al. 2024): a causal LM read at the step tag ``ки`` ending
   every step (``question + " " + steps``); the reward of a step is softmax over the logits of the tokens
   ``+`` and ``-`` at its tag, the ``+`` part.
+* ``skywork_prm`` -- Skywork-o1-Open-PRM (:mod:`.skywork_prm`): a value head on a Qwen2 base; the steps are
+  tokenised one by one, each followed by the step token (``sep``; Skywork's examples use ``"\\n"``), and the
+  reward of step k is sigmoid(value head) at the k-th step token.
 
 A prefix's value V is the reward of its LAST step (``agg: last``, what PRM-BoN needs); ``agg: min`` gives the
 minimum over steps (Math-Shepherd's outcome score). h = exp(lam V) as for every point-valued source.
-Skywork-o1-Open-PRM's value head needs its own package and is not adapted.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from ..steps import split_steps
 from ..types import Candidate, ProblemCtx
 
-ADAPTERS = ("qwen_prm", "math_shepherd")
+ADAPTERS = ("qwen_prm", "math_shepherd", "skywork_prm")
 
 
 def _logits(out):
@@ -41,6 +43,11 @@ class HubPRM:
         self.model, self.tok, self.adapter = model, tokenizer, adapter
         self.sep, self.agg, self.system = sep, agg, system
         self.name = f"prm:{adapter}"
+        if adapter == "skywork_prm":
+            from .skywork_prm import prepare_ids
+
+            prepare_ids(tokenizer, "", "", sep)  # the step token must encode (one clear error here)
+            return
         if adapter == "qwen_prm":
             self.tag_id = tokenizer.convert_tokens_to_ids("<extra_0>")
         else:
@@ -56,6 +63,10 @@ class HubPRM:
         from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
         tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+        if adapter == "skywork_prm":
+            from .skywork_prm import ValueHeadPRM
+
+            return cls(ValueHeadPRM.load(folder, dtype), tok, adapter, sep, agg)
         auto = AutoModel if adapter == "qwen_prm" else AutoModelForCausalLM
         model = auto.from_pretrained(folder, dtype=getattr(torch, dtype), trust_remote_code=True).eval()
         return cls(model, tok, adapter, sep, agg)
@@ -71,6 +82,11 @@ class HubPRM:
     def step_rewards(self, question: str, completion: str) -> np.ndarray:
         """The reward of every step of ``completion``, in order."""
         import torch
+
+        if self.adapter == "skywork_prm":
+            from .skywork_prm import step_rewards
+
+            return step_rewards(self.model, self.tok, question, completion, self.sep)
 
         ids = self.tok(self.text(question, completion), add_special_tokens=False, return_tensors="pt")["input_ids"]
         with torch.inference_mode():
