@@ -86,7 +86,7 @@ def load_fitted(path: str | Path) -> list[tuple[dict, object, object]]:
     """``[(document, TMC, Task), ...]`` from one fitted-TMC JSON file or a folder of them (``trees/*.json``)."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(path.glob("*.json")) or sorted((path / "trees").glob("*.json"))
+        files = sorted((path / "trees").glob("*.json")) if (path / "trees").is_dir() else sorted(path.glob("*.json"))
         if not files:
             raise ConfigError(f"{path}: no fitted-TMC JSON files (expected FILE.json, a folder of them, or a `tmc "
                               "theory-fit` output folder with trees/*.json)")
