@@ -5,7 +5,8 @@ SAMPLES is a sample store (``tmc sample``'s run folder) or a JSONL. ``--tree pat
 reasoning path (:mod:`harness.theory_fit.path_tree`; JSONL rows ``{problem_id, question, completion, correct}``).
 ``--tree steps``: the prefix tree of text step keys (:mod:`harness.theory_fit.tree`; JSONL rows ``{problem_id,
 correct, steps | completion}``, :mod:`harness.theory_fit.steps`). ``--bon`` adds the selectors' predicted vs
-measured table (``bon_vs_theory.{json,md}``), ``--runs`` the trajectories by movement (``runs_vs_theory.{json,md}``). Writes
+measured table (``bon_vs_theory.{json,md}``), ``--runs`` the trajectories by movement
+(``runs_vs_theory.{json,md}``). Writes
 ``DIR/trees/<problem>.json`` (the fitted TMCs, :meth:`ProblemTree.to_json`), ``DIR/fit.json`` (per-problem tree
 sizes, base correct / easy-correct / rare-correct mass against the measured c / n), ``DIR/predict.json`` (per
 method: the macro-averaged trajectory and the per-problem ones) and ``DIR/predict.png``.

@@ -168,7 +168,8 @@ def markdown(label: str, res: dict, notes: Sequence[str] = ()) -> str:
               "|---:|---:|---:|---|---|---|"]
     for r in res["rows"]:
         m, p = r["measured"], r["predicted"]
-        lines.append(f"| {r['step']} | {r['movement']:.3f} | {r['theory_step']:.1f}{'' if r['reached'] else ' (not reached)'}"
+        reach = "" if r["reached"] else " (not reached)"
+        lines.append(f"| {r['step']} | {r['movement']:.3f} | {r['theory_step']:.1f}{reach}"
                      f" | {m['easy']:.3f} / {p['easy']:.3f} | {m['rare_correct']:.3f} / {p['rare_correct']:.3f} | "
                      f"{m['wrong']:.3f} / {p['wrong']:.3f} |")
     c = res["crossover"]
