@@ -166,6 +166,22 @@ def test_selector_prediction_equals_tmc_theory_on_directly_built_tree(key):
                                    atol=1e-12)
 
 
+def test_prefix_scores_equal_prm_potential_and_doob_h():
+    from tmc_theory import exact
+
+    from harness.theory_fit.selectors import path_reward, prefix_score
+
+    for tree in _trees():
+        r = path_reward(tree, "population")
+        paths = tree.tmc.enumerate_paths()
+        for ln in range(1, paths.shape[1] + 1):
+            pre = np.unique(paths[:, :ln], axis=0)
+            np.testing.assert_allclose(prefix_score(tree, "V", r)(pre), exact.prm_potential(tree.tmc, tree.task, pre),
+                                       atol=1e-12)
+            np.testing.assert_allclose(prefix_score(tree, "h", r, 0.5)(pre),
+                                       exact.doob_h(tree.tmc, tree.task, pre, 0.5), atol=1e-12)
+
+
 def test_instance_reward_closed_forms():
     from harness.theory_fit.selectors import predict_selectors, shares_of, selector_distribution
 
@@ -238,6 +254,14 @@ def test_trajectory_by_movement_agrees_and_detects_mutated_method():
     assert bad["verdict"] == "disagree"
     kl = compare_run(trees, meas, PredictConfig(method="grpo_kl", beta=5.0, lr=0.5, steps=150))
     assert kl["verdict"] == "disagree"
+
+
+def test_triple_sums_to_one_with_new_paths():
+    from harness.theory_fit.trajectory import triple
+
+    m = dict(zip(CATEGORIES, (0.3, 0.1, 0.1, 0.2, 0.15, 0.15)))
+    t = triple(m)
+    assert sum(t.values()) == pytest.approx(1.0) and t["rare_correct"] == pytest.approx(0.35)
 
 
 def test_run_settings_and_files(tmp_path):

@@ -107,6 +107,16 @@ def generic_distribution(tree: ProblemTree, key: str, r: np.ndarray, n: int = 8,
     if key not in _WALK:
         raise ValueError(f"selector {key!r} is not allowed; allowed values: {', '.join(SELECTOR_KEYS)}")
     kind, rule = _WALK[key]
+    score = prefix_score(tree, kind, r, lam, support_only)
+    sd = exact.start_distribution(tree.tmc.widths[0], tree.task.start)
+    return walk_distribution(tree.tmc, sd, score, rule)
+
+
+def prefix_score(tree: ProblemTree, kind: str, r: np.ndarray, lam: float = 0.5, support_only: bool = False):
+    """The walkers' score of prefixes ``(n, l + 1)``: ``kind="V"``: ``sum_cont P(cont | o_l) r(prefix + cont)``;
+    ``"h"``: ``sum_cont P(cont | o_l) exp(lam r(prefix + cont))`` (with ``support_only``, 0 for a last edge the base
+    cannot take)."""
+    paths, _ = base_law(tree)
     tables = _prefix_tables(tree, paths, r if kind == "V" else np.exp(lam * r))
     w = tree.tmc.widths
 
@@ -116,8 +126,7 @@ def generic_distribution(tree: ProblemTree, key: str, r: np.ndarray, n: int = 8,
             v = v * (tree.tmc.kernels[pre.shape[1] - 2][pre[:, -2], pre[:, -1]] > 0)
         return v
 
-    sd = exact.start_distribution(w[0], tree.task.start)
-    return walk_distribution(tree.tmc, sd, score, rule)
+    return score
 
 
 def selector_distribution(tree: ProblemTree, key: str, reward: str = "instance", n: int = 8,
