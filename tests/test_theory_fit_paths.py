@@ -144,7 +144,8 @@ def _trees():
     pt = fit_path_tree("p", [0, 0, 0, 0, 1, 1, 2, 3, 0, 4], [1, 1, 1, 0, 0, 0, 1, 1, 1, 0], PathTreeConfig(alpha=0.5))
     st = fit_problem_tree("s", [(["a", "x"], True), (["a", "y"], False), (["b", "x"], True), (["a", "x"], True),
                                 (["c"], False)], 2, 0.5)
-    return pt, st
+    ut = fit_path_tree("u", [0, 0, 1], [0, 0, 0], PathTreeConfig(alpha=0.5))  # no correct path: every V = 0
+    return pt, st, ut
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -153,14 +154,18 @@ def test_selector_prediction_equals_tmc_theory_on_directly_built_tree(key):
     from tmc_theory.registry import get_inference
     from tmc_theory.tmc import TMC, Task
 
-    from harness.theory_fit.selectors import generic_distribution, path_reward, selector_distribution
+    from harness.theory_fit.selectors import base_law, generic_distribution, path_reward, selector_distribution
 
     for tree in _trees():
         direct = TMC([k.copy() for k in tree.tmc.kernels], [h.copy() for h in tree.tmc.high], [Task("t", 0, 0)])
         kw = {"k": 1} if key == "orm_bon" else {}
         ref = get_inference(key).exact_distribution(direct, "t", InferenceConfig(n_candidates=4, lam=0.5,
                                                                                  estimator="exact"), **kw)
-        assert np.array_equal(selector_distribution(tree, key, "population", 4, 0.5), ref)
+        assert np.array_equal(selector_distribution(tree, key, "population", 4, 0.5, support_only=False), ref)
+        # the prediction (walks restricted to the base's support) never outputs a path the base cannot produce
+        for rw in ("population", "instance"):
+            out = selector_distribution(tree, key, rw, 4, 0.5)
+            assert out.sum() == pytest.approx(1.0) and out[base_law(tree)[1] == 0].sum() == 0.0
         # the generic law with r = R_out reproduces tmc_theory's V = a B2 / Doob h / top-1 / subset programme
         np.testing.assert_allclose(generic_distribution(tree, key, path_reward(tree, "population"), 4, 0.5), ref,
                                    atol=1e-12)
@@ -185,7 +190,7 @@ def test_prefix_scores_equal_prm_potential_and_doob_h():
 def test_instance_reward_closed_forms():
     from harness.theory_fit.selectors import predict_selectors, shares_of, selector_distribution
 
-    pt, _ = _trees()
+    pt, _, _ = _trees()
     c = tree_metrics(pt, pt.tmc.kernels)["correct"]
     n = 4
     acc = {k: shares_of(pt, selector_distribution(pt, k, "instance", n))["correct"] for k in KEYS}
@@ -207,7 +212,7 @@ def test_instance_reward_closed_forms():
 def test_bon_side_by_side_exact_test(tmp_path):
     from harness.theory_fit.selectors import bon_side_by_side, selector_distribution, shares_of
 
-    pt, _ = _trees()
+    pt, _, _ = _trees()
     p = shares_of(pt, selector_distribution(pt, "orm_bon", "instance", 4))["correct"]
     rng = np.random.default_rng(0)
     for name, prob in (("right", p), ("wrong", 0.2)):

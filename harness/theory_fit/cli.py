@@ -40,6 +40,9 @@ def build_parser(prog: str = "tmc theory-fit") -> argparse.ArgumentParser:
     p.add_argument("--max-depth", type=int, default=3, help="steps: steps per path kept in the tree (default 3)")
     p.add_argument("--key-words", type=int, default=None,
                    help="steps: keep only each text step's first N words as its key (coarser tree)")
+    p.add_argument("--selector-n", type=int, nargs="*", default=[4, 8, 16], metavar="N",
+                   help="N of the selectors' predicted laws written to selectors.json (default 4 8 16; none: skip)")
+    p.add_argument("--lam", type=float, default=0.5, help="selectors: lambda (default 0.5)")
     p.add_argument("--bon", nargs="+", default=[], metavar="BON_OUT",
                    help="`tmc bon` output folders (or results.json): measured vs predicted selector table "
                         "(harness.theory_fit.selectors), written to bon_vs_theory.{json,md}")
@@ -124,6 +127,10 @@ def run(args) -> int:
     (out / "predict.json").write_text(json.dumps({"settings": vars(args), "methods": pred}, indent=1, default=str))
     plot(pred, out / "predict.png")
     print(f"wrote {out}/trees/, fit.json, predict.json, predict.png")
+    if args.selector_n:
+        from .selectors import write_selector_predictions
+
+        print(write_selector_predictions(trees, args.selector_n, out, args.lam))
     if args.bon:
         from .selectors import write_bon_comparison
 

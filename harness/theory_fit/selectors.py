@@ -21,9 +21,11 @@ For any path reward ``r`` the laws are (:func:`generic_distribution`, the same e
   ``V(prefix) = sum_cont P(cont | o_l) r(prefix + cont)`` / ``h(prefix) = sum_cont P(cont | o_l) exp(lam r(...))``;
   ``dprm_as``: child drawn proportional to ``h`` (the paper's form, no base factor); all by
   ``tmc_theory.inference.common.walk_distribution``. With ``r = R_out`` these equal tmc_theory's ``V = a B2`` and
-  Doob ``h`` exactly (tested). The instance-reward walkers choose only among children with base probability > 0
-  (a real walker's proposals are base samples); tmc_theory's (the population prediction) score every child of the
-  layer, so its DPRM-AS / DPRM-BoN can step onto a zero-probability child (h = 1 there), as in the paper's TMC.
+  Doob ``h`` exactly (tested). The predicted walkers choose only among children with base probability > 0 (a real
+  walker's proposals are base samples): tmc_theory's walkers score every child of a layer, and a fitted tree, unlike
+  the paper's TMC, has probability-0 edges (a wrong path's edge to ``correct``, edges between non-parent nodes);
+  where all scores tie (a problem with no correct path: every ``V = 0``) or without a base factor (DPRM-AS, ``h = 1``
+  on an impossible child) tmc_theory's walk steps onto them. ``support_only=False`` gives tmc_theory's law.
 
 Departures from ``tmc bon``: it draws the N candidates WITHOUT replacement from a finite pool (here: i.i.d. from the
 fitted law), its step-level selectors propose M sampled steps scored by Monte-Carlo / learned values (here: every
@@ -107,15 +109,17 @@ def generic_distribution(tree: ProblemTree, key: str, r: np.ndarray, n: int = 8,
     if key not in _WALK:
         raise ValueError(f"selector {key!r} is not allowed; allowed values: {', '.join(SELECTOR_KEYS)}")
     kind, rule = _WALK[key]
-    score = prefix_score(tree, kind, r, lam, support_only)
+    score = prefix_score(tree, kind, r, lam, support_only, masked=-np.inf if rule == "argmax" else 0.0)
     sd = exact.start_distribution(tree.tmc.widths[0], tree.task.start)
     return walk_distribution(tree.tmc, sd, score, rule)
 
 
-def prefix_score(tree: ProblemTree, kind: str, r: np.ndarray, lam: float = 0.5, support_only: bool = False):
+def prefix_score(tree: ProblemTree, kind: str, r: np.ndarray, lam: float = 0.5, support_only: bool = False,
+                 masked: float = 0.0):
     """The walkers' score of prefixes ``(n, l + 1)``: ``kind="V"``: ``sum_cont P(cont | o_l) r(prefix + cont)``;
-    ``"h"``: ``sum_cont P(cont | o_l) exp(lam r(prefix + cont))`` (with ``support_only``, 0 for a last edge the base
-    cannot take)."""
+    ``"h"``: ``sum_cont P(cont | o_l) exp(lam r(prefix + cont))``. With ``support_only`` a prefix whose last edge
+    the base cannot take scores ``masked`` (-inf for an argmax walker, 0 for a proportional one), so it is never
+    chosen, not even when every score ties."""
     paths, _ = base_law(tree)
     tables = _prefix_tables(tree, paths, r if kind == "V" else np.exp(lam * r))
     w = tree.tmc.widths
@@ -123,24 +127,26 @@ def prefix_score(tree: ProblemTree, kind: str, r: np.ndarray, lam: float = 0.5, 
     def score(pre: np.ndarray) -> np.ndarray:
         v = tables[pre.shape[1] - 1][np.ravel_multi_index(pre.T, w[:pre.shape[1]])]
         if support_only:
-            v = v * (tree.tmc.kernels[pre.shape[1] - 2][pre[:, -2], pre[:, -1]] > 0)
+            v = np.where(tree.tmc.kernels[pre.shape[1] - 2][pre[:, -2], pre[:, -1]] > 0, v, masked)
         return v
 
     return score
 
 
 def selector_distribution(tree: ProblemTree, key: str, reward: str = "instance", n: int = 8,
-                          lam: float = 0.5) -> np.ndarray:
-    """Output law of ``key`` on ``tree``: ``population`` = tmc_theory's registry exactly; ``instance`` =
-    :func:`generic_distribution` with the verifier's reward."""
-    if reward == "population":
+                          lam: float = 0.5, support_only: bool = True) -> np.ndarray:
+    """Output law of ``key`` on ``tree`` for ``reward``. ``support_only`` (default): walkers choose only among
+    children the base can produce (module docstring); for the population reward with ``support_only=False``, and
+    for soft_bon / orm_bon (which only ever see base samples), it is tmc_theory's registry law exactly; otherwise
+    :func:`generic_distribution`."""
+    if reward == "population" and (key in ("soft_bon", "orm_bon") or not support_only):
         from tmc_theory.inference.common import InferenceConfig
         from tmc_theory.registry import get_inference
 
         cfg = InferenceConfig(n_candidates=n, lam=lam, estimator="exact")
         kw = {"k": 1} if key == "orm_bon" else {}
         return get_inference(key).exact_distribution(tree.tmc, tree.task, cfg, **kw)
-    return generic_distribution(tree, key, path_reward(tree, reward), n, lam, support_only=True)
+    return generic_distribution(tree, key, path_reward(tree, reward), n, lam, support_only=support_only)
 
 
 def shares_of(tree: ProblemTree, probs: np.ndarray) -> dict:
@@ -168,11 +174,17 @@ def predict_selectors(trees: Sequence[ProblemTree], keys: Sequence[str] = SELECT
                       ns: Sequence[int] = (8,), rewards: Sequence[str] = REWARDS, lam: float = 0.5) -> dict:
     """``{key: {reward: {N: {"accuracy", "path_shares", "per_problem"}}}}``, macro means over the problems (each
     problem weighs 1). The walkers do not use N (their entry is the same for every N)."""
+    from tmc_core.config import ConfigError
+
     out: dict = {}
     for key in keys:
         for rw in rewards:
             for n in ns:
-                per = {t.problem_id: shares_of(t, selector_distribution(t, key, rw, int(n), lam)) for t in trees}
+                try:
+                    per = {t.problem_id: shares_of(t, selector_distribution(t, key, rw, int(n), lam)) for t in trees}
+                except ConfigError as e:  # e.g. soft_bon's exact subset programme beyond 22 paths
+                    out.setdefault(key, {}).setdefault(rw, {})[str(int(n))] = {"skipped": str(e)}
+                    continue
                 mean = {f: (float(np.mean([p[f] for p in per.values()])) if all(p[f] is not None for p in per.values())
                             else None) for f in ("correct", "wrong", "easy", "rare_correct")}
                 ps = {"scheme": "fitted_tree", "n": len(per), **mean}
@@ -272,4 +284,28 @@ def write_bon_comparison(bons: Sequence[str], trees: Sequence[ProblemTree], out:
     md = "".join(f"## `{b}`: measured vs predicted (fitted trees)\n\n" + side_by_side_markdown(rows) + "\n"
                  for b, rows in res.items())
     (out / "bon_vs_theory.md").write_text(md)
+    return md
+
+
+def write_selector_predictions(trees: Sequence[ProblemTree], ns: Sequence[int], out: str | Path,
+                               lam: float = 0.5) -> str:
+    """``selectors.json`` (:func:`predict_selectors`, both rewards) and ``selectors.md`` in ``out``; returns the
+    Markdown table (accuracy and easy / rare-correct / wrong per selector, reward and N, mean over problems)."""
+    out = Path(out)
+    res = predict_selectors(trees, SELECTOR_KEYS, ns, REWARDS, lam)
+    (out / "selectors.json").write_text(json.dumps({"lam": lam, "n_problems": len(trees), "selectors": res},
+                                                   indent=1))
+    lines = [f"Predicted selectors on {len(trees)} fitted problems (lambda {lam}; walkers do not use N)", "",
+             "| selector | reward | N | accuracy | easy | rare-correct | wrong |", "|---|---|---:|---:|---:|---:|---:|"]
+    for key, by_rw in res.items():
+        for rw, by_n in by_rw.items():
+            for n, e in by_n.items():
+                if "skipped" in e:
+                    lines.append(f"| {key} | {rw} | {n} | skipped: {e['skipped'][:80]} | | | |")
+                    continue
+                ps = e["path_shares"]
+                lines.append(f"| {key} | {rw} | {n} | {e['accuracy']:.3f} | {_f(ps['easy'])} | "
+                             f"{_f(ps['rare_correct'])} | {_f(ps['wrong'])} |")
+    md = "\n".join(lines) + "\n"
+    (out / "selectors.md").write_text(md)
     return md
