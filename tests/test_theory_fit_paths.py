@@ -292,3 +292,27 @@ def test_run_settings_and_files(tmp_path):
     out.mkdir()
     text, figs = theory_fit_section(tmp_path, out, 0)
     assert "verdict" in text and figs
+
+
+def test_cli_runs_and_report(tmp_path):
+    from harness.cli import main
+
+    df, _ = synthetic_rows(40, seed=2)
+    src = tmp_path / "rows.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in df.to_dict("records")))
+    out = tmp_path / "fit"
+    assert main(["theory-fit", str(src), "--out", str(out), "--methods", "grpo", "--steps", "5", "--alpha", "0",
+                 "--selector-n", "4"]) == 0
+    trees = [ProblemTree.from_json(json.loads(f.read_text())) for f in sorted((out / "trees").glob("*.json"))]
+    run = tmp_path / "train"
+    run.mkdir()
+    (run / "train_run.json").write_text(json.dumps({"method": "grpo", "config": {"num_generations": 8}}))
+    meas = _measured(trees, "grpo", lr=0.2, n=40)
+    (run / "checkpoints_metrics.json").write_text(json.dumps({"steps": {
+        str(s): {"path_mass": {"per_problem": v}} for s, v in meas.items()}}))
+    assert main(["theory-fit", str(src), "--out", str(out), "--methods", "grpo", "--steps", "5", "--alpha", "0",
+                 "--selector-n", "--runs", str(run / "checkpoints_metrics.json"), "--compare-steps", "150"]) == 0
+    res = json.loads((out / "runs_vs_theory.json").read_text())
+    assert next(iter(res.values()))["verdict"] == "agree"
+    assert main(["report", str(out), "--out", str(tmp_path / "rep")]) == 0
+    assert "verdict **agree**" in (tmp_path / "rep" / "report.md").read_text()

@@ -43,6 +43,10 @@ def build_parser(prog: str = "tmc theory-fit") -> argparse.ArgumentParser:
     p.add_argument("--selector-n", type=int, nargs="*", default=[4, 8, 16], metavar="N",
                    help="N of the selectors' predicted laws written to selectors.json (default 4 8 16; none: skip)")
     p.add_argument("--lam", type=float, default=0.5, help="selectors: lambda (default 0.5)")
+    p.add_argument("--compare-steps", type=int, default=300,
+                   help="--runs: theory steps available to reach the checkpoints' movement (default 300)")
+    p.add_argument("--movement", choices=["l1", "kl"], default="l1", help="--runs: movement clock (default l1)")
+    p.add_argument("--tol", type=float, default=0.05, help="--runs: agreement tolerance on the masses (default 0.05)")
     p.add_argument("--bon", nargs="+", default=[], metavar="BON_OUT",
                    help="`tmc bon` output folders (or results.json): measured vs predicted selector table "
                         "(harness.theory_fit.selectors), written to bon_vs_theory.{json,md}")
@@ -138,5 +142,6 @@ def run(args) -> int:
     if args.runs:
         from .trajectory import write_run_comparison
 
-        print(write_run_comparison(args.runs, trees, out, lr=args.lr))
+        print(write_run_comparison(args.runs, trees, out, lr=args.lr, steps=args.compare_steps, metric=args.movement,
+                                   tol=args.tol))
     return 0

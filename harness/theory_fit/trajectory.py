@@ -70,7 +70,7 @@ def run_settings(train_run: str | Path, lr: float = 0.5, steps: int = 300) -> tu
     if method in ("grpo", "grpo_kl") and c.get("scale_rewards", "group") != "group":
         notes.append(f"scale_rewards {c['scale_rewards']}: the theory divides by the group std")
     cfg = PredictConfig(method=method, steps=steps, lr=lr, group_size=int(c.get("num_generations", 8)),
-                        beta=float(c.get("beta", 0.0)),
+                        beta=float(c.get("beta", 0.04)) if method == "grpo_kl" else PredictConfig.beta,  # unused else
                         rej_tries=int(c.get("rej_tries", 5)), eval_every=1)
     return cfg, notes
 
