@@ -172,8 +172,9 @@ def shares_of(tree: ProblemTree, probs: np.ndarray) -> dict:
 
 def predict_selectors(trees: Sequence[ProblemTree], keys: Sequence[str] = SELECTOR_KEYS,
                       ns: Sequence[int] = (8,), rewards: Sequence[str] = REWARDS, lam: float = 0.5) -> dict:
-    """``{key: {reward: {N: {"accuracy", "path_shares", "per_problem"}}}}``, macro means over the problems (each
-    problem weighs 1). The walkers do not use N (their entry is the same for every N)."""
+    """``{key: {reward: {N: {"accuracy", "pass_at_k": {"1": {"mean"}}, "path_shares", "per_problem"}}}}``: macro
+    means over the problems (each problem weighs 1), ``pass_at_k`` and ``path_shares`` as in ``tmc bon``'s
+    results.json (``selectors.<key>.<reward>``). The walkers do not use N (their entry is the same for every N)."""
     from tmc_core.config import ConfigError
 
     out: dict = {}
@@ -192,7 +193,7 @@ def predict_selectors(trees: Sequence[ProblemTree], keys: Sequence[str] = SELECT
                 if len(roles) == len(per) and roles:
                     ps["roles"] = {c: float(np.mean([r[c] for r in roles])) for c in roles[0]}
                 out.setdefault(key, {}).setdefault(rw, {})[str(int(n))] = {
-                    "accuracy": mean["correct"], "path_shares": ps,
+                    "accuracy": mean["correct"], "pass_at_k": {"1": {"mean": mean["correct"]}}, "path_shares": ps,
                     "per_problem": {pid: p["correct"] for pid, p in per.items()}}
     return out
 
