@@ -9,7 +9,9 @@ Recognised inputs (by content, not name):
   with 95% bootstrap CIs over problems (measured), the crossover K (smallest K where the base's pass@K reaches the
   checkpoint's; measured up to n, and predicted beyond n by the beta-binomial fit of both);
 * a ``tmc eval`` ``metrics.json`` (``runs.<run>.per_problem``): pass@k vs k with CIs (measured) and the beta-binomial
-  extrapolation to K = 1024 (predicted).
+  extrapolation to K = 1024 (predicted);
+* a ``tmc theory-fit`` output folder (``fit.json``): checkpoints' path mass vs the fitted trees' prediction matched by
+  movement, crossover K measured vs predicted, and the selectors measured vs predicted (``--runs`` / ``--bon``).
 """
 
 from __future__ import annotations
@@ -162,7 +164,34 @@ def tmclm_section(path: Path, out: Path, idx: int) -> tuple[str, list[tuple[str,
     return md, figs
 
 
+def theory_fit_section(path: Path, out: Path, idx: int) -> tuple[str, list[tuple[str, str]]]:
+    """A ``tmc theory-fit`` output folder: its measured-vs-predicted tables (``runs_vs_theory.md``: path-mass
+    trajectories matched by movement and crossover K; ``bon_vs_theory.md``: selectors) and figures."""
+    import shutil
+
+    parts, figs = [], []
+    for name in ("runs_vs_theory.md", "bon_vs_theory.md"):
+        if (path / name).exists():
+            parts.append((path / name).read_text())
+    for name, what in [("runs_vs_theory.png", "easy / rare-correct / wrong path mass against movement from the base: "
+                        "training checkpoints measured (dots), tmc_theory on the fitted path trees predicted "
+                        "(dashed), matched by movement"),
+                       ("predict.png", "predicted path mass per method on the fitted trees (theory steps)")]:
+        if (path / name).exists():
+            dst = f"theoryfit{idx}_{name}"
+            shutil.copy(path / name, out / dst)
+            figs.append((dst, what))
+    if not parts:
+        parts.append("(no runs_vs_theory.md / bon_vs_theory.md: run `tmc theory-fit` with --runs / --bon)\n")
+    md = (f"## Fitted TMC vs runs: `{path}`\n\nMeasured: path mass of checkpoints (harness.paths.mass) and Best-of-N "
+          f"selections (tmc bon). Predicted: tmc_theory on per-problem trees fitted to the base's reasoning paths "
+          f"(docs/theory_vs_runs.md).\n\n" + "\n".join(parts))
+    return md, figs
+
+
 def kind_of(p: Path) -> str:
+    if p.is_dir() and (p / "fit.json").exists():
+        return "theory_fit"
     if p.is_dir() and (p / "results.json").exists():
         return "tmclm"
     if p.is_file() and p.suffix == ".json":
@@ -171,8 +200,8 @@ def kind_of(p: Path) -> str:
             return "checkpoints"
         if "runs" in d:
             return "eval"
-    raise ValueError(f"{p}: not a TMC-LM run folder (with results.json), a checkpoints_metrics.json or a tmc eval "
-                     "metrics.json")
+    raise ValueError(f"{p}: not a TMC-LM run folder (with results.json), a theory-fit folder (with fit.json), a "
+                     "checkpoints_metrics.json or a tmc eval metrics.json")
 
 
 def render_html(sections: list[tuple[str, list[tuple[str, str]]]], out: Path) -> str:
@@ -194,7 +223,8 @@ def run(args) -> int:
     for i, r in enumerate(args.runs):
         p = Path(r)
         k = kind_of(p)
-        fn = {"tmclm": tmclm_section, "checkpoints": checkpoints_section, "eval": eval_section}[k]
+        fn = {"tmclm": tmclm_section, "checkpoints": checkpoints_section, "eval": eval_section,
+              "theory_fit": theory_fit_section}[k]
         sections.append(fn(p, out, i))
     md = "# tmc report\n\n" + "\n".join(
         s + "\n" + "\n".join(f"![{w}]({n})" for n, w in figs) + "\n" for s, figs in sections)

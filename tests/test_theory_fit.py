@@ -128,7 +128,7 @@ def test_json_round_trip_and_step_keys():
         assert np.array_equal(a, b)
     cfg = PredictConfig(method="reinforce", steps=5, eval_every=5)
     assert predict_problem(t, cfg)[-1]["correct"] == predict_problem(t2, cfg)[-1]["correct"]
-    with pytest.raises(ValueError, match="not a problem-tree JSON"):
+    with pytest.raises(ValueError, match="field .format.: is .x."):
         ProblemTree.from_json({"format": "x"})
     assert text_step_keys("First, 3 apples.\nThen 12 more! Total 15") == ["first, # apples.", "then # more!",
                                                                           "total #"]
@@ -148,8 +148,8 @@ def test_cli_fits_and_predicts_from_jsonl(tmp_path):
     rows = [{"problem_id": f"q{q}", "steps": s, "correct": c} for q in range(3) for s, c in sample_tree(16, rng)]
     path = tmp_path / "steps.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    args = build_parser().parse_args([str(path), "--out", str(tmp_path / "o"), "--methods", "grpo", "rl_rej",
-                                      "--steps", "10", "--eval-every", "5"])
+    args = build_parser().parse_args([str(path), "--tree", "steps", "--out", str(tmp_path / "o"), "--methods",
+                                      "grpo", "rl_rej", "--steps", "10", "--eval-every", "5"])
     assert run(args) == 0
     fit = json.loads((tmp_path / "o" / "fit.json").read_text())
     assert [r["n"] for r in fit["problems"]] == [16, 16, 16]

@@ -3,6 +3,12 @@
     tmc theory reproduce [--config configs/theory_paper.yaml] [--seeds N] [--exact] [--out DIR]
                          [--set KEY=VALUE ...] [--no-plots] [--describe]
     tmc theory sweep PARAM [VALUE ...] [--config FILE] [--out DIR] [--set KEY=VALUE ...] [--describe]
+    tmc theory run --tmc FITTED.json|DIR [--method KEY ...] [--steps N] [--lr X] [--group-size G] [--beta B]
+                   [--selectors KEY ...] [--n-candidates N] [--lam X] [--out DIR]
+
+``run`` takes a fitted TMC exported by ``tmc theory-fit`` (one JSON or its trees/ folder; tmc_theory/fitted.py)
+and runs each method's exact expected dynamics and each selector's exact output law on it (real reward: every
+valid path correct).
 
 Without ``--config`` the built-in defaults of ``ReproduceConfig`` (tmc_theory/reproduce.py) are used; they are
 the paper's protocol and equal ``configs/theory_paper.yaml``. ``--set`` overrides any field with a dotted key
@@ -77,7 +83,66 @@ def build_parser(prog: str = "tmc theory") -> argparse.ArgumentParser:
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     s.add_argument("--describe", action="store_true", help="print every ReproduceConfig field with its default and "
                                                            "help, and exit")
+    f = sub.add_parser("run", help="methods and selectors on a fitted TMC exported by `tmc theory-fit`",
+                       description="Run each fine-tuning method's exact expected dynamics and each selector's exact "
+                                   "output law on fitted TMCs (tmc theory-fit's trees/*.json), with the real reward.")
+    f.add_argument("--tmc", required=True, help="a fitted-TMC JSON, a folder of them, or a theory-fit output folder")
+    f.add_argument("--method", nargs="+", default=["grpo"], help="fine-tuning method keys (default grpo)")
+    f.add_argument("--steps", type=int, default=50)
+    f.add_argument("--lr", type=float, default=0.5, help="SGD on logits (default 0.5)")
+    f.add_argument("--group-size", type=int, default=8)
+    f.add_argument("--beta", type=float, default=0.04)
+    f.add_argument("--rej-tries", type=int, default=5)
+    f.add_argument("--eval-every", type=int, default=5)
+    f.add_argument("--selectors", nargs="*", default=[], help="inference keys: soft_bon orm_bon prm_bon dprm_bon "
+                                                              "dprm_as (population reward R_out of the fitted TMC)")
+    f.add_argument("--n-candidates", type=int, default=8, help="selectors: N (orm_bon returns the top 1 of N)")
+    f.add_argument("--lam", type=float, default=0.5)
+    f.add_argument("--out", default=None, help="output folder for run.json (default: print only)")
     return p
+
+
+def run_fitted_action(args) -> int:
+    """``tmc theory run``: mean over the fitted problems of the correct mass per step and per selector."""
+    import json
+
+    import numpy as np
+
+    from .fitted import correct_mass, load_fitted, run_fitted
+    from .registry import FINETUNE, get_inference
+    from .inference.common import InferenceConfig
+
+    for m in args.method:
+        if m not in FINETUNE:
+            raise ConfigError(f"--method: {m!r} is not allowed; allowed values: {', '.join(FINETUNE)}")
+    probs = load_fitted(args.tmc)
+    res: dict = {"tmc": str(args.tmc), "n_problems": len(probs), "methods": {}, "selectors": {}}
+    base = float(np.mean([correct_mass(t.kernels, task) for _, t, task in probs]))
+    print(f"{len(probs)} fitted problems; base correct mass {base:.4f}")
+    for m in args.method:
+        hs = [run_fitted(t, task, m, args.steps, args.lr, args.group_size, args.beta, args.rej_tries,
+                         args.eval_every) for _, t, task in probs]
+        traj = [{"step": h["step"], "correct": float(np.mean([x[i]["correct"] for x in hs]))}
+                for i, h in enumerate(hs[0])]
+        res["methods"][m] = traj
+        print(f"{m}: correct mass " + ", ".join(f"step {h['step']}: {h['correct']:.4f}" for h in traj[::max(
+            1, len(traj) // 5)]) + f", step {traj[-1]['step']}: {traj[-1]['correct']:.4f}")
+    icfg = InferenceConfig(n_candidates=args.n_candidates, lam=args.lam, estimator="exact")
+    for key in args.selectors:
+        e = get_inference(key)
+        acc = []
+        for _, t, task in probs:
+            kw = {"k": 1} if key == "orm_bon" else {}
+            q = e.exact_distribution(t, task, icfg, **kw)
+            acc.append(float(q[t.enumerate_paths()[:, -1] == task.target].sum()))
+        res["selectors"][key] = {"n_candidates": args.n_candidates, "accuracy": float(np.mean(acc))}
+        print(f"{key} (N={args.n_candidates}, population reward R_out): accuracy {np.mean(acc):.4f}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "run.json").write_text(json.dumps(res, indent=1))
+        print(f"wrote {out / 'run.json'}")
+    return 0
 
 
 def load_reproduce_config(path: str | None, overrides: list[str] | None = None):
@@ -104,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(describe(ReproduceConfig))
         return 0
+    if args.action == "run":
+        return run_fitted_action(args)
     if args.action == "reproduce":
         ov = list(args.set)
         if args.seeds is not None:
@@ -133,4 +200,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"writing to {out}" + ("" if args.out else " (the default; --out DIR to choose)"), flush=True)
         run_sweep(args.param, values, cfg, out)
         return 0
-    raise ConfigError(f"unknown action {args.action!r}; allowed: reproduce, sweep")
+    raise ConfigError(f"unknown action {args.action!r}; allowed: reproduce, sweep, run")

@@ -1,8 +1,12 @@
 """``tmc theory-fit SAMPLES --out DIR [--methods ...]``: fit a TMC per problem to a base run's reasoning paths, export
 it, and predict each RLVR method's expected dynamics on it with tmc_theory.
 
-SAMPLES is a sample store (``tmc sample``'s Parquet folder) or a JSONL of ``{problem_id, correct, steps | completion}``
-rows (:mod:`harness.theory_fit.steps`; ``steps`` = a list of step keys, e.g. from a path clustering). Writes
+SAMPLES is a sample store (``tmc sample``'s run folder) or a JSONL. ``--tree paths`` (default): one leaf per
+reasoning path (:mod:`harness.theory_fit.path_tree`; JSONL rows ``{problem_id, question, completion, correct}``).
+``--tree steps``: the prefix tree of text step keys (:mod:`harness.theory_fit.tree`; JSONL rows ``{problem_id,
+correct, steps | completion}``, :mod:`harness.theory_fit.steps`). ``--bon`` adds the selectors' predicted vs
+measured table (``bon_vs_theory.{json,md}``), ``--runs`` the trajectories by movement
+(``runs_vs_theory.{json,md}``). Writes
 ``DIR/trees/<problem>.json`` (the fitted TMCs, :meth:`ProblemTree.to_json`), ``DIR/fit.json`` (per-problem tree
 sizes, base correct / easy-correct / rare-correct mass against the measured c / n), ``DIR/predict.json`` (per
 method: the macro-averaged trajectory and the per-problem ones) and ``DIR/predict.png``.
@@ -24,10 +28,32 @@ def build_parser(prog: str = "tmc theory-fit") -> argparse.ArgumentParser:
                                 "paths and predict what each RLVR method does to its path mass.")
     p.add_argument("samples", help="sample store folder / Parquet file, or a JSONL of step-key rows")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--max-depth", type=int, default=3, help="steps per path kept in the tree (default 3)")
+    p.add_argument("--tree", choices=["paths", "steps"], default="paths",
+                   help="paths (default): one leaf per reasoning path of harness.paths (a depth-1 star, "
+                        "harness/theory_fit/path_tree.py); steps: prefix tree of text step keys (tree.py)")
     p.add_argument("--alpha", type=float, default=0.5, help="pseudo-count of the unseen branch per node (default 0.5)")
+    p.add_argument("--step", type=int, default=None, help="paths: which step of the sample run (default: its only)")
+    p.add_argument("--rare-threshold", type=float, default=0.25, help="paths: rare = correct with share below this")
+    p.add_argument("--correct-rule", choices=["majority", "any", "all"], default="majority",
+                   help="paths: when a path is correct (default majority, ties correct)")
+    p.add_argument("--unseen-correct", type=float, default=0.0, help="paths: P(correct | unseen path) (default 0)")
+    p.add_argument("--max-depth", type=int, default=3, help="steps: steps per path kept in the tree (default 3)")
     p.add_argument("--key-words", type=int, default=None,
-                   help="text completions: keep only each step's first N words as its key (coarser tree)")
+                   help="steps: keep only each text step's first N words as its key (coarser tree)")
+    p.add_argument("--selector-n", type=int, nargs="*", default=[4, 8, 16], metavar="N",
+                   help="N of the selectors' predicted laws written to selectors.json (default 4 8 16; none: skip)")
+    p.add_argument("--lam", type=float, default=0.5, help="selectors: lambda (default 0.5)")
+    p.add_argument("--compare-steps", type=int, default=300,
+                   help="--runs: theory steps available to reach the checkpoints' movement (default 300)")
+    p.add_argument("--movement", choices=["l1", "kl"], default="l1", help="--runs: movement clock (default l1)")
+    p.add_argument("--tol", type=float, default=0.05, help="--runs: agreement tolerance on the masses (default 0.05)")
+    p.add_argument("--bon", nargs="+", default=[], metavar="BON_OUT",
+                   help="`tmc bon` output folders (or results.json): measured vs predicted selector table "
+                        "(harness.theory_fit.selectors), written to bon_vs_theory.{json,md}")
+    p.add_argument("--runs", nargs="+", default=[], metavar="CHECKPOINTS",
+                   help="`tmc eval-checkpoints` outputs (checkpoints_metrics.json or its folder; the training run's "
+                        "train_run.json is found in it or its parents, or give CHECKPOINTS=TRAIN_RUN_DIR): measured "
+                        "vs predicted path-mass trajectories by movement (harness.theory_fit.trajectory)")
     p.add_argument("--methods", nargs="+", default=list(FINETUNE_KEYS), choices=list(FINETUNE_KEYS))
     p.add_argument("--steps", type=int, default=50, help="theory steps per problem (default 50)")
     p.add_argument("--lr", type=float, default=0.5, help="theory lr, SGD on logits (default 0.5)")
@@ -66,20 +92,29 @@ def run(args) -> int:
 
     from .steps import text_step_keys
 
-    sp = StepPaths.load(args.samples, partial(text_step_keys, words=args.key_words))
     out = Path(args.out)
     (out / "trees").mkdir(parents=True, exist_ok=True)
-    trees, fit_rows = [], []
-    for pid, comps in sp.problems.items():
-        t = fit_problem_tree(pid, comps, args.max_depth, args.alpha)
-        trees.append(t)
-        (out / "trees" / f"{pid.replace('/', '_')}.json").write_text(json.dumps(t.to_json()))
+    if args.tree == "paths":
+        from .path_tree import PathTreeConfig, fit_path_trees, load_sample_rows
+
+        pcfg = PathTreeConfig(alpha=args.alpha, unseen_correct=args.unseen_correct,
+                              rare_threshold=args.rare_threshold, correct_rule=args.correct_rule)
+        trees = fit_path_trees(load_sample_rows(args.samples, args.step), pcfg)
+        distinct = {t.problem_id: len(t.extra["path_ids"]) for t in trees}
+    else:
+        sp = StepPaths.load(args.samples, partial(text_step_keys, words=args.key_words))
+        trees = [fit_problem_tree(pid, comps, args.max_depth, args.alpha) for pid, comps in sp.problems.items()]
+        distinct = {pid: len({tuple(s[:args.max_depth]) for s, _ in comps}) for pid, comps in sp.problems.items()}
+    fit_rows = []
+    for t in trees:
+        (out / "trees" / f"{t.problem_id.replace('/', '_')}.json").write_text(json.dumps(t.to_json()))
         m = tree_metrics(t, t.tmc.kernels)
-        fit_rows.append({"problem_id": pid, "n": t.n, "c": t.c, "widths": t.tmc.widths,
-                         "distinct_paths": len({tuple(s[:args.max_depth]) for s, _ in comps}),
-                         "base_correct": m["correct"], "base_easy_correct": m["easy_correct"],
-                         "base_rare_correct": m["rare_correct"]})
-    (out / "fit.json").write_text(json.dumps({"samples": str(args.samples), "max_depth": args.max_depth,
+        fit_rows.append({"problem_id": t.problem_id, "n": t.n, "c": t.c, "widths": t.tmc.widths,
+                         "distinct_paths": distinct[t.problem_id], "base_correct": m["correct"],
+                         "base_easy_correct": m["easy_correct"], "base_rare_correct": m["rare_correct"],
+                         **({"base_mass": m["mass"], "roles": t.roles} if "mass" in m else {})})
+    (out / "fit.json").write_text(json.dumps({"samples": str(args.samples), "tree": args.tree,
+                                              "max_depth": args.max_depth if args.tree == "steps" else 1,
                                               "alpha": args.alpha, "problems": fit_rows}, indent=1))
     print(f"fitted {len(trees)} problems; mean measured pass@1 {np.mean([r['c'] / r['n'] for r in fit_rows]):.3f}, "
           f"fitted base correct mass {np.mean([r['base_correct'] for r in fit_rows]):.3f} (easy "
@@ -96,4 +131,17 @@ def run(args) -> int:
     (out / "predict.json").write_text(json.dumps({"settings": vars(args), "methods": pred}, indent=1, default=str))
     plot(pred, out / "predict.png")
     print(f"wrote {out}/trees/, fit.json, predict.json, predict.png")
+    if args.selector_n:
+        from .selectors import write_selector_predictions
+
+        print(write_selector_predictions(trees, args.selector_n, out, args.lam))
+    if args.bon:
+        from .selectors import write_bon_comparison
+
+        print(write_bon_comparison(args.bon, trees, out))
+    if args.runs:
+        from .trajectory import write_run_comparison
+
+        print(write_run_comparison(args.runs, trees, out, lr=args.lr, steps=args.compare_steps, metric=args.movement,
+                                   tol=args.tol))
     return 0

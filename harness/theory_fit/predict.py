@@ -58,7 +58,9 @@ def variant_for(method: str, requested: str = "auto") -> str:
             raise ValueError(f"variant {requested!r} is not available for {method}; allowed values: auto, "
                              f"{', '.join(v for v in variants if v.startswith('expected'))}")
         return requested
-    return "expected_textbook" if "expected_textbook" in variants else "expected"
+    from tmc_theory.fitted import auto_variant
+
+    return auto_variant(method)
 
 
 def finetune_config(cfg: PredictConfig):
@@ -70,7 +72,8 @@ def finetune_config(cfg: PredictConfig):
 
 
 def predict_problem(tree: ProblemTree, cfg: PredictConfig) -> list[dict]:
-    """``[{"step", "correct", "easy_correct", "rare_correct", "wrong", "pass@k"...}]`` of the theory on one tree."""
+    """``[{"step", "correct", "easy_correct", "rare_correct", "wrong", "pass@k"..., "leaf_probs"}]`` of the theory on
+    one tree (path trees also ``mass_<category>`` for the six categories of :mod:`harness.paths.mass`)."""
     from tmc_theory.finetune.run import finetune
     from tmc_theory.policy import TabularPolicy
 
@@ -78,6 +81,8 @@ def predict_problem(tree: ProblemTree, cfg: PredictConfig) -> list[dict]:
 
     def ev(step, p):
         m = tree_metrics(tree, p.kernels(), cfg.ks)
+        for cat, v in m.pop("mass", {}).items():  # path trees: the six categories of harness.paths.mass
+            m[f"mass_{cat}"] = v
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in m.items()}
 
     if tree_metrics(tree, tree.tmc.kernels)["correct"] <= 0.0:
@@ -95,7 +100,9 @@ def predict_population(trees: list[ProblemTree], cfg: PredictConfig) -> dict:
     """Per-problem trajectories and their macro average over problems (each problem weighs 1)."""
     per = {t.problem_id: predict_problem(t, cfg) for t in trees}
     steps = [h["step"] for h in next(iter(per.values()))]
-    keys = ["correct", "easy_correct", "rare_correct", "wrong"] + [f"pass@{k}" for k in cfg.ks]
+    first = next(iter(per.values()))[0]
+    keys = ["correct", "easy_correct", "rare_correct", "wrong"] + [f"pass@{k}" for k in cfg.ks] + \
+        sorted(k for k in first if k.startswith("mass_"))
     mean = [{"step": s, **{k: float(np.mean([per[p][i][k] for p in per])) for k in keys}} for i, s in enumerate(steps)]
     return {"method": cfg.method, "variant": variant_for(cfg.method, cfg.variant), "mean": mean,
             "per_problem": {p: [{k: h[k] for k in ["step"] + keys} for h in hs] for p, hs in per.items()}}

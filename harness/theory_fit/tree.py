@@ -47,6 +47,9 @@ class ProblemTree:
     alpha: float
     n: int
     c: int
+    kind: str = "steps"                # "steps" (text step-key prefixes) or "paths" (harness.paths clusters, depth 1)
+    roles: list | None = None          # paths: per layer-1 leaf, easy / common / rare / wrong / unseen
+    extra: dict | None = None          # paths: correct_frac, rare_threshold, correct_rule, unseen_correct, modal
 
     @property
     def depth(self) -> int:
@@ -62,21 +65,22 @@ class ProblemTree:
                 "n": self.n, "c": self.c, "labels": [[list(p) for p in layer] for layer in self.labels],
                 "counts": [c.tolist() for c in self.counts], "correct_counts": self.correct_counts.tolist(),
                 "kernels": [k.tolist() for k in self.tmc.kernels], "high": [h.tolist() for h in self.tmc.high],
-                "task": {"name": self.task.name, "start": self.task.start, "target": self.task.target}}
+                "task": {"name": self.task.name, "start": self.task.start, "target": self.task.target},
+                "tree": self.kind, "roles": self.roles, "extra": self.extra}
 
     @classmethod
-    def from_json(cls, d: dict) -> "ProblemTree":
-        from tmc_theory.tmc import TMC, Task
+    def from_json(cls, d: dict, src: str = "<dict>") -> "ProblemTree":
+        """The tree of a ``to_json`` document; a bad document gets one error naming ``src`` and the field
+        (:func:`tmc_theory.fitted.check_fitted`)."""
+        from tmc_theory.fitted import tmc_from_fitted
 
-        if d.get("format") != "tmc-reweighting/problem-tree/1":
-            raise ValueError(f"not a problem-tree JSON (format {d.get('format')!r}; expected "
-                             "'tmc-reweighting/problem-tree/1', written by `tmc theory-fit fit`)")
-        t = d["task"]
-        tmc = TMC([np.asarray(k) for k in d["kernels"]], [np.asarray(h, bool) for h in d["high"]],
-                  [Task(t["name"], t["start"], t["target"])], name=f"fit:{d['problem_id']}")
+        tmc, _ = tmc_from_fitted(d, src)
+        for f in ("problem_id", "labels", "counts", "correct_counts", "alpha", "n", "c"):
+            if f not in d:
+                raise ValueError(f"{src}: field {f!r}: missing (a problem tree written by `tmc theory-fit`)")
         return cls(d["problem_id"], [[tuple(p) for p in layer] for layer in d["labels"]],
-                   [np.asarray(c) for c in d["counts"]], np.asarray(d["correct_counts"]), tmc, d["alpha"], d["n"],
-                   d["c"])
+                   [np.asarray(c, float) for c in d["counts"]], np.asarray(d["correct_counts"], float), tmc,
+                   d["alpha"], d["n"], d["c"], d.get("tree", "steps"), d.get("roles"), d.get("extra"))
 
 
 def _modal(k: np.ndarray) -> np.ndarray:
@@ -144,7 +148,9 @@ def tree_metrics(tree: ProblemTree, kernels: Sequence[np.ndarray], ks: Sequence[
     """Exact metrics of a policy (its kernels) on the fitted tree, by forward messages from the root:
     ``correct`` (= pass@1), ``easy_correct`` (correct by all-high edges), ``rare_correct`` (correct with at least
     one low edge), ``wrong``, ``pass@k = 1 - (1 - correct)^k`` (one problem, independent samples), and the leaf
-    distribution (for movement distances)."""
+    distribution (for movement distances). A path tree (``kind == "paths"``) also gets ``mass``: the six categories of
+    :mod:`harness.paths.mass` (:func:`harness.theory_fit.path_tree.category_masses`), and there ``easy_correct`` is the
+    mass on the easy path and ``rare_correct`` every other correct mass (as ``tmc bon``'s path shares)."""
     m = np.ones(1)
     mh = np.ones(1)
     for k, h in zip(kernels[:-1], tree.tmc.high[:-1]):
@@ -155,18 +161,20 @@ def tree_metrics(tree: ProblemTree, kernels: Sequence[np.ndarray], ks: Sequence[
     easy = float(mh @ (last * hl)[:, CORRECT])
     out = {"correct": correct, "easy_correct": easy, "rare_correct": correct - easy, "wrong": 1.0 - correct,
            "leaf_probs": m}
+    if tree.kind == "paths" and tree.roles is not None:
+        from .path_tree import category_masses
+
+        out["mass"] = category_masses(tree, m, last)
+        out["easy_correct"] = out["mass"]["easy"]
+        out["rare_correct"] = correct - out["mass"]["easy"]
     for k in ks:
         out[f"pass@{k}"] = 1.0 - (1.0 - correct) ** k
     return out
 
 
 def single_instance(tree: ProblemTree, max_valid_paths: int = 200_000):
-    """``tmc_theory`` Instances for the real reward: one instance, ``C`` = every valid path (ends in ``correct``)."""
-    from tmc_theory.instances import Instances, enumerate_valid_paths
+    """``tmc_theory`` Instances for the real reward: one instance, ``C`` = every valid path (ends in ``correct``);
+    :func:`tmc_theory.fitted.single_instance`."""
+    from tmc_theory.fitted import single_instance as si
 
-    m = int(np.prod(tree.tmc.widths[1:-1], dtype=object))
-    if m > max_valid_paths:
-        raise ValueError(f"problem {tree.problem_id}: {m} valid paths on the layer grid (widths "
-                         f"{tree.tmc.widths}) exceed {max_valid_paths}; fit with a smaller max_depth or alpha = 0")
-    vp = enumerate_valid_paths(tree.tmc, tree.task)
-    return Instances(tree.task, vp, np.ones(len(vp)), np.ones((1, len(vp)), bool), tree.tmc)
+    return si(tree.tmc, tree.task, max_valid_paths)
