@@ -196,3 +196,16 @@ def test_tmc_bon_uses_the_vllm_engine_on_a_vllm_backend_and_wants_prefix_caching
     llm.llm_engine = SimpleNamespace(cache_config=SimpleNamespace(enable_prefix_caching=False))
     with pytest.raises(BackendError, match="enable_prefix_caching"):
         step_engine(SimpleNamespace(name="vllm", llm=llm, lora_request=None), cfg, seed=1)
+
+
+def test_step_decoding_is_chosen_in_the_config_and_changes_the_run_hash():
+    from harness.select.config import BonConfig
+    from harness.select.runner import step_engine
+    from tmc_core.config import ConfigError
+
+    stop, cut = BonConfig(), BonConfig(step_decoding="fixed_budget")
+    assert step_engine(SimpleNamespace(name="hf"), stop, seed=1).stop_at_sep is True
+    assert step_engine(SimpleNamespace(name="hf"), cut, seed=1).stop_at_sep is False
+    assert stop.hash() != cut.hash()   # an output folder never resumes with the other decoding
+    with pytest.raises(ConfigError, match="fixed_budget"):
+        step_engine(SimpleNamespace(name="vllm", llm=FakeLLM({"Q:": ROOT}), lora_request=None), cut, seed=1)

@@ -16,7 +16,6 @@ export HF_HUB_OFFLINE=1 PYTHONPATH=${PYTHONPATH:-$PWD}
 R=runs/ms
 OUT=results/multi_strategy_rl
 CFG=configs/train_grpo_multistrategy_cpu.yaml
-SEEDS=${SEEDS:-"0 1"}
 stage=${1:-all}
 mkdir -p "$R" "$OUT"
 
@@ -34,29 +33,34 @@ if [[ $stage == base || $stage == all ]]; then
   $TMC sample --config configs/sample_multistrategy_base.yaml --threads 2
   $TMC paths $R/base_test --out $OUT/base_paths
 fi
-train_one() {  # name seed
-  local name=$1 seed=$2 dir=$R/$1_s$2
+# name:seed pairs, trained two at a time in this order (one torch thread each)
+RUNS=${RUNS:-"grpo:0 grpo_kl:0 rej:0 grpo:1 rej:1 grpo_kl:1"}
+train_one() {  # name:seed
+  local name=${1%%:*} seed=${1##*:}
+  local dir=$R/${name}_s$seed
+  [[ -d $dir/checkpoint-16 ]] && return 0
   OMP_NUM_THREADS=1 $TMC train --config $CFG --set seed="$seed" --set output_dir="$dir" ${EXTRA[$name]} \
-    > "$R/$1_s$2.train.log" 2>&1
+    > "$R/${name}_s$seed.train.log" 2>&1
 }
 if [[ $stage == train || $stage == all ]]; then
-  for seed in $SEEDS; do
-    train_one grpo "$seed" & p1=$!
-    train_one grpo_kl "$seed" & p2=$!
-    wait $p1 $p2
-    train_one rej "$seed"
+  set -- $RUNS
+  while (( $# )); do
+    train_one "$1" & p1=$!
+    if (( $# > 1 )); then train_one "$2" & p2=$!; wait $p2; fi
+    wait $p1
+    shift $(( $# > 1 ? 2 : 1 ))
   done
 fi
 if [[ $stage == eval || $stage == all ]]; then
-  for seed in $SEEDS; do for name in grpo grpo_kl rej; do
-    d=$R/${name}_s$seed
+  for rs in $RUNS; do
+    d=$R/${rs%%:*}_s${rs##*:}
     [[ -f $d/eval_report/checkpoints_metrics.json ]] && continue
     $TMC eval-checkpoints "$d" --source data/multi_strategy/test.jsonl --limit 64 --n 8 --temperature 0.7 \
-      --top-p 1.0 --max-new-tokens 64 --seed 0 --base-run $R/base_test --threads 2
-  done; done
+      --top-p 1.0 --max-new-tokens 64 --seed 0 --base-run $R/base_test --batch-size 64 --threads 2
+  done
 fi
 if [[ $stage == tables || $stage == all ]]; then
-  runs=(); for seed in $SEEDS; do for name in grpo grpo_kl rej; do runs+=("$R/${name}_s$seed"); done; done
+  runs=(); for rs in $RUNS; do runs+=("$R/${rs%%:*}_s${rs##*:}"); done
   $TMC eval-checkpoints "${runs[0]}" --table "${runs[@]:1}" > $OUT/steps_table.md
   for d in "${runs[@]}"; do mkdir -p "$OUT/$(basename "$d")"; cp "$d"/eval_report/*.json "$d"/eval_report/*.png \
     "$d"/train_run.json "$OUT/$(basename "$d")/" 2>/dev/null || true; done

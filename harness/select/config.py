@@ -42,6 +42,11 @@ class BonConfig:
     n_mc: int = field(default=4, metadata=doc("continuations per Monte-Carlo value (mc:* rewards; paper 15)"))
     sep: str = field(default="\n\n", metadata=doc("step separator ('\\n\\n'; '\\n' for short CoTs)"))
     max_step_tokens: int = field(default=64, metadata=doc("cap on tokens per proposed step (decoding stops at sep)"))
+    step_decoding: Literal["stop_at_sep", "fixed_budget"] = field(default="stop_at_sep", metadata=doc(
+        "how a proposed step is decoded: stop_at_sep = stop at the separator (vLLM `stop` semantics; every "
+        "generated token counted); fixed_budget = decode max_step_tokens and cut at the first separator (the "
+        "engine before 2026-12-07; about 2.35x the tokens on SmolLM2, docs/best_of_n.md). Part of the run hash, "
+        "so an output folder made with one never resumes with the other"))
     max_steps: int = field(default=8, metadata=doc(
         "steps a walk takes before the rest is one plain continuation from the policy"))
     dprm_as_form: Literal["paper", "doob", "both"] = field(default="paper", metadata=doc(

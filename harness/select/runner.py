@@ -58,8 +58,12 @@ def step_engine(backend, cfg, seed: int) -> StepSampler:
     if getattr(backend, "name", "") == "vllm" and hasattr(backend, "llm"):
         from .vllm_steps import VLLMStepEngine
 
+        if cfg.step_decoding != "stop_at_sep":
+            raise ConfigError("step_decoding: fixed_budget is only offered on the hf backend (the vLLM engine "
+                              "always stops at sep)")
+
         return VLLMStepEngine.from_backend(backend, **kw)
-    return StepSampler(backend, **kw)
+    return StepSampler(backend, stop_at_sep=cfg.step_decoding == "stop_at_sep", **kw)
 
 
 def _rng(seed: int, *parts) -> np.random.Generator:
