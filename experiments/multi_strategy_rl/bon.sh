@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Best-of-N on the multi-strategy experiment's base (docs/multi_strategy_rl.md): train-split samples -> population ORM
+# -> outcome-level selectors on the 64 x 8 base pool -> step-level selectors on 8 problems -> the fitted-tree
+# prediction beside the measured selectors. Resumable (each command resumes or skips). Run from the repository root
+# after experiments/multi_strategy_rl/run.sh base.
+set -euo pipefail
+TMC=${TMC:-.venv/bin/tmc}
+export HF_HUB_OFFLINE=1
+OUT=results/multi_strategy_rl
+$TMC sample --config configs/sample_multistrategy_train.yaml --threads "${THREADS:-2}"
+[[ -f runs/ms/orm/rm.json ]] || $TMC rm train --config configs/rm_multistrategy.yaml --threads "${THREADS:-2}"
+$TMC bon --config configs/bon_multistrategy.yaml --out $OUT/bon_outcome --threads "${THREADS:-2}"
+$TMC bon --config configs/bon_multistrategy_steps.yaml --out $OUT/bon_steps --threads "${THREADS:-2}"
+$TMC theory-fit runs/ms/base_test --out $OUT/theory_fit_bon --bon $OUT/bon_outcome
