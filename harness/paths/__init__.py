@@ -33,7 +33,7 @@ from harness.paths.arith import derived_values
 from harness.paths.latex import symbolic_items
 from harness.paths.numbers import MAX_CHARS, normalise_text, question_numbers
 
-__all__ = ["PathKey", "reasoning_path", "cluster_paths", "describe_path", "MAX_CHARS"]
+__all__ = ["PathKey", "reasoning_path", "cluster_paths", "describe_path", "clear_caches", "MAX_CHARS"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,13 @@ def cluster_paths(question: str, completions: list[str]) -> list[int]:
                 by_text[c] = key
         labels.append(seen.setdefault(key, len(seen)))
     return labels
+
+
+def clear_caches() -> None:
+    """Empty every memo of the readers (question numbers, LaTeX pieces): for cold-cache benchmarks and tests."""
+    from harness.paths import latex, numbers
+    numbers.question_numbers.cache_clear()
+    latex.canonical_piece.cache_clear()
 
 
 def _fmt(v: float) -> str:
