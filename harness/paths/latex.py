@@ -25,6 +25,7 @@ conversion is cached (``lru_cache``): a problem's completions repeat the same ex
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 from fractions import Fraction
 from functools import lru_cache
@@ -108,13 +109,18 @@ def build_expr(py: str):
 _HAS_SYMPY = importlib.util.find_spec("sympy") is not None
 _ARITHMETIC_PY = re.compile(r"[0-9+\-*/().]*")
 _FRACTION_NS = {"R": Fraction, "__builtins__": {}}
+_HALF = Fraction(1, 2)
 
 
 def exact_number(py: str) -> float | None:
-    """The value of a whitelisted piece without variables or functions (``2+3``, ``((6)/(4))``, ``2**-1``), computed
-    with ``fractions.Fraction`` -- the same exact rational arithmetic as sympy's ``Rational`` on the same code, at about
-    a twentieth of the cost. None (and the caller goes on to sympy) when the piece is not plain rational arithmetic or
-    its value is not a finite rational below 1e15: a zero division, a fractional power, an overflow."""
+    """The canonical value of a whitelisted piece without variables or functions (``2+3``, ``((6)/(4))``, ``2**-1``),
+    computed with ``fractions.Fraction`` -- the same exact rational arithmetic as sympy's ``Rational`` on the same
+    code, at about a twentieth of the cost. None (and the caller goes on to sympy) when the piece is not plain rational
+    arithmetic or its value is not a finite rational below 1e15 (a zero division, a fractional power, an overflow).
+
+    sympy turns the rational into a float through a 57-bit then 53-bit rounding, which can differ from
+    ``float(Fraction)`` in the last bit; :func:`~harness.paths.numbers.canon` sees that bit only where the exact value
+    sits on one of its boundaries (a half cent, ``5.565``; a hair from an integer), so those values go to sympy too."""
     if not _ARITHMETIC_PY.fullmatch(py):
         return None
     code = _PY_NUMBER.sub(lambda m: f"R('{m.group(0)}')", _IMPLICIT.sub("*", py))
@@ -122,10 +128,18 @@ def exact_number(py: str) -> float | None:
         v = eval(code, _FRACTION_NS)  # noqa: S307 -- digits, operators and parentheses only, namespace {R}
         if type(v) is not Fraction:
             return None
-        f = float(v)  # correctly rounded, as sympy's 53-bit evalf of a Rational
+        f = float(v)
     except Exception:  # noqa: BLE001 -- syntax, zero division, overflow: sympy decides, as before
         return None
-    return canon(f) if abs(f) < 1e15 else None
+    if not abs(f) < 1e15:
+        return None
+    if v.denominator != 1:
+        off_int = abs(v - round(v))
+        cents = abs(v) * 100
+        off_tie = abs(cents - math.floor(cents) - _HALF)
+        if off_int <= 2e-9 * max(1.0, abs(f)) or off_tie <= 1e-9 * max(1.0, 100 * abs(f)):
+            return None  # on a boundary of canon: the last bit of sympy's float decides
+    return canon(f)
 
 
 @lru_cache(maxsize=65536)
