@@ -19,7 +19,8 @@ Time is ``time.process_time()`` of this single-threaded process (CPU seconds: wh
 other processes on a shared machine) and wall time beside it. Two figures per corpus:
 
 * **cold** -- every memo of the readers is emptied before each repeat (``harness.paths.clear_caches``: question
-  numbers and items, LaTeX pieces, sympy forms, equation runs), so nothing is reused across problems or repeats; only
+  numbers and items, LaTeX pieces, sympy forms, equation runs) and sympy's own expression cache too, so nothing is
+  reused across problems or repeats; only
   what one ``cluster_paths`` call reuses within itself counts (the question read once, identical completion strings
   read once, a piece or an equation repeated inside the call's completions found in the memo filled by that call);
 * **warm** -- the memos are kept from the previous repeat (a path table that sees the same problems again, or
@@ -72,15 +73,23 @@ def _run_groups(run_dir: str) -> list[dict]:
             for _, sub in df.groupby(["step", "problem_id"], sort=False)]
 
 
+def _clear_all() -> None:
+    """The cold state: the readers' memos and sympy's own cache (which else keeps the last repeat's expressions)."""
+    clear_caches()
+    if "sympy" in sys.modules:
+        from sympy.core.cache import clear_cache
+        clear_cache()
+
+
 def bench(groups: list[dict], repeats: int, cold: bool = True) -> dict:
     n = sum(len(g["completions"]) for g in groups)
     distinct = sum(len(set(g["completions"])) for g in groups)
     chars = sum(len(c) for g in groups for c in g["completions"]) / max(n, 1)
     cpu, wall = [], []
-    clear_caches()
+    _clear_all()
     for r in range(repeats + 1):
         if cold:
-            clear_caches()
+            _clear_all()
         t0, w0 = time.process_time(), time.perf_counter()
         for g in groups:
             cluster_paths(g["question"], g["completions"])

@@ -124,3 +124,13 @@ def test_fast_paths_match_the_sympy_build_per_piece():
                     assert canonical_piece(piece) == (item, value), piece
                     n += 1
     assert n > 500
+
+
+def test_clear_caches_empties_every_memo():
+    """The benchmark's cold figure relies on it: after clear_caches no memo holds anything."""
+    from harness.paths import _question_items, arith, clear_caches, cluster_paths, latex, numbers
+    cluster_paths("Find $x$ if $2x = 6$.", ["$2x = 6$ so $x = \\frac{6}{2} = 3$ and $x^2 + 3x = 18$", "48/2 = 24"])
+    memos = [numbers.question_numbers, latex.canonical_piece, latex._sympy_piece, latex._segment, _question_items]
+    assert arith._RUN_MEMO and all(m.cache_info().currsize for m in memos)
+    clear_caches()
+    assert not arith._RUN_MEMO and not any(m.cache_info().currsize for m in memos)
