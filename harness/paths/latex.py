@@ -18,8 +18,10 @@ piece becomes either
 Returns the text with the symbolic segments blanked, the items, the numeric values of pieces that only write a number
 (``5``, ``\\frac{3}{4}``: subject to the question-number filter) and of pieces that compute one (``-\\frac{-5}{1}``,
 ``2 + 3``: exempt from it, see :mod:`harness.paths.arith` rule 3). Multi-letter runs that are not function names are
-products of single-letter variables (``ax^2`` = ``a*x**2``). Each piece's
-conversion is cached (``lru_cache``): a problem's completions repeat the same expressions.
+products of single-letter variables (``ax^2`` = ``a*x**2``). A single variable and plain rational arithmetic
+(:func:`exact_number`) are converted without sympy, with the same result. Conversions are memoised per piece, per
+Python form and per segment (``lru_cache``; emptied by ``harness.paths.clear_caches``): a problem's completions
+repeat the same expressions.
 """
 
 from __future__ import annotations
@@ -115,8 +117,9 @@ _HALF = Fraction(1, 2)
 def exact_number(py: str) -> float | None:
     """The canonical value of a whitelisted piece without variables or functions (``2+3``, ``((6)/(4))``, ``2**-1``),
     computed with ``fractions.Fraction`` -- the same exact rational arithmetic as sympy's ``Rational`` on the same
-    code, at about a twentieth of the cost. None (and the caller goes on to sympy) when the piece is not plain rational
-    arithmetic or its value is not a finite rational below 1e15 (a zero division, a fractional power, an overflow).
+    code, at about half the cost (compiling the code dominates both). None (and the caller goes on to sympy) when the
+    piece is not plain rational arithmetic or its value is not a finite rational below 1e15 (a zero division, a
+    fractional power, an overflow).
 
     sympy turns the rational into a float through a 57-bit then 53-bit rounding, which can differ from
     ``float(Fraction)`` in the last bit; :func:`~harness.paths.numbers.canon` sees that bit only where the exact value
