@@ -20,9 +20,9 @@ other processes on a shared machine) and wall time beside it. Two figures per co
 
 * **cold** -- every memo of the readers is emptied before each repeat (``harness.paths.clear_caches``: question
   numbers and items, LaTeX pieces, sympy forms, equation runs) and sympy's own expression cache too, so nothing is
-  reused across problems or repeats; only
-  what one ``cluster_paths`` call reuses within itself counts (the question read once, identical completion strings
-  read once, a piece or an equation repeated inside the call's completions found in the memo filled by that call);
+  reused across problems or repeats; only what one ``cluster_paths`` call reuses within itself counts (the question
+  read once, identical completion strings read once, a piece or an equation repeated inside the call's completions
+  found in the memo filled by that call);
 * **warm** -- the memos are kept from the previous repeat (a path table that sees the same problems again, or
   one problem's many samples repeating the same expressions across calls).
 
