@@ -1,4 +1,4 @@
-"""Throughput of harness.paths.cluster_paths on one core(target >= 10,000 completions/s).
+"""Throughput of harness.paths.cluster_paths on one core (target >= 10,000 completions/s).
 
     python scripts/bench_paths.py [--repeats 5] [--run RUN_DIR] [--json OUT.json]
 
@@ -8,20 +8,27 @@ Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call p
                    another problem's solution (harness.paths.gold; 300 problems);
 * ``synthetic`` -- the multi-strategy set (harness.paths.synthetic, 60 problems x 3 strategies x 5);
 * ``hand``      -- tests/data/paths_handlabelled.jsonl (includes LaTeX, hence sympy);
-* ``math``      -- MATH train reference solutions (first 300; LaTeX, one completion per problem, so every symbolic
-                   piece is new: the sympy piece cache is cleared per repeat -- the worst case for the LaTeX reader);
+* ``math``      -- MATH train reference solutions (first 300; LaTeX, one completion per problem, so cold every
+                   symbolic piece is new -- the worst case for the LaTeX reader);
 * ``long``      -- the gold corpus with each completion padded to ~1,000 characters by restating the question and
                    filler sentences (about a 256-token SmolLM2 completion);
 * ``run``       -- with ``--run``: the completions of a sample store (``prompt`` as the question), e.g. SmolLM2
                    samples from ``tmc sample``.
 
 Time is ``time.process_time()`` of this single-threaded process (CPU seconds: what one core spends, insensitive to
-other processes on a shared machine) and wall time beside it. Every repeat clears the question cache
-(``question_numbers``), so the question's parse is paid once per call as in real use; the within-call cache of
-identical completion strings stays (it is part of cluster_paths), and the share of distinct completions is printed.
-The first repeat (warm-up: imports sympy, fills the LaTeX piece cache) is not counted. A calibration figure (CPU seconds
-of ``sum(range(10**7))``) and the load average are printed beside the rates: on a shared machine they say how far
-the rates sit below an idle core's.
+other processes on a shared machine) and wall time beside it. Two figures per corpus:
+
+* **cold** -- every memo of the readers is emptied before each repeat (``harness.paths.clear_caches``: question
+  numbers and items, LaTeX pieces, sympy forms, equation runs) and sympy's own expression cache too, so nothing is
+  reused across problems or repeats; only what one ``cluster_paths`` call reuses within itself counts (the question
+  read once, identical completion strings read once, a piece or an equation repeated inside the call's completions
+  found in the memo filled by that call);
+* **warm** -- the memos are kept from the previous repeat (a path table that sees the same problems again, or
+  one problem's many samples repeating the same expressions across calls).
+
+The first repeat of each mode is a warm-up (imports sympy; for *warm* it fills the memos) and is not counted. A
+calibration figure (CPU seconds of ``sum(range(10**7))``) and the load average are printed beside the rates: on a
+shared machine they say how far the rates sit below an idle core's.
 """
 
 from __future__ import annotations
@@ -36,9 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.paths import cluster_paths  # noqa: E402
-from harness.paths.latex import canonical_piece  # noqa: E402
-from harness.paths.numbers import question_numbers  # noqa: E402
+from harness.paths import clear_caches, cluster_paths  # noqa: E402
 from harness.paths.validation import gold_groups, handlabelled_groups, synthetic_groups  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
@@ -68,15 +73,23 @@ def _run_groups(run_dir: str) -> list[dict]:
             for _, sub in df.groupby(["step", "problem_id"], sort=False)]
 
 
-def bench(groups: list[dict], repeats: int, cold_latex: bool = False) -> dict:
+def _clear_all() -> None:
+    """The cold state: the readers' memos and sympy's own cache (which else keeps the last repeat's expressions)."""
+    clear_caches()
+    if "sympy" in sys.modules:
+        from sympy.core.cache import clear_cache
+        clear_cache()
+
+
+def bench(groups: list[dict], repeats: int, cold: bool = True) -> dict:
     n = sum(len(g["completions"]) for g in groups)
     distinct = sum(len(set(g["completions"])) for g in groups)
     chars = sum(len(c) for g in groups for c in g["completions"]) / max(n, 1)
     cpu, wall = [], []
+    _clear_all()
     for r in range(repeats + 1):
-        question_numbers.cache_clear()
-        if cold_latex:
-            canonical_piece.cache_clear()
+        if cold:
+            _clear_all()
         t0, w0 = time.process_time(), time.perf_counter()
         for g in groups:
             cluster_paths(g["question"], g["completions"])
@@ -119,12 +132,14 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {load:.1f} on {os.cpu_count()} CPUs")
     results = {"calibration_sum_range_1e7_cpu_s": calib, "load_average_1min": load, "cpus": os.cpu_count()}
     print(f"{'corpus':10s} {'problems':>8s} {'compl.':>7s} {'distinct':>8s} {'chars':>6s} "
-          f"{'compl/s (CPU, median)':>22s} {'(CPU, best)':>12s} {'(wall)':>9s}")
+          f"{'cold compl/s (CPU, median)':>27s} {'(best)':>7s} {'warm (CPU, median)':>19s} {'(best)':>7s}")
     for name, groups in corpora.items():
-        r = bench(groups, args.repeats, cold_latex=name == "math")
+        r = {"cold": bench(groups, args.repeats, cold=True), "warm": bench(groups, args.repeats, cold=False)}
         results[name] = r
-        print(f"{name:10s} {r['problems']:8d} {r['completions']:7d} {r['distinct_share']:8.2f} {r['mean_chars']:6.0f} "
-              f"{r['per_s_cpu_median']:22,.0f} {r['per_s_cpu_best']:12,.0f} {r['per_s_wall_median']:9,.0f}")
+        c, w = r["cold"], r["warm"]
+        print(f"{name:10s} {c['problems']:8d} {c['completions']:7d} {c['distinct_share']:8.2f} {c['mean_chars']:6.0f} "
+              f"{c['per_s_cpu_median']:27,.0f} {c['per_s_cpu_best']:7,.0f} {w['per_s_cpu_median']:19,.0f} "
+              f"{w['per_s_cpu_best']:7,.0f}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"command": " ".join(["python", "scripts/bench_paths.py"] +

@@ -28,12 +28,13 @@ coincide); an arithmetic slip (``48/2 = 25``) is a different path (the slipped v
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from harness.paths.arith import derived_values
 from harness.paths.latex import symbolic_items
 from harness.paths.numbers import MAX_CHARS, normalise_text, question_numbers
 
-__all__ = ["PathKey", "reasoning_path", "cluster_paths", "describe_path", "MAX_CHARS"]
+__all__ = ["PathKey", "reasoning_path", "cluster_paths", "describe_path", "clear_caches", "MAX_CHARS"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,10 @@ _EMPTY = PathKey()
 _UNREADABLE = PathKey(items=frozenset({"unreadable"}))
 
 
+@lru_cache(maxsize=4096)
 def _question_items(question: str) -> frozenset[str]:
-    return frozenset(symbolic_items(question)[1]) if isinstance(question, str) else frozenset()
+    """The symbolic items of the question (dropped from a completion's items); cached per question text."""
+    return frozenset(symbolic_items(question)[1])
 
 
 def _path(q_values: frozenset, q_items: frozenset, completion: str) -> PathKey:
@@ -127,6 +130,17 @@ def cluster_paths(question: str, completions: list[str]) -> list[int]:
                 by_text[c] = key
         labels.append(seen.setdefault(key, len(seen)))
     return labels
+
+
+def clear_caches() -> None:
+    """Empty every memo of the readers (question numbers, LaTeX pieces): for cold-cache benchmarks and tests."""
+    from harness.paths import arith, latex, numbers
+    numbers.question_numbers.cache_clear()
+    arith._RUN_MEMO.clear()
+    latex.canonical_piece.cache_clear()
+    latex._sympy_piece.cache_clear()
+    latex._segment.cache_clear()
+    _question_items.cache_clear()
 
 
 def _fmt(v: float) -> str:

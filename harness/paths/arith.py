@@ -272,6 +272,27 @@ def _run_values(run: str, found: list[float], computed: list[float]) -> None:
                 (computed if after_compound else found).append(v)
 
 
+_RUN_MEMO: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {}
+RUN_MEMO_SIZE = 1 << 16
+"""Equation runs memoised (a pure function of the run's text; emptied when full and by ``clear_caches``)."""
+
+
+def _run_values_memo(run: str, found: list[float], computed: list[float]) -> None:
+    """:func:`_run_values` through a memo: one problem's samples repeat their equations (``48/2 = 24``)."""
+    hit = _RUN_MEMO.get(run)
+    if hit is None:
+        f: list[float] = []
+        c: list[float] = []
+        _run_values(run, f, c)
+        if len(_RUN_MEMO) >= RUN_MEMO_SIZE:
+            _RUN_MEMO.clear()
+        hit = _RUN_MEMO[run] = (tuple(f), tuple(c))
+    if hit[0]:
+        found.extend(hit[0])
+    if hit[1]:
+        computed.extend(hit[1])
+
+
 def _is_marker(text: str, start: int, end: int) -> bool:
     """A number that is not a quantity: ordinal, list marker, 'step 2', glued to a letter (module docstring)."""
     after = text[end:end + 2]
@@ -309,7 +330,7 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
             if first[:1].isdigit() and text[max(0, m.start() - 10):m.start()].endswith(_MARKER_WORDS):
                 run = _LEADING_OP.sub("", rest)  # 'after day 1 = 136 - 9 = 127': the marker is not an operand
             if run:
-                _run_values(run, found, computed)
+                _run_values_memo(run, found, computed)
             continue
         nm = _NUM_RE.search(first)
         tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()

@@ -18,13 +18,18 @@ piece becomes either
 Returns the text with the symbolic segments blanked, the items, the numeric values of pieces that only write a number
 (``5``, ``\\frac{3}{4}``: subject to the question-number filter) and of pieces that compute one (``-\\frac{-5}{1}``,
 ``2 + 3``: exempt from it, see :mod:`harness.paths.arith` rule 3). Multi-letter runs that are not function names are
-products of single-letter variables (``ax^2`` = ``a*x**2``). Each piece's
-conversion is cached (``lru_cache``): a problem's completions repeat the same expressions.
+products of single-letter variables (``ax^2`` = ``a*x**2``). A single variable and plain rational arithmetic
+(:func:`exact_number`) are converted without sympy, with the same result. Conversions are memoised per piece, per
+Python form and per segment (``lru_cache``; emptied by ``harness.paths.clear_caches``): a problem's completions
+repeat the same expressions.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import re
+from fractions import Fraction
 from functools import lru_cache
 
 from harness.paths.numbers import canon
@@ -103,9 +108,49 @@ def build_expr(py: str):
     return eval(code, _namespace())  # noqa: S307 -- whitelisted input, namespace of symbols only
 
 
+_HAS_SYMPY = importlib.util.find_spec("sympy") is not None
+_ARITHMETIC_PY = re.compile(r"[0-9+\-*/().]*")
+_FRACTION_NS = {"R": Fraction, "__builtins__": {}}
+_HALF = Fraction(1, 2)
+
+
+def exact_number(py: str) -> float | None:
+    """The canonical value of a whitelisted piece without variables or functions (``2+3``, ``((6)/(4))``, ``2**-1``),
+    computed with ``fractions.Fraction`` -- the same exact rational arithmetic as sympy's ``Rational`` on the same
+    code, at about half the cost (compiling the code dominates both). None (and the caller goes on to sympy) when the
+    piece is not plain rational arithmetic or its value is not a finite rational below 1e15 (a zero division, a
+    fractional power, an overflow).
+
+    sympy turns the rational into a float through a 57-bit then 53-bit rounding, which can differ from
+    ``float(Fraction)`` in the last bit; :func:`~harness.paths.numbers.canon` sees that bit only where the exact value
+    sits on one of its boundaries (a half cent, ``5.565``; a hair from an integer), so those values go to sympy too."""
+    if not _ARITHMETIC_PY.fullmatch(py):
+        return None
+    code = _PY_NUMBER.sub(lambda m: f"R('{m.group(0)}')", _IMPLICIT.sub("*", py))
+    try:
+        v = eval(code, _FRACTION_NS)  # noqa: S307 -- digits, operators and parentheses only, namespace {R}
+        if type(v) is not Fraction:
+            return None
+        f = float(v)
+    except Exception:  # noqa: BLE001 -- syntax, zero division, overflow: sympy decides, as before
+        return None
+    if not abs(f) < 1e15:
+        return None
+    if v.denominator != 1:
+        off_int = abs(v - round(v))
+        cents = abs(v) * 100
+        off_tie = abs(cents - math.floor(cents) - _HALF)
+        if off_int <= 2e-9 * max(1.0, abs(f)) or off_tie <= 1e-9 * max(1.0, 100 * abs(f)):
+            return None  # on a boundary of canon: the last bit of sympy's float decides
+    return canon(f)
+
+
 @lru_cache(maxsize=65536)
 def canonical_piece(tex: str) -> tuple[str, float | None]:
-    """(item, value): a sympy canonical string, or ('', number) for a constant, or the ``tex:`` fallback."""
+    """(item, value): a sympy canonical string, or ('', number) for a constant, or the ``tex:`` fallback.
+
+    Fast paths that give what sympy gives: a single variable (``x``: its name) and plain rational arithmetic
+    (:func:`exact_number`); everything else is built by sympy (:func:`_sympy_piece`, cached per Python form)."""
     tex = tex.strip().rstrip(".,;:")
     fallback = "tex:" + _SPACING.sub("", tex).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     if not tex or len(tex) > MAX_PIECE:
@@ -113,6 +158,19 @@ def canonical_piece(tex: str) -> tuple[str, float | None]:
     py = _to_python(tex)
     if py is None:
         return fallback, None
+    if _HAS_SYMPY:  # without sympy every piece takes the fallback (docs), the fast paths included
+        if len(py) == 1 and "a" <= py <= "z":
+            return py, None  # str(Symbol(py))
+        value = exact_number(py)
+        if value is not None:
+            return "", value
+    item, value = _sympy_piece(py)
+    return (fallback if item is None else item), value
+
+
+@lru_cache(maxsize=65536)
+def _sympy_piece(py: str) -> tuple[str | None, float | None]:
+    """(item, value) of a whitelisted Python form built by sympy; (None, None) means: use the piece's fallback."""
     try:
         expr = build_expr(py)
         if getattr(expr, "is_number", False):
@@ -120,10 +178,32 @@ def canonical_piece(tex: str) -> tuple[str, float | None]:
             if z.imag == 0 and abs(z.real) < 1e15:
                 return "", canon(z.real)
         if not hasattr(expr, "free_symbols"):
-            return fallback, None
+            return None, None
         return str(expr), None
     except Exception:  # noqa: BLE001 -- any failure on model text (syntax, sympy, import) means: use the fallback
-        return fallback, None
+        return None, None
+
+
+_LETTER = re.compile(r"[a-zA-Z]")
+
+
+@lru_cache(maxsize=65536)
+def _segment(seg: str) -> tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]] | None:
+    """(items, stated values, computed values) of one math segment, or None when it is not symbolic (pure
+    arithmetic, or prose between two dollar amounts): a pure function of the segment's text, so memoised."""
+    bare = _COMMAND.sub("", seg)
+    if not _LETTER.search(bare) or _PROSE.search(bare):
+        return None  # pure arithmetic (the arithmetic reader's job) or prose between two dollar amounts
+    items: list[str] = []
+    values: list[float] = []
+    computed: list[float] = []
+    for piece in _RELATION.split(seg):
+        item, value = canonical_piece(piece)
+        if value is not None:
+            (values if is_literal(piece) else computed).append(value)
+        elif item and not _SYMBOL.match(item):
+            items.append(item)  # a bare variable name (the x of 'x = 48') is a name, not a derivation
+    return tuple(items), tuple(values), tuple(computed)
 
 
 def symbolic_items(text: str) -> tuple[str, list[str], list[float], list[float]]:
@@ -136,20 +216,17 @@ def symbolic_items(text: str) -> tuple[str, list[str], list[float], list[float]]
     pieces: list[str] = []
     pos = 0
     for m in _SEGMENT.finditer(text):
-        seg = next(g for g in m.groups() if g is not None)
+        seg = m.group(m.lastindex)  # the one alternative that matched
         if text[m.end():m.end() + 1].isdigit() or (seg[:1].isdigit() and seg[-1:].isspace()):
             continue  # '$15.00 x $20': two amounts of money, not a math segment
-        bare = _COMMAND.sub("", seg)
-        if not re.search(r"[a-zA-Z]", bare) or _PROSE.search(bare):
-            continue  # pure arithmetic (the arithmetic reader's job) or prose between two dollar amounts
+        found = _segment(seg)
+        if found is None:
+            continue
         pieces.append(text[pos:m.start()])
         pos = m.end()
-        for piece in _RELATION.split(seg):
-            item, value = canonical_piece(piece)
-            if value is not None:
-                (values if is_literal(piece) else computed).append(value)
-            elif item and not _SYMBOL.match(item):
-                items.append(item)  # a bare variable name (the x of 'x = 48') is a name, not a derivation
+        items.extend(found[0])
+        values.extend(found[1])
+        computed.extend(found[2])
     if not pieces:
         return text, [], [], []
     pieces.append(text[pos:])
