@@ -52,10 +52,10 @@ if [[ $stage == train || $stage == all ]]; then
   done
 fi
 if [[ $stage == eval || $stage == all ]]; then
-  for rs in $RUNS; do
+  # EVAL_STEPS: the checkpoints sampled (default 8 16; step 16, the last, is the step compared, fixed in advance)
+  for rs in ${EVAL_RUNS:-$RUNS}; do
     d=$R/${rs%%:*}_s${rs##*:}
-    [[ -f $d/eval_report/checkpoints_metrics.json ]] && continue
-    $TMC eval-checkpoints "$d" --source data/multi_strategy/test.jsonl --limit 64 --n 8 --temperature 0.7 \
+    $TMC eval-checkpoints "$d" --steps ${EVAL_STEPS:-8 16} --source data/multi_strategy/test.jsonl --limit 64 --n 8 --temperature 0.7 \
       --top-p 1.0 --max-new-tokens 64 --seed 0 --base-run $R/base_test --batch-size 64 --threads 2
   done
 fi
