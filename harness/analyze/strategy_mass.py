@@ -248,6 +248,7 @@ def analyse_store(store: Path, records: list[dict], data, base_shares=None, n_bo
                   seed: int = 0) -> dict[str, Any]:
     """Per step of one store: the summary, and the paired comparison with the base (``base_shares``, else the
     store's own step 0). Returns ``{"label", "store", "steps": {step: {...}}, "shares": DataFrame}``."""
+    store = resolve_store(store)
     shares = problem_shares(label_rows(read_store(store), records, data))
     steps = sorted(int(s) for s in shares["step"].unique())
     base = base_shares
