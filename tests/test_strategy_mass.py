@@ -149,7 +149,7 @@ def test_cli_writes_json_markdown_plots_and_seed_intervals(stores, tmp_path, cap
     md = (out / "strategy_mass.md").read_text()
     assert md.count("| grpo_s0 |") == 3 and "| grpo | 2 | 16 |" in md and "drew the first strategy for 0.6925" in md
     assert (out / "strategy_mass_grpo_s0.png").stat().st_size > 0 and (out / "strategy_mass_grpo_s1.png").exists()
-    assert "SFT mix check" in capsys.readouterr().out
+    assert "SFT mix check" in capsys.readouterr().out and rep["warnings"] == []
 
 
 def test_a_store_with_its_own_step_0_and_train_problems(tmp_path):
@@ -184,3 +184,12 @@ def test_wrong_data_file_and_foreign_prompt_are_clear_errors(stores, tmp_path):
 def test_method_of_strips_the_seed():
     assert sm.method_of("grpo_kl_s12") == "grpo_kl" and sm.method_of("grpo_rej_s0/train_samples") == "grpo_rej"
     assert sm.method_of("base_test") == "base_test"
+
+
+def test_a_decoding_mismatch_with_the_base_is_a_warning():
+    base = sm.decoding(pd.DataFrame({"temperature": [0.7, 0.7], "top_p": [1.0, 1.0]}))
+    same = sm.decoding(pd.DataFrame({"temperature": [0.7], "top_p": [1.0], "max_new_tokens": [64]}))
+    other = sm.decoding(pd.DataFrame({"temperature": [0.6], "top_p": [0.95]}))
+    assert sm.decoding_warning("r", same, base) is None
+    w = sm.decoding_warning("r", other, base)
+    assert "temperature [0.6] vs [0.7]" in w and "top_p [0.95] vs [1.0]" in w

@@ -102,7 +102,26 @@ def read_store(store: Path):
 
     if not (store / "samples").is_dir():
         raise FileNotFoundError(f"{store}: no samples/ folder")
-    return SampleStore(store).read(columns=["problem_id", "sample_idx", "step", "prompt", "completion", "correct"])
+    return SampleStore(store).read(columns=["problem_id", "sample_idx", "step", "prompt", "completion", "correct",
+                                            *DECODING])
+
+
+DECODING = ("temperature", "top_p", "max_new_tokens")
+
+
+def decoding(df) -> dict[str, list]:
+    """The decoding settings the rows were drawn with (distinct values per column present)."""
+    return {c: sorted({float(v) for v in df[c].dropna()}) for c in DECODING if c in df.columns}
+
+
+def decoding_warning(label: str, run: dict, base: dict) -> str | None:
+    """A warning when a store's decoding differs from the base's: the paired differences then mix training with
+    decoding (eval-checkpoints' default is T = 0.6, top-p 0.95; check with its --base-run)."""
+    diff = {c: (run[c], base[c]) for c in run if c in base and run[c] and base[c] and run[c] != base[c]}
+    if not diff:
+        return None
+    return f"{label}: decoding differs from the base ({'; '.join(f'{c} {a} vs {b}' for c, (a, b) in diff.items())})" \
+        ": the differences vs the base mix training with decoding"
 
 
 def record_index(problem_id: str, tag: str, data: str | Path, n_records: int) -> int:
@@ -249,12 +268,13 @@ def analyse_store(store: Path, records: list[dict], data, base_shares=None, n_bo
     """Per step of one store: the summary, and the paired comparison with the base (``base_shares``, else the
     store's own step 0). Returns ``{"label", "store", "steps": {step: {...}}, "shares": DataFrame}``."""
     store = resolve_store(store)
-    shares = problem_shares(label_rows(read_store(store), records, data))
+    rows = read_store(store)
+    shares = problem_shares(label_rows(rows, records, data))
     steps = sorted(int(s) for s in shares["step"].unique())
     base = base_shares
     if base is None and 0 in steps:
         base = shares[shares["step"] == 0]
-    res: dict[str, Any] = {"label": store_label(store), "store": str(store), "steps": {}}
+    res: dict[str, Any] = {"label": store_label(store), "store": str(store), "decoding": decoding(rows), "steps": {}}
     for s in steps:
         sh = shares[shares["step"] == s]
         row = step_summary(sh, n_boot, seed)
@@ -379,7 +399,7 @@ def build_parser(prog: str = "tmc analyze strategy_mass") -> argparse.ArgumentPa
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     records = load_records(a.data)
-    base_shares, mix, mix_text = None, None, None
+    base_shares, mix, mix_text, base_decoding = None, None, None, {}
     if a.base:
         bdata = a.base_data or a.data
         blab = label_rows(read_store(resolve_store(a.base)), load_records(bdata), bdata)
@@ -387,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         if blab.empty:
             raise ValueError(f"{a.base}: no step-0 samples; --base must be a store holding the base model (step 0)")
         base_shares = problem_shares(blab)
+        base_decoding = decoding(blab)
         mix = sft_mix(blab, a.n_boot, a.seed)
     drawn = json.loads(Path(a.warmstart).read_text()).get("first_strategy_share") if a.warmstart else None
     results = [analyse_store(resolve_store(r), records, a.data, base_shares, a.n_boot, a.seed) for r in a.runs]
@@ -398,14 +419,15 @@ def main(argv: list[str] | None = None) -> int:
                 break
     if mix is not None:
         mix_text = mix_line(mix, drawn)
+    warnings = [w for r in results if (w := decoding_warning(r["label"], r["decoding"], base_decoding))]
     seeds = seed_summary(results)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"data": str(a.data), "base": a.base, "n_boot": a.n_boot, "seed": a.seed,
               "runs": [_jsonable(r) for r in results], "seeds": seeds, "sft_mix": mix,
-              "warmstart_first_strategy_share": drawn}
+              "warmstart_first_strategy_share": drawn, "base_decoding": base_decoding, "warnings": warnings}
     (out / "strategy_mass.json").write_text(json.dumps(report, indent=1, default=str))
-    md = markdown(results, seeds, mix_text)
+    md = markdown(results, seeds, mix_text) + "".join(f"\nWARNING: {w}\n" for w in warnings)
     (out / "strategy_mass.md").write_text(md)
     for r in results:
         plot_run(r, out / f"strategy_mass_{r['label'].replace('/', '_')}.png")
