@@ -146,6 +146,9 @@ def test_cli_writes_json_markdown_plots_and_seed_intervals(stores, tmp_path, cap
     assert mix["share_of_named"] == pytest.approx(e / (e + r)) and mix["lo"] <= mix["share_of_named"] <= mix["hi"]
     assert mix["share_of_correct"] == pytest.approx(e / (e + r + o))
     assert mix["share_of_named_all"] == pytest.approx(e / (e + r + w))  # the wrong ones follow the rare strategy
+    for i, d in BASE.items():
+        if d[0] + d[1]:
+            assert mix["by_family"][RECS[i]["family"]]["share_of_named"] == pytest.approx(d[0] / (d[0] + d[1]))
     md = (out / "strategy_mass.md").read_text()
     assert md.count("| grpo_s0 |") == 3 and "| grpo | 2 | 16 |" in md and "drew the first strategy for 0.6925" in md
     assert (out / "strategy_mass_grpo_s0.png").stat().st_size > 0 and (out / "strategy_mass_grpo_s1.png").exists()

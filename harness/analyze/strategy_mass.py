@@ -173,6 +173,7 @@ def label_rows(df, records: list[dict], data: str | Path):
         else:
             cat.append("correct_other")
     df["strategy"], df["category"], df["named"] = strat, cat, named
+    df["family"] = [records[int(i)].get("family", "") for i in df["record"]]
     return df
 
 
@@ -240,6 +241,8 @@ def sft_mix(labelled, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
            "n_problems": int(len(c)), "share_of_correct": float(easy.sum() / len(ok)),
            "n_named_all": int(len(all_named)),
            "share_of_named_all": float((all_named["named"] == "first").mean()) if len(all_named) else None}
+    fam = ok[ok["category"].isin(["easy", "rare"])].groupby("family")["category"]
+    out["by_family"] = {str(f): {"n_named": int(len(g)), "share_of_named": float((g == "easy").mean())} for f, g in fam}
     if named.sum() == 0:
         return {**out, "share_of_named": None, "lo": None, "hi": None}
     rng = np.random.default_rng(seed)
@@ -257,6 +260,9 @@ def mix_line(mix: dict, drawn: float | None = None) -> str:
          f"{mix['n_named']} correct samples on a named strategy follow the first (easy) strategy; "
          f"{mix['share_of_correct']:.3f} of all {mix['n_correct']} correct samples ({mix['n_problems']} problems); "
          f"grade aside, {mix['share_of_named_all']:.3f} of the {mix['n_named_all']} samples on a named strategy")
+    if mix.get("by_family"):
+        s += "; by family " + ", ".join(f"{f} {v['share_of_named']:.2f} (n {v['n_named']})"
+                                       for f, v in sorted(mix["by_family"].items()))
     if drawn is not None:
         s += f"; the warm start drew the first strategy for {drawn:.4f} of its problems"
     return s
