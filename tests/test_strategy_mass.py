@@ -196,3 +196,11 @@ def test_a_decoding_mismatch_with_the_base_is_a_warning():
     assert sm.decoding_warning("r", same, base) is None
     w = sm.decoding_warning("r", other, base)
     assert "temperature [0.6] vs [0.7]" in w and "top_p [0.95] vs [1.0]" in w
+
+
+def test_cli_bad_input_is_one_line_and_status_2(stores, tmp_path, capsys):
+    base, _ = stores
+    assert sm.main([str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert sm.main([str(base), "--data", str(TRAIN), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "not a sample store" in err[0] and "pass the data file" in err[1]

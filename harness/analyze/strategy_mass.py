@@ -403,7 +403,21 @@ def build_parser(prog: str = "tmc analyze strategy_mass") -> argparse.ArgumentPa
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Bad input (a missing store or data file, a data file that is not the store's, a base without step 0) is
+    one line on stderr and exit status 2."""
+    import sys
+
+    from harness.store import StoreError
+
     a = build_parser().parse_args(argv)
+    try:
+        return _main(a)
+    except (FileNotFoundError, ValueError, StoreError) as e:
+        print(f"tmc analyze strategy_mass: {e}", file=sys.stderr)
+        return 2
+
+
+def _main(a: argparse.Namespace) -> int:
     records = load_records(a.data)
     base_shares, mix, mix_text, base_decoding = None, None, None, {}
     if a.base:
