@@ -113,6 +113,10 @@ def test_paired_difference_and_exact_test_vs_base(stores):
             assert vb["diff"] == pytest.approx(d.mean()) and vb["lo"] <= vb["diff"] <= vb["hi"]
             assert vb["test"]["p"] == pytest.approx(brute_sign_flip(d))
             assert vb["test"]["discordant"] == int((np.abs(d) > 0).sum())
+    sub = [i for i, d in sorted(BASE.items()) if d[1] > 0]
+    d = share(RUNS["grpo_s1"][16], 1)[sub] - share(BASE, 1)[sub]
+    assert res["steps"][16]["vs_base"]["rare_on_base_rare"]["diff"] == pytest.approx(d.mean())
+    assert res["steps"][16]["vs_base"]["rare_on_base_rare"]["n_problems"] == len(sub) == 2
     assert res["steps"][8]["vs_base"]["rare_present_base"] == 2
     assert res["steps"][16]["vs_base"]["rare_present_step"] == 1
 

@@ -207,7 +207,8 @@ def step_summary(shares, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
 
 def paired_vs_base(shares, base, n_boot: int = 2000, seed: int = 0) -> dict[str, Any] | None:
     """Per-problem differences step - base of the rare and easy shares over the common problems: mean, bootstrap
-    CI, exact paired test. None when no problem is shared."""
+    CI, exact paired test; ``rare_on_base_rare`` the rare difference on the problems whose base samples hold a
+    correct rare one (JSON only). None when no problem is shared."""
     from harness.metrics import bootstrap_mean, paired_exact_test
 
     m = shares.merge(base, on="problem_id", suffixes=("", "_base"))
@@ -218,6 +219,12 @@ def paired_vs_base(shares, base, n_boot: int = 2000, seed: int = 0) -> dict[str,
         d = (m[c] - m[f"{c}_base"]).to_numpy()
         mean, lo, hi = bootstrap_mean(d, n_boot=n_boot, seed=seed)
         out[c] = {"diff": mean, "lo": lo, "hi": hi, "test": paired_exact_test(d)}
+    sub = m[m["rare_present_base"]]  # the problems the base solves by a rare strategy: where squeezing can show
+    if len(sub):
+        d = (sub["rare"] - sub["rare_base"]).to_numpy()
+        mean, lo, hi = bootstrap_mean(d, n_boot=n_boot, seed=seed)
+        out["rare_on_base_rare"] = {"n_problems": int(len(sub)), "diff": mean, "lo": lo, "hi": hi,
+                                    "test": paired_exact_test(d)}
     out["rare_present_base"] = int(m["rare_present_base"].sum())
     out["rare_present_step"] = int(m["rare_present"].sum())
     return out
