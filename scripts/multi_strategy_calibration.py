@@ -3,12 +3,11 @@ model's completions follow.
 
     python scripts/multi_strategy_calibration.py RUN [--data data/multi_strategy/test.jsonl] [--out DIR]
 
-Clustering used here (``strategy_match``, specific to this data set, NOT the package's ``harness.paths``): a
-completion follows strategy S when it writes every *distinctive* intermediate value of S (S's step values before the
-last, minus numbers the question itself states), as a number anywhere in its text; exactly one match = that
-strategy, several = ``ambiguous``, none = ``other`` (no recognised strategy: a wrong computation, or a correct one
-by another route, or no computation). It sees values, not how they were derived, so a completion that writes a
-strategy's numbers by accident counts as that strategy.
+Clustering used here: :func:`harness.paths.strategies.label_strategy` (``strategy_match`` here; specific to this
+data set, NOT the package's data-free ``harness.paths.reasoning_path``): a completion follows strategy S when it
+writes every *distinctive* intermediate value of S (S's step values before the last, minus numbers the question
+itself states), as a number anywhere in its text; exactly one match = that strategy, several = ``ambiguous``, none
+= ``other``. Its rule and failure modes are documented there.
 
 Writes ``DIR/calibration.json`` and ``DIR/calibration.md`` (per problem: n, correct, strategies used, by
 correctness) and the path table of the run with this clustering (``DIR/paths/``, :mod:`harness.paths.table`).
@@ -18,33 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from collections import Counter
 from pathlib import Path
 
-_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+from harness.paths.strategies import label_strategy, numbers  # noqa: F401  (the matcher lives in the package)
 
-
-def numbers(text: str) -> set[str]:
-    """Numbers written in ``text``, normalised: thousands commas dropped, ``12.0`` -> ``12``."""
-    out = set()
-    for m in _NUM.findall(text or ""):
-        v = m.replace(",", "")
-        if "." in v:
-            v = v.rstrip("0").rstrip(".")
-        out.add(v)
-    return out
-
-
-def strategy_match(question: str, completion: str, strategies: list[dict]) -> str:
-    """The strategy a completion follows (module docstring): a name, ``ambiguous`` or ``other``."""
-    given, seen = numbers(question), numbers(completion)
-    hits = []
-    for s in strategies:
-        feats = {v for _, v in s["steps"][:-1]} - given
-        if feats and feats <= seen:
-            hits.append(s["name"])
-    return hits[0] if len(hits) == 1 else "ambiguous" if hits else "other"
+#: the old name of :func:`harness.paths.strategies.label_strategy`, kept for callers of this script
+strategy_match = label_strategy
 
 
 def strategy_clustering(records: dict[str, dict]):

@@ -20,6 +20,8 @@ TOOLS: dict[str, str] = {
     "train_blocks": "training-time reward, length, KL and the correct completions that got no credit, per block",
     "adapter_drift": "how far the LoRA adapter moved per checkpoint and between runs; Adam's step size",
     "sampler_u1_rows": "the samples the pre-2026-12-01 row sampler corrupted (u = 1.0), or bounds on a report",
+    "strategy_mass": "ground-truth strategy shares per step (multi-strategy data): easy / rare / correct-other / "
+                     "wrong, paired vs the base, across seeds; the warm-start mix check",
     "regrade": "re-grade a run's stored completions with today's grader, under both truncation rules",
 }
 
