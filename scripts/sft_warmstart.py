@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     names = [r["strategies"][c]["name"] for r, c in zip(records, choice)]
     (out / "warmstart.json").write_text(json.dumps({
         "command": "python scripts/sft_warmstart.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "data": str(path), "base_model": a.model, "base_model_path": str(model_path), "mix": a.mix, "template": a.template,
+        "data": str(path), "base_model": a.model, "base_model_path": str(model_path), "mix": a.mix,
+        "template": a.template,
         "epochs": a.epochs, "lr": a.lr, "batch": a.batch, "lora_r": a.lora_r, "seed": a.seed,
         "n_problems": len(rows), "first_strategy_share": sum(c == 0 for c in choice) / len(rows),
         "strategy_by_problem": {p.id: n for p, n in zip(problems, names)},

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Best-of-N on the multi-strategy experiment's base (docs/multi_strategy_rl.md): train-split samples -> population ORM
-# -> outcome-level selectors on the 64 x 8 base pool -> step-level selectors on 8 problems -> the fitted-tree
+# -> outcome-level selectors on the 64 x 8 base pool -> step-level selectors on 4 problems -> the fitted-tree
 # prediction beside the measured selectors. Resumable (each command resumes or skips). Run from the repository root
 # after experiments/multi_strategy_rl/run.sh base.
 set -euo pipefail
