@@ -316,3 +316,28 @@ def test_cli_runs_and_report(tmp_path):
     assert next(iter(res.values()))["verdict"] == "agree"
     assert main(["report", str(out), "--out", str(tmp_path / "rep")]) == 0
     assert "verdict **agree**" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_population_clock_agrees_and_is_not_fooled_by_sampling_noise():
+    from harness.theory_fit.trajectory import compare_run
+
+    trees = [fit_path_tree(k, *v, PathTreeConfig(alpha=0.0)) for k, v in SPECS.items()]
+    meas = _measured(trees, "grpo", lr=0.2)
+    ok = compare_run(trees, meas, PredictConfig(method="grpo", lr=0.5, steps=150), metric="l1_pop")
+    assert ok["verdict"] == "agree" and ok["max_abs_diff"] < 0.01
+    assert compare_run(trees, meas, PredictConfig(method="rl_rej", lr=0.5, steps=150),
+                       metric="l1_pop")["verdict"] == "disagree"
+    # an UNCHANGED model resampled with n = 8 per problem: per-problem L1 moves far, the population clock barely
+    rng = np.random.default_rng(0)
+    base = _measured(trees, "grpo", lr=0.2, steps=(0,))[0]
+    many = {f"{p}_{i}": v for i in range(40) for p, v in base.items()}     # 120 problems, same trees
+    trees120 = [fit_path_tree(f"{k}_{i}", *v, PathTreeConfig(alpha=0.0)) for i in range(40) for k, v in SPECS.items()]
+    noisy = {}
+    for p, v in many.items():
+        m = np.array([v["mass"][c] for c in CATEGORIES])
+        draw = rng.multinomial(8, m / m.sum()) / 8
+        noisy[p] = {"mass": dict(zip(CATEGORIES, draw.tolist())), "n": 8, "c": 0}
+    cfg = PredictConfig(method="grpo", lr=0.5, steps=50)
+    per = compare_run(trees120, {0: many, 1: noisy}, cfg, metric="l1")["rows"][1]["movement"]
+    pop = compare_run(trees120, {0: many, 1: noisy}, cfg, metric="l1_pop")["rows"][1]["movement"]
+    assert per > 0.2 and pop < 0.1 and pop < per / 3

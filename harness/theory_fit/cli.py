@@ -45,7 +45,10 @@ def build_parser(prog: str = "tmc theory-fit") -> argparse.ArgumentParser:
     p.add_argument("--lam", type=float, default=0.5, help="selectors: lambda (default 0.5)")
     p.add_argument("--compare-steps", type=int, default=300,
                    help="--runs: theory steps available to reach the checkpoints' movement (default 300)")
-    p.add_argument("--movement", choices=["l1", "kl"], default="l1", help="--runs: movement clock (default l1)")
+    p.add_argument("--movement", choices=["l1_pop", "l1", "kl"], default="l1_pop",
+                   help="--runs: movement clock: l1_pop (default) = L1 of the problem-averaged easy / rare-correct / "
+                        "wrong masses (robust to the sampling noise of n samples per problem); l1 / kl = per problem "
+                        "(biased upward by sampling noise at small n; harness/theory_fit/trajectory.py)")
     p.add_argument("--tol", type=float, default=0.05, help="--runs: agreement tolerance on the masses (default 0.05)")
     p.add_argument("--bon", nargs="+", default=[], metavar="BON_OUT",
                    help="`tmc bon` output folders (or results.json): measured vs predicted selector table "
