@@ -101,6 +101,8 @@ def test_seed_t_interval_hand_computed():
     two = seed_t_interval([0.1, 0.3])  # mean 0.2, sd 0.1414, t_{0.975,1} = 12.706 -> +-1.2706
     assert (two["lo"], two["hi"]) == pytest.approx((0.2 - 1.27062, 0.2 + 1.27062), abs=1e-4)
     assert seed_t_interval([0.2]) == {"seeds": 1, "mean": 0.2, "sd": None, "lo": None, "hi": None, "p": None}
+    same = seed_t_interval([0.031, 0.031])   # sd 0: an infinite t, but no evidence; no interval, no p
+    assert (same["lo"], same["hi"], same["p"], same["identical"]) == (None, None, None, True)
     with pytest.raises(ValueError, match="no per-seed differences"):
         seed_t_interval([])
 

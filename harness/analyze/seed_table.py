@@ -147,7 +147,8 @@ def _p(x: float | None) -> str:
 def _t(v: dict) -> str:
     """Mean over seeds with its t-interval (one seed: the mean alone)."""
     if v["t_lo"] is None:
-        return f"{v['mean']:+.3f} (1 seed, no interval)"
+        why = "1 seed" if len(v["per_seed"]) == 1 else "identical per-seed differences"
+        return f"{v['mean']:+.3f} ({why}, no interval)"
     return f"{v['mean']:+.3f} [{v['t_lo']:+.3f}, {v['t_hi']:+.3f}]"
 
 

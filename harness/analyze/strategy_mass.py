@@ -350,12 +350,13 @@ def markdown(results: list[dict], seeds: dict, mix_text: str | None = None) -> s
                   "", "| method | runs | step | Δ rare [95% t-CI] | p (t) | Δ easy [95% t-CI] | p (t) |",
                   "|---|---:|---:|---|---:|---|---:|"]
         for method, m in seeds.items():
+            why = "1 run" if len(m["runs"]) == 1 else "identical runs"
             for s, v in m["steps"].items():
                 cells = [method, str(len(m["runs"])), str(s)]
                 for c in ("rare", "easy"):
                     t = v[c]
                     cells += ([f"{t['mean']:.3f} [{t['lo']:.3f}, {t['hi']:.3f}]", f"{t['p']:.3g}"] if t["lo"] is not
-                              None else [f"{t['mean']:.3f} (1 run: no interval)", "-"])
+                              None else [f"{t['mean']:.3f} ({why}: no interval)", "-"])
                 lines.append("| " + " | ".join(cells) + " |")
     if mix_text:
         lines += ["", mix_text]

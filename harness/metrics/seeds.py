@@ -11,6 +11,10 @@ and the two-sided one-sample t-test p of H0 "mean difference 0" (``scipy.stats.t
 per-seed differences are roughly normal and independent; with S = 2 or 3 seeds the interval is wide (t_{0.975, 2}
 = 4.30) -- that width is the honest uncertainty, not a defect. With S = 1 there is no interval (None). The
 per-seed problem-level CIs and exact p-values stay in the tables as the secondary detail.
+
+Identical per-seed differences (sd = 0, e.g. two seeds that each gained the same 2 of 64 problems) make the
+t-statistic infinite and its p 0, which would read as certainty from a coarse statistic; so there, too, no interval
+and no p are given (``identical: True``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ def seed_t_interval(diffs, alpha: float = 0.05) -> dict:
     if d.size == 1:
         return {"seeds": 1, "mean": mean, "sd": None, "lo": None, "hi": None, "p": None}
     sd = float(d.std(ddof=1))
+    if sd == 0:
+        return {"seeds": int(d.size), "mean": mean, "sd": 0.0, "lo": None, "hi": None, "p": None, "identical": True}
     half = float(stats.t.ppf(1 - alpha / 2, d.size - 1)) * sd / math.sqrt(d.size)
-    p = 1.0 if sd == 0 and mean == 0 else (0.0 if sd == 0 else float(stats.ttest_1samp(d, 0.0).pvalue))
+    p = float(stats.ttest_1samp(d, 0.0).pvalue)
     return {"seeds": int(d.size), "mean": mean, "sd": sd, "lo": mean - half, "hi": mean + half, "p": p}
