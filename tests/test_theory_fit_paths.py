@@ -341,3 +341,20 @@ def test_population_clock_agrees_and_is_not_fooled_by_sampling_noise():
     per = compare_run(trees120, {0: many, 1: noisy}, cfg, metric="l1")["rows"][1]["movement"]
     pop = compare_run(trees120, {0: many, 1: noisy}, cfg, metric="l1_pop")["rows"][1]["movement"]
     assert per > 0.2 and pop < 0.1 and pop < per / 3
+
+
+def test_measured_masses_carry_a_bootstrap_ci_over_problems():
+    from harness.theory_fit.trajectory import TRIPLE, compare_run, markdown
+
+    trees = [fit_path_tree(k, *v, PathTreeConfig(alpha=0.0)) for k, v in SPECS.items()]
+    meas = _measured(trees, "grpo", lr=0.2)
+    res = compare_run(trees, meas, PredictConfig(method="grpo", lr=0.5, steps=150), metric="l1_pop")
+    for r in res["rows"]:
+        for k in TRIPLE:
+            lo, hi = r["measured_ci"][k]
+            assert lo <= r["measured"][k] + 1e-12 and r["measured"][k] <= hi + 1e-12
+            per = [meas[r["step"]][p]["mass"] for p in sorted(meas[r["step"]])]
+            vals = [m["easy"] if k == "easy" else (m["wrong"] + m["new_wrong"]) if k == "wrong"
+                    else m["common"] + m["rare"] + m["new_correct"] for m in per]
+            assert lo >= min(vals) - 1e-12 and hi <= max(vals) + 1e-12   # a CI of the mean lies within the values
+    assert "[" in markdown("run", res).split("| 5 |")[1]

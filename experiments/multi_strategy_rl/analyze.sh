@@ -25,4 +25,5 @@ $TMC analyze seed_table "${args[@]}" --step 16 --ref grpo --json $OUT/seed_table
 rargs=(); for d in "${dirs[@]}"; do rargs+=("$d/eval_report/checkpoints_metrics.json=$d"); done
 $TMC theory-fit $R/base_test --out $OUT/theory_fit_runs --methods grpo grpo_kl rl_rej --group-size 8 --beta 0.1 \
   --selector-n --runs "${rargs[@]}"
-$TMC report $OUT/theory_fit_runs --out results/reports/multi_strategy_rl
+cks=(); for d in "${dirs[@]}"; do cks+=("$OUT/$(basename "$d")/checkpoints_metrics.json"); done
+$TMC report $OUT/theory_fit_runs "${cks[@]}" --out results/reports/multi_strategy_rl

@@ -114,6 +114,14 @@ def _unbiased(n: int, c: int, k: int) -> float:
     return float(pass_at_k(n, c, k))
 
 
+def _triple_ci(v: np.ndarray, n: int, n_boot: int = 2000, seed: int = 0) -> dict:
+    """95% bootstrap CI over problems of the problem-averaged (easy, rare_correct, wrong) masses of one step."""
+    per = v.reshape(n, len(CATEGORIES)) * n          # per-problem category masses
+    cols = {k: np.array([triple(dict(zip(CATEGORIES, row)))[k] for row in per]) for k in TRIPLE}
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    return {k: [float(q) for q in np.percentile(c[idx].mean(axis=1), [2.5, 97.5])] for k, c in cols.items()}
+
+
 def compare_run(trees: Sequence[ProblemTree], measured: dict[int, dict], cfg: PredictConfig, metric: str = "l1",
                 tol: float = 0.05, k_max: int = 1024) -> dict:
     """Measured vs movement-matched predicted masses per checkpoint, the verdict and the crossover K (module
@@ -150,7 +158,8 @@ def compare_run(trees: Sequence[ProblemTree], measured: dict[int, dict], cfg: Pr
         if s != 0:
             worst = max(worst, max(abs(v) for v in diff.values()))
         rows.append({"step": s, "movement": dm, "theory_step": mt["theory_step"], "reached": mt["reached"],
-                     "measured": m3, "predicted": p3, "diff": diff, "measured_categories": _by_cat(meas[s], P),
+                     "measured": m3, "measured_ci": _triple_ci(meas[s], P), "predicted": p3,
+                     "diff": diff, "measured_categories": _by_cat(meas[s], P),
                      "predicted_categories": _by_cat(mt["probs"], P)})
     reached = all(r["reached"] for r in rows)
     last, lm = steps[-1], matched[-1]["probs"].reshape(P, len(CATEGORIES))
@@ -180,14 +189,19 @@ def markdown(label: str, res: dict, notes: Sequence[str] = ()) -> str:
              f"{res['max_abs_diff']:.3f}, tol {res['tol']}, {res['n_problems']} problems, clock {res['metric']})", ""]
     if notes:
         lines += ["Settings the theory does not follow: " + "; ".join(notes) + ".", ""]
-    lines += ["| step | movement | theory step | easy meas / pred | rare-correct meas / pred | wrong meas / pred |",
-              "|---:|---:|---:|---|---|---|"]
+    lines += ["Measured: mean over problems with a 95% bootstrap CI over problems; predicted: the theory at the same "
+              "movement.", "",
+              "| step | movement | theory step | easy meas [CI] / pred | rare-correct meas [CI] / pred | "
+              "wrong meas [CI] / pred |", "|---:|---:|---:|---|---|---|"]
     for r in res["rows"]:
-        m, p = r["measured"], r["predicted"]
+        m, p, ci = r["measured"], r["predicted"], r.get("measured_ci") or {}
         reach = "" if r["reached"] else " (not reached)"
-        lines.append(f"| {r['step']} | {r['movement']:.3f} | {r['theory_step']:.1f}{reach}"
-                     f" | {m['easy']:.3f} / {p['easy']:.3f} | {m['rare_correct']:.3f} / {p['rare_correct']:.3f} | "
-                     f"{m['wrong']:.3f} / {p['wrong']:.3f} |")
+        cells = []
+        for k in TRIPLE:
+            lo_hi = f" [{ci[k][0]:.3f}, {ci[k][1]:.3f}]" if k in ci else ""
+            cells.append(f"{m[k]:.3f}{lo_hi} / {p[k]:.3f}")
+        lines.append(f"| {r['step']} | {r['movement']:.3f} | {r['theory_step']:.1f}{reach} | "
+                     + " | ".join(cells) + " |")
     c = res["crossover"]
     lines += ["", f"Crossover K at step {c['step']}: measured {c['measured'] or 'none'} (K <= {c['measured_k_max']}), "
                   f"predicted {c['predicted'] or 'none'} (K <= {c['predicted_k_max']}).", ""]
