@@ -65,3 +65,11 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     build_tiny_model(d)
     warm_up(d, steps=60)
     return d
+
+
+@pytest.fixture(scope="session")
+def rl_tiny(tmp_path_factory):
+    """The tiny RL set-up of the training tests (harness.train.testing.prepare_rl_tiny): model + train/test data."""
+    from harness.train.testing import prepare_rl_tiny
+
+    return prepare_rl_tiny(tmp_path_factory.getbasetemp() / "h5_rl_tiny")

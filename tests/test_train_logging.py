@@ -20,13 +20,6 @@ def clean_wandb_env(monkeypatch):
     return monkeypatch
 
 
-@pytest.fixture(scope="session")
-def rl_tiny(tmp_path_factory):
-    from harness.train.testing import prepare_rl_tiny
-
-    return prepare_rl_tiny(tmp_path_factory.getbasetemp() / "h5_rl_tiny")
-
-
 def test_wandb_env_keeps_one_run_id_per_output_dir(tmp_path, clean_wandb_env):
     from harness.train.config import train_config_from_dict
     from harness.train.runner import wandb_env

@@ -13,13 +13,6 @@ pytest.importorskip("trl")
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="session")
-def rl_tiny(tmp_path_factory):
-    from harness.train.testing import prepare_rl_tiny
-
-    return prepare_rl_tiny(tmp_path_factory.getbasetemp() / "h5_rl_tiny")
-
-
 def make_cfg(rl_tiny, tmp_path, method, **kw):
     from harness.train.config import train_config_from_dict
 

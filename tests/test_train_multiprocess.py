@@ -31,13 +31,6 @@ def _launch(args: list[str], port: int, tmp_path=None, script: str | None = None
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="session")
-def rl_tiny(tmp_path_factory):
-    from harness.train.testing import prepare_rl_tiny
-
-    return prepare_rl_tiny(tmp_path_factory.getbasetemp() / "h5_rl_tiny")
-
-
 @pytest.mark.slow  # two training processes + process-group start: ~30 s on the 2-core machine
 def test_accelerate_launch_two_processes(rl_tiny, tmp_path):
     from harness.store import SampleStore

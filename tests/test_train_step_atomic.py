@@ -42,13 +42,6 @@ run_training(cfg)
 '''
 
 
-@pytest.fixture(scope="session")
-def rl_tiny(tmp_path_factory):
-    from harness.train.testing import prepare_rl_tiny
-
-    return prepare_rl_tiny(tmp_path_factory.getbasetemp() / "h5_rl_tiny")
-
-
 def _run(tiny, out, kill):
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
     return subprocess.run([sys.executable, "-c", SCRIPT, str(tiny), str(out), "1" if kill else "0"], env=env,

@@ -15,13 +15,6 @@ trl = pytest.importorskip("trl")
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="session")
-def rl_tiny(tmp_path_factory):
-    from harness.train.testing import prepare_rl_tiny
-
-    return prepare_rl_tiny(tmp_path_factory.getbasetemp() / "h5_rl_tiny")
-
-
 def test_trl_version_is_the_one_pinned_in_pyproject():
     from harness.train.trl_seam import TRL_VERSION
 
