@@ -183,3 +183,34 @@ def test_claim_table_uses_path_clusters_when_available(monkeypatch):
     assert sh["orm"]["modal"]["mean"] == 1.0 and sh["oracle"]["modal"]["mean"] == 0.0
     by_answer = claim.claim_table(rows, pool, n_boot=50, scheme="answers")
     assert by_answer["shares"]["orm_bon"]["oracle"]["modal"]["mean"] == 1
+
+
+def _pool_problem(pid, texts, correct, answers):
+    from harness.select.pool import PoolProblem
+    from harness.select.types import Candidate, ProblemCtx
+
+    q = "Tom has 3 apples and buys 4 more bags of 5 apples. How many apples does he have?"
+    return PoolProblem(ProblemCtx(pid, q, "23", "gsm8k", q), [Candidate(t) for t in texts], correct, answers)
+
+
+def test_problems_hard_keeps_only_problems_solved_off_the_modal_path():
+    from harness.select.runner import hard_problems
+    from tmc_core.config import ConfigError
+
+    right, wrong = "4 * 5 = 20\n20 + 3 = 23\nThe answer is 23.", "3 + 4 = 7\n7 * 5 = 35\nThe answer is 35."
+    easy = _pool_problem("easy", [right] * 3 + [wrong], [True] * 3 + [False], ["23"] * 3 + ["35"])
+    hard = _pool_problem("hard", [wrong] * 3 + [right], [False] * 3 + [True], ["35"] * 3 + ["23"])
+    none = _pool_problem("none", [wrong] * 4, [False] * 4, ["35"] * 4)
+    assert [pp.ctx.problem_id for pp in hard_problems([easy, hard, none])] == ["hard"]
+    with pytest.raises(ConfigError, match="none of the pool's 2 problems is hard"):
+        hard_problems([easy, none])
+
+
+def test_problems_field_keeps_older_config_hashes_at_its_default():
+    from harness.select.config import BonConfig
+    from tmc_core.config import config_hash, to_dict
+
+    cfg = BonConfig()
+    old = {k: v for k, v in to_dict(cfg).items() if k not in ("n_boot", "problems")}
+    assert cfg.hash() == config_hash(old)
+    assert BonConfig(problems="hard").hash() != cfg.hash()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Best-of-N on the multi-strategy experiment's base (docs/multi_strategy_rl.md): train-split samples -> population ORM
-# -> outcome-level selectors on the 64 x 8 base pool -> step-level selectors on 4 problems -> the fitted-tree
+# -> outcome-level selectors on the 64 x 8 base pool -> step-level selectors on 4 problems -> learned PRM -> outcome
+# selectors with it, step-level selectors on the hard problems (PRM vs mc:oracle) -> the fitted-tree
 # prediction beside the measured selectors. Resumable (each command resumes or skips). Run from the repository root
 # after experiments/multi_strategy_rl/run.sh base.
 set -euo pipefail
@@ -11,4 +12,8 @@ $TMC sample --config configs/sample_multistrategy_train.yaml --threads "${THREAD
 [[ -f runs/ms/orm/rm.json ]] || $TMC rm train --config configs/rm_multistrategy.yaml --threads "${THREADS:-2}"
 $TMC bon --config configs/bon_multistrategy.yaml --out $OUT/bon_outcome --threads "${THREADS:-2}"
 $TMC bon --config configs/bon_multistrategy_steps.yaml --out $OUT/bon_steps --threads "${THREADS:-2}"
+# the learned step-level PRM (Math-Shepherd soft labels from this policy's rollouts) as the population reward
+[[ -f runs/ms/prm/rm.json ]] || $TMC rm train --config configs/rm_multistrategy_prm.yaml --threads "${THREADS:-2}"
+$TMC bon --config configs/bon_multistrategy_prm.yaml --out $OUT/bon_outcome_prm --threads "${THREADS:-2}"
+$TMC bon --config configs/bon_multistrategy_steps_prm.yaml --out $OUT/bon_steps_prm --threads "${THREADS:-2}"
 $TMC theory-fit runs/ms/base_test --out $OUT/theory_fit_bon --bon $OUT/bon_outcome

@@ -33,13 +33,13 @@ if [[ $stage == base || $stage == all ]]; then
   $TMC sample --config configs/sample_multistrategy_base.yaml --threads 2
   $TMC paths $R/base_test --out $OUT/base_paths
 fi
-# name:seed pairs, trained two at a time in this order (one torch thread each)
+# name:seed pairs, trained two at a time in this order (one torch thread each; TRAIN_THREADS=2 for a lone run)
 RUNS=${RUNS:-"grpo:0 grpo_kl:0 rej:0 grpo:1 rej:1 grpo_kl:1"}
 train_one() {  # name:seed
   local name=${1%%:*} seed=${1##*:}
   local dir=$R/${name}_s$seed
   [[ -d $dir/checkpoint-16 ]] && return 0
-  OMP_NUM_THREADS=1 $TMC train --config $CFG --set seed="$seed" --set output_dir="$dir" ${EXTRA[$name]} \
+  OMP_NUM_THREADS=${TRAIN_THREADS:-1} $TMC train --config $CFG --set seed="$seed" --set output_dir="$dir" ${EXTRA[$name]} \
     > "$R/${name}_s$seed.train.log" 2>&1
 }
 if [[ $stage == train || $stage == all ]]; then

@@ -25,7 +25,7 @@ from scipy.stats import binomtest
 
 from .majority import answer_key
 
-PAIRS = (("orm", "oracle"), ("mc:orm", "mc:oracle"), ("prm", "mc:oracle"))
+PAIRS = (("orm", "oracle"), ("mc:orm", "mc:oracle"), ("prm", "mc:oracle"), ("prm", "oracle"))
 
 
 def _cluster_fn():

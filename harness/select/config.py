@@ -56,6 +56,10 @@ class BonConfig:
         "Soft-BoN: merge identical completions before weighting (the paper's N distinct paths)"))
     runs: int = field(default=4, metadata=doc(
         "independent selector runs per problem; pass@k (k <= runs) = chance that at least one of k runs is correct"))
+    problems: Literal["all", "hard"] = field(default="all", metadata=doc(
+        "all = every problem of the pool; hard = only the pool's hard problems (some candidate correct, none of "
+        "them on a modal reasoning path: harness.select.claim.pool_modes), where the paper's claim about rare "
+        "correct paths lives -- spends costly step-level search there"))
     n_boot: int = field(default=1000, metadata=doc("bootstrap replicates (over problems) for the CIs"))
     seed: int = field(default=0, metadata=doc("selector seed (choices, step sampling, rollouts)"))
 
@@ -76,4 +80,5 @@ class BonConfig:
             raise ConfigError(f"sample.backend: {self.sample.backend!r}; allowed: hf, vllm")
 
     def hash(self) -> str:
-        return config_hash(self, exclude=("n_boot",))
+        # `problems` joined the config later: left out at its default so older output folders still resume
+        return config_hash(self, exclude=("n_boot",) + (("problems",) if self.problems == "all" else ()))

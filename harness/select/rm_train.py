@@ -84,7 +84,7 @@ def _rows(cfg: RMTrainConfig):
     return df.reset_index(drop=True), rc0
 
 
-def _prm_examples(cfg, df, rc) -> tuple[list, list, list, list, int]:
+def _prm_examples(cfg, df, rc, progress: bool = False) -> tuple[list, list, list, list, int]:
     """(prompts, texts, soft labels, problem ids) of the PRM's training examples (rollouts for the labels)."""
     from harness.backends import make_backend
     from harness.data import load_problems
@@ -101,7 +101,12 @@ def _prm_examples(cfg, df, rc) -> tuple[list, list, list, list, int]:
                           int(rc["max_new_tokens"]), seed=cfg.seed)
     mc = MCReward(OracleReward(), cfg.n_mc, "mc:oracle")
     P, T, Y, G = [], [], [], []
-    for r in df.itertuples():
+    rows = df.itertuples()
+    if progress:
+        from tqdm.auto import tqdm
+
+        rows = tqdm(rows, total=len(df), unit="completion", desc="prm soft labels", dynamic_ncols=True)
+    for r in rows:
         p = gold[r.problem_id]
         ctx = ProblemCtx(r.problem_id, r.prompt, p.answer, p.benchmark, p.question)
         steps = split_steps(str(r.completion), cfg.sep)
@@ -138,7 +143,7 @@ def train_rm(cfg: RMTrainConfig, progress: bool = True) -> dict:
         P, T = list(df["prompt"]), [str(x) for x in df["completion"]]
         Y, G = [float(bool(x)) for x in df["correct"]], list(df["problem_id"])
     else:
-        P, T, Y, G, rollout_tokens = _prm_examples(cfg, df, rc)
+        P, T, Y, G, rollout_tokens = _prm_examples(cfg, df, rc, progress)
     x = feats(P, T)
     y = np.array(Y)
     pids = sorted(set(G))

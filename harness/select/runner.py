@@ -93,6 +93,19 @@ def load_rm(folder, kind: str, backend, model: str, eval_prompts: list[str]):
     return rm
 
 
+def hard_problems(pool):
+    """The pool's hard problems: some candidate correct, none on a modal path (clusters; answers without them)."""
+    from .claim import path_keys, pool_modes
+
+    scheme, keys, _ = path_keys([], pool)
+    modes = pool_modes(pool, keys)
+    hard = [pp for pp in pool if modes[pp.ctx.problem_id]["hard"]]
+    if not hard:
+        raise ConfigError(f"problems: hard, but none of the pool's {len(pool)} problems is hard (correct only off "
+                          f"the modal {scheme} path); raise sample.limit or use problems: all")
+    return hard
+
+
 def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[dict]:
     from harness.backends import make_backend
 
@@ -112,6 +125,8 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
     from .pool import load_pool
 
     pool = load_pool(cfg, out, backend, progress)
+    if cfg.problems == "hard":
+        pool = hard_problems(pool)
     prompts = [pp.ctx.prompt for pp in pool]
     orm = load_rm(cfg.orm, "orm", backend, s.model, prompts) if cfg.orm else None
     prm = None
