@@ -103,3 +103,20 @@ def test_refuses_reward_models_trained_on_the_evaluated_problems(bon_run, tiny_m
     assert tmc(["rm", "train", "--config", str(ROOT / "configs/rm_tiny.yaml"),
                 "--set", f"runs=[{d / 'out' / 'samples'}]", "--out", str(d / "bad_rm")]) == 2
     assert "must learn from a train split" in capsys.readouterr().err
+
+
+def test_soft_bon_over_distinct_paths_runs_and_counts_the_draws(bon_run):
+    """soft_bon_candidates: distinct_paths on the same pool: a new output folder (config hash), every returned
+    completion from the pool, and at least the N candidates' tokens spent (the run's N draws first, then more until
+    N distinct paths). The tiny model's pool has distinct paths only, so the extra draws are tested in
+    test_select_rules (first_distinct), the wiring here."""
+    d, args = bon_run
+    out = d / "distinct"
+    a = [x if x != str(d / "out") else str(out) for x in args]
+    assert tmc(a + ["--set", "selectors=[soft_bon]", "--set", "rewards=[oracle]",
+                    "--set", "soft_bon_candidates=distinct_paths"]) == 0
+    rows = [json.loads(x) for x in (out / "selections.jsonl").read_text().splitlines()]
+    plain = [json.loads(x) for x in (d / "out" / "selections.jsonl").read_text().splitlines()]
+    base = {(r["problem_id"], r["run"]): r["generated_tokens"] for r in plain
+            if r["entry"] == "soft_bon" and r["reward"] == "oracle"}
+    assert rows and all(r["generated_tokens"] >= base[(r["problem_id"], r["run"])] for r in rows)

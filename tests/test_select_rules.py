@@ -212,5 +212,36 @@ def test_problems_field_keeps_older_config_hashes_at_its_default():
 
     cfg = BonConfig()
     old = {k: v for k, v in to_dict(cfg).items() if k not in ("n_boot", "problems")}
-    assert cfg.hash() == config_hash(old)
+    assert cfg.hash() == config_hash({k: v for k, v in old.items() if k != "soft_bon_candidates"})
     assert BonConfig(problems="hard").hash() != cfg.hash()
+    assert BonConfig(soft_bon_candidates="distinct_paths").hash() != cfg.hash()
+
+
+def test_first_distinct_takes_the_first_n_distinct_paths_and_counts_every_draw():
+    from harness.select.runner import first_distinct
+
+    labels = [0, 0, 1, 0, 2, 1, 3, 3]
+    idx, drawn = first_distinct(np.array([1, 0, 3, 2, 5, 4, 7, 6]), labels, 3)
+    assert idx.tolist() == [1, 2, 4] and drawn.tolist() == [1, 0, 3, 2, 5, 4]
+    idx, drawn = first_distinct(np.array([0, 1, 3]), labels, 3)   # only one path in the order: fewer than n
+    assert idx.tolist() == [0] and drawn.tolist() == [0, 1, 3]
+
+
+def test_soft_bon_over_distinct_paths_gives_the_rare_wrong_paths_their_paper_weight():
+    """The paper's Soft-BoN picks among N DISTINCT paths: a correct mode drawn 5 of 8 times keeps one seat, so the
+    choice is far less often correct than among N plain draws (where the mode fills most seats)."""
+    from harness.select.runner import first_distinct
+
+    rng = np.random.default_rng(0)
+    labels, ok = [0] * 5 + [1, 2, 3], np.array([True] * 5 + [False] * 3)
+    acc = {}
+    for mode in ("draws", "distinct_paths"):
+        hits = []
+        for _ in range(4000):
+            order = rng.permutation(8)
+            idx = order[:4] if mode == "draws" else first_distinct(order, labels, 4)[0]
+            hits.append(ok[idx[soft_bon.choose(ok[idx].astype(float), rng, 0.5)]])
+        acc[mode] = np.mean(hits)
+    # distinct paths: one correct seat of 4, weights e^0.5 : 1 : 1 : 1 -> 1.65 / 4.65 = 0.354
+    assert acc["distinct_paths"] == pytest.approx(np.exp(0.5) / (np.exp(0.5) + 3), abs=0.03)
+    assert acc["draws"] > acc["distinct_paths"] + 0.25

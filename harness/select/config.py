@@ -54,6 +54,11 @@ class BonConfig:
         "(base-weighted Doob transform by resampling); both = run both (results key dprm_as and dprm_as:doob)"))
     soft_bon_distinct: bool = field(default=True, metadata=doc(
         "Soft-BoN: merge identical completions before weighting (the paper's N distinct paths)"))
+    soft_bon_candidates: Literal["draws", "distinct_paths"] = field(default="draws", metadata=doc(
+        "Soft-BoN's candidate set: draws = the N pool draws every outcome selector sees (identical texts merged "
+        "if soft_bon_distinct); distinct_paths = the paper's N DISTINCT paths: the same N draws, then further pool "
+        "draws in random order, until N distinct reasoning-path clusters (harness.paths.cluster_paths) are "
+        "collected (fewer if the pool has fewer), every draw consumed counted in the generated tokens"))
     runs: int = field(default=4, metadata=doc(
         "independent selector runs per problem; pass@k (k <= runs) = chance that at least one of k runs is correct"))
     problems: Literal["all", "hard"] = field(default="all", metadata=doc(
@@ -80,5 +85,6 @@ class BonConfig:
             raise ConfigError(f"sample.backend: {self.sample.backend!r}; allowed: hf, vllm")
 
     def hash(self) -> str:
-        # `problems` joined the config later: left out at its default so older output folders still resume
-        return config_hash(self, exclude=("n_boot",) + (("problems",) if self.problems == "all" else ()))
+        # fields that joined the config later are left out at their defaults so older output folders still resume
+        late = (("problems", "all"), ("soft_bon_candidates", "draws"))
+        return config_hash(self, exclude=("n_boot",) + tuple(k for k, d in late if getattr(self, k) == d))

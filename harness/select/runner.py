@@ -93,6 +93,26 @@ def load_rm(folder, kind: str, backend, model: str, eval_prompts: list[str]):
     return rm
 
 
+def path_labels(ctx, pp) -> list[int]:
+    """Reasoning-path cluster of every candidate of a pool problem (harness.paths.cluster_paths)."""
+    from harness.paths import cluster_paths
+
+    return list(cluster_paths(ctx.question, [c.text for c in pp.cands]))
+
+
+def first_distinct(order, labels, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the first ``n`` candidates of ``order`` with distinct ``labels``, every candidate of ``order`` consumed to
+    find them): the paper's Soft-BoN set of N distinct paths, drawn from the pool without replacement."""
+    picked, seen, used = [], set(), 0
+    for used, i in enumerate(order, 1):
+        if labels[i] not in seen:
+            seen.add(labels[i])
+            picked.append(int(i))
+            if len(picked) == n:
+                break
+    return np.array(picked), np.asarray(order[:used])
+
+
 def hard_problems(pool):
     """The pool's hard problems: some candidate correct, none on a modal path (clusters; answers without them)."""
     from .claim import path_keys, pool_modes
@@ -142,6 +162,7 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
     done = {(r["problem_id"], r["entry"], r["reward"]) for r in rows}
     todo = entries(cfg)
+    labels: dict[str, list] = {}  # problem id -> reasoning-path cluster of each pool candidate (distinct_paths)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -163,13 +184,21 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
                     if sel.level == "outcome":  # run r of every selector and reward sees the same N candidates
                         idx = _rng(cfg.seed, ctx.problem_id, "candidates", r).choice(
                             len(pp.cands), size=cfg.n_candidates, replace=False)
+                        drawn = idx
+                        if key == "soft_bon" and cfg.soft_bon_candidates == "distinct_paths":
+                            if ctx.problem_id not in labels:
+                                labels[ctx.problem_id] = path_labels(ctx, pp)
+                            # the run's N draws first, then further pool draws (random order) until N distinct paths
+                            more = _rng(cfg.seed, ctx.problem_id, "more candidates", r).permutation(len(pp.cands))
+                            order = np.concatenate([idx, [i for i in more if i not in set(idx.tolist())]]).astype(int)
+                            idx, drawn = first_distinct(order, labels[ctx.problem_id], cfg.n_candidates)
                         if rw is not None and pool_r[rw] is None:
                             pool_r[rw] = rewards[rw].outcome(ctx, pp.cands)
                         rvals = pool_r[rw][idx] if rw is not None else np.zeros(len(idx))
                         j = sel.fn(rvals, rng, cfg.lam, answers=[pp.answers[i] for i in idx],
                                    keys=[pp.cands[i].text for i in idx] if cfg.soft_bon_distinct else None)
                         c = pp.cands[int(idx[j])]
-                        ok, tokens = pp.correct[int(idx[j])], int(sum(pp.cands[i].n_tokens for i in idx))
+                        ok, tokens = pp.correct[int(idx[j])], int(sum(pp.cands[i].n_tokens for i in drawn))
                         ans = pp.answers[int(idx[j])]
                     else:
                         sampler = step_engine(backend, cfg, seed=int(rng.integers(1 << 62)))
