@@ -11,9 +11,14 @@ OUT=results/multi_strategy_rl
 $TMC sample --config configs/sample_multistrategy_train.yaml --threads "${THREADS:-2}"
 [[ -f runs/ms/orm/rm.json ]] || $TMC rm train --config configs/rm_multistrategy.yaml --threads "${THREADS:-2}"
 $TMC bon --config configs/bon_multistrategy.yaml --out $OUT/bon_outcome --threads "${THREADS:-2}"
+$TMC bon --config configs/bon_multistrategy_distinct.yaml --out $OUT/bon_outcome_distinct --threads "${THREADS:-2}"
 $TMC bon --config configs/bon_multistrategy_steps.yaml --out $OUT/bon_steps --threads "${THREADS:-2}"
 # the learned step-level PRM (Math-Shepherd soft labels from this policy's rollouts) as the population reward
 [[ -f runs/ms/prm/rm.json ]] || $TMC rm train --config configs/rm_multistrategy_prm.yaml --threads "${THREADS:-2}"
 $TMC bon --config configs/bon_multistrategy_prm.yaml --out $OUT/bon_outcome_prm --threads "${THREADS:-2}"
 $TMC bon --config configs/bon_multistrategy_steps_prm.yaml --out $OUT/bon_steps_prm --threads "${THREADS:-2}"
-$TMC theory-fit runs/ms/base_test --out $OUT/theory_fit_bon --bon $OUT/bon_outcome
+$TMC theory-fit runs/ms/base_test --out $OUT/theory_fit_bon --bon $OUT/bon_outcome $OUT/bon_outcome_distinct \
+  $OUT/bon_outcome_prm
+# the same without the unseen-branch prior (alpha 0): the fitted law is then the pool's own path shares
+$TMC theory-fit runs/ms/base_test --out $OUT/theory_fit_bon_alpha0 --alpha 0 --selector-n 4 \
+  --bon $OUT/bon_outcome $OUT/bon_outcome_distinct $OUT/bon_outcome_prm
