@@ -120,3 +120,22 @@ def test_soft_bon_over_distinct_paths_runs_and_counts_the_draws(bon_run):
     base = {(r["problem_id"], r["run"]): r["generated_tokens"] for r in plain
             if r["entry"] == "soft_bon" and r["reward"] == "oracle"}
     assert rows and all(r["generated_tokens"] >= base[(r["problem_id"], r["run"])] for r in rows)
+
+
+def test_rm_train_reuses_its_examples_and_chooses_l2_by_grouped_cv(bon_run, capsys):
+    """A second `tmc rm train` with another L2 setting reads OUT/examples.npz instead of re-rolling the MC labels;
+    with l2_grid the penalty is chosen by cross-validation over training problems and recorded."""
+    import shutil
+
+    d, _ = bon_run
+    shutil.copytree(d / "prm", d / "prm_cv")
+    capsys.readouterr()
+    assert tmc(["rm", "train", "--config", str(ROOT / "configs/rm_tiny.yaml"), "--set", f"runs=[{d / 'train_run'}]",
+                "--set", "kind=prm", "--set", "l2_grid=[0.1, 10.0]", "--set", "cv_folds=2",
+                "--out", str(d / "prm_cv")]) == 0
+    assert "reusing the examples" in capsys.readouterr().out
+    meta = json.loads((d / "prm_cv" / "rm.json").read_text())
+    first = json.loads((d / "prm" / "rm.json").read_text())
+    assert meta["l2"] in (0.1, 10.0) and len(meta["l2_cv"]["cv_log_loss"]) == 2
+    assert meta["n_examples"] == first["n_examples"] and meta["rollout_generated_tokens"] == first[
+        "rollout_generated_tokens"]

@@ -72,3 +72,22 @@ def test_make_reward_names_what_is_missing():
         make_reward("orm")
     with pytest.raises(Exception, match="tmc rm train"):
         make_reward("prm")
+
+
+def test_l2_chosen_by_folds_of_problems_not_of_rows():
+    """Each problem's 8 rows share a problem-specific feature vector and a random problem-level label: a probe can
+    memorise problems but nothing generalises to new ones. Folds of problems see that and take the largest penalty;
+    folds of rows (the mutation: groups = row index) would reward memorising and take the smallest."""
+    from harness.select.rm_train import choose_l2
+
+    rng = np.random.default_rng(0)
+    n_prob, d = 40, 60
+    centres, labels = rng.normal(size=(n_prob, d)), rng.integers(0, 2, n_prob).astype(float)
+    groups = np.repeat(np.arange(n_prob), 8)
+    x = centres[groups] + 0.05 * rng.normal(size=(len(groups), d))
+    y = labels[groups]
+    grid = [1e-4, 1e-2, 1.0, 100.0]
+    l2, cv = choose_l2(x, y, groups, grid, 4, 0)
+    assert l2 == 100.0 and cv["folds"] == 4 and len(cv["cv_log_loss"]) == 4
+    l2_rows, _ = choose_l2(x, y, np.arange(len(y)), grid, 4, 0)
+    assert l2_rows < 1.0

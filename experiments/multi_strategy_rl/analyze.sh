@@ -6,7 +6,7 @@ TMC=${TMC:-.venv/bin/tmc}
 export HF_HUB_OFFLINE=1
 R=runs/ms
 OUT=results/multi_strategy_rl
-RUNS=${RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1"}
+RUNS=${RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1"}
 dirs=(); for rs in $RUNS; do dirs+=("$R/${rs%%:*}_s${rs##*:}"); done
 # pass@k and path mass vs step, every run
 $TMC eval-checkpoints "${dirs[0]}" --table "${dirs[@]:1}" > $OUT/steps_table.md

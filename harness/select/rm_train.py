@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from tmc_core.config import ConfigError, check_literals, doc
+from tmc_core.config import ConfigError, check_literals, config_hash, doc
 
 
 @dataclass
@@ -34,7 +34,11 @@ class RMTrainConfig:
     model: str | None = field(default=None, metadata=doc(
         "policy whose frozen features the probe reads; null = the runs' model (must be the policy tmc bon uses)"))
     heldout_frac: float = field(default=0.25, metadata=doc("share of PROBLEMS held out for AUC / ECE"))
-    l2: float = field(default=0.01, metadata=doc("L2 penalty on the standardised weights"))
+    l2: float = field(default=0.01, metadata=doc("L2 penalty on the standardised weights (unless l2_grid is set)"))
+    l2_grid: list[float] | None = field(default=None, metadata=doc(
+        "choose the L2 penalty from these by grouped cross-validation over the TRAINING problems (cv_folds folds "
+        "of problems, mean held-out log loss); the held-out problems play no part; null = use `l2`"))
+    cv_folds: int = field(default=4, metadata=doc("l2_grid: folds of training problems"))
     max_rows: int | None = field(default=None, metadata=doc("use at most this many rows (first problems first)"))
     sep: str = field(default="\n\n", metadata=doc("prm: step separator ('\\n' for short CoTs)"))
     n_mc: int = field(default=4, metadata=doc("prm: continuations per soft label (Math-Shepherd used 8)"))
@@ -49,7 +53,9 @@ class RMTrainConfig:
         check_literals(self)
         if not 0 <= self.heldout_frac < 1:
             raise ConfigError(f"heldout_frac: must be in [0, 1), got {self.heldout_frac}")
-        for name in ("n_mc", "max_prefixes", "batch_size"):
+        if self.l2_grid is not None and (not self.l2_grid or min(self.l2_grid) < 0):
+            raise ConfigError(f"l2_grid: give one or more penalties >= 0, got {self.l2_grid}")
+        for name in ("n_mc", "max_prefixes", "batch_size", "cv_folds"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be >= 1, got {getattr(self, name)}")
 
@@ -130,6 +136,55 @@ def _prm_examples(cfg, df, rc, progress: bool = False) -> tuple[list, list, list
     return P, T, Y, G, sampler.generated_tokens
 
 
+def _examples(cfg, df, rc, feats, model, progress):
+    """(features, labels, problem ids, sha1 of every prompt, rollout tokens) of the training examples.
+
+    Rollouts (the PRM's soft labels) and features are the expensive part: they are kept in ``OUT/examples.npz``
+    under a key of everything they depend on, and reused when the key matches (e.g. refitting with another L2)."""
+    key = config_hash({"kind": cfg.kind, "runs": [str(Path(r).resolve()) for r in cfg.runs], "model": model,
+                       "max_rows": cfg.max_rows, "sep": cfg.sep, "n_mc": cfg.n_mc, "max_prefixes": cfg.max_prefixes,
+                       "dtype": cfg.dtype, "seed": cfg.seed, "rows": len(df)})
+    cache = Path(cfg.out) / "examples.npz"
+    if cache.exists():
+        z = np.load(cache, allow_pickle=False)
+        if str(z["key"]) == key:
+            print(f"rm train: reusing the examples of {cache} (same rows, model and labelling settings)")
+            return (z["x"], z["y"], [str(g) for g in z["groups"]], [str(h) for h in z["sha1"]],
+                    int(z["rollout_tokens"]))
+    rollout_tokens = 0
+    if cfg.kind == "orm":
+        P, T = list(df["prompt"]), [str(x) for x in df["completion"]]
+        Y, G = [float(bool(x)) for x in df["correct"]], list(df["problem_id"])
+    else:
+        P, T, Y, G, rollout_tokens = _prm_examples(cfg, df, rc, progress)
+    x, y = feats(P, T), np.array(Y, float)
+    sha = sorted({hashlib.sha1(p.encode()).hexdigest() for p in P})
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, key=key, x=x, y=y, groups=np.array(G), sha1=np.array(sha), rollout_tokens=rollout_tokens)
+    return x, y, list(G), sha, rollout_tokens
+
+
+def choose_l2(x, y, groups, grid, folds: int, seed: int) -> tuple[float, dict]:
+    """The L2 penalty of ``grid`` with the lowest mean held-out log loss over ``folds`` folds of PROBLEMS
+    (``groups``); ties go to the larger penalty. Returns (l2, {"grid", "cv_log_loss", "folds"})."""
+    from .rewards.probe import LinearRM, fit_soft_logistic
+
+    pids = np.array(sorted(set(groups.tolist())))
+    if len(pids) < folds:
+        raise ConfigError(f"cv_folds: {folds} folds need at least {folds} training problems, have {len(pids)}")
+    fold_of = dict(zip(np.random.default_rng(seed).permutation(pids).tolist(), np.arange(len(pids)) % folds))
+    f = np.array([fold_of[g] for g in groups.tolist()])
+    losses = []
+    for l2 in grid:
+        tot = 0.0
+        for k in range(folds):
+            p = np.clip(LinearRM(*fit_soft_logistic(x[f != k], y[f != k], l2), "cv").predict(x[f == k]), 1e-9, 1 - 1e-9)
+            tot += float(np.sum(-y[f == k] * np.log(p) - (1 - y[f == k]) * np.log(1 - p)))
+        losses.append(tot / len(y))
+    best = min(range(len(grid)), key=lambda i: (losses[i], -grid[i]))
+    return float(grid[best]), {"grid": [float(g) for g in grid], "cv_log_loss": losses, "folds": folds}
+
+
 def train_rm(cfg: RMTrainConfig, progress: bool = True) -> dict:
     from .rewards.features import PolicyFeatures
     from .rewards.probe import LinearRM, fit_soft_logistic, report
@@ -138,14 +193,7 @@ def train_rm(cfg: RMTrainConfig, progress: bool = True) -> dict:
     df, rc = _rows(cfg)
     model = cfg.model or rc["model"]
     feats = PolicyFeatures.load(model, dtype=cfg.dtype)
-    rollout_tokens = 0
-    if cfg.kind == "orm":
-        P, T = list(df["prompt"]), [str(x) for x in df["completion"]]
-        Y, G = [float(bool(x)) for x in df["correct"]], list(df["problem_id"])
-    else:
-        P, T, Y, G, rollout_tokens = _prm_examples(cfg, df, rc, progress)
-    x = feats(P, T)
-    y = np.array(Y)
+    x, y, G, sha, rollout_tokens = _examples(cfg, df, rc, feats, model, progress)
     pids = sorted(set(G))
     rng = np.random.default_rng(cfg.seed)
     held = set(rng.choice(pids, size=round(cfg.heldout_frac * len(pids)), replace=False).tolist()) \
@@ -153,13 +201,15 @@ def train_rm(cfg: RMTrainConfig, progress: bool = True) -> dict:
     te = np.array([g in held for g in G])
     if (~te).sum() < 2:
         raise ConfigError(f"runs: only {(~te).sum()} training examples after holding out problems; sample more")
-    w, b, mu, sd = fit_soft_logistic(x[~te], y[~te], cfg.l2)
+    l2, cv = cfg.l2, None
+    if cfg.l2_grid is not None:
+        l2, cv = choose_l2(x[~te], y[~te], np.array(G)[~te], cfg.l2_grid, cfg.cv_folds, cfg.seed)
+    w, b, mu, sd = fit_soft_logistic(x[~te], y[~te], l2)
     meta = {"model": model, "features": "mean-pooled last hidden state of the completion (frozen policy)",
             "label": "0/1 grade" if cfg.kind == "orm" else f"soft Math-Shepherd MC value, n_mc={cfg.n_mc}",
             "runs": list(cfg.runs), "n_examples": len(y), "n_problems": len(pids),
-            "heldout_problems": len(held), "l2": cfg.l2, "sep": cfg.sep,
-            "rollout_generated_tokens": int(rollout_tokens),
-            "train_prompt_sha1": sorted({hashlib.sha1(p.encode()).hexdigest() for p in P})}
+            "heldout_problems": len(held), "l2": l2, "l2_cv": cv, "sep": cfg.sep,
+            "rollout_generated_tokens": int(rollout_tokens), "train_prompt_sha1": sha}
     rm = LinearRM(w, b, mu, sd, cfg.kind, meta)
     base = float(y[~te].mean())
     meta["train_metrics"] = report(y[~te], rm.predict(x[~te]), base)
