@@ -245,3 +245,14 @@ def test_soft_bon_over_distinct_paths_gives_the_rare_wrong_paths_their_paper_wei
     # distinct paths: one correct seat of 4, weights e^0.5 : 1 : 1 : 1 -> 1.65 / 4.65 = 0.354
     assert acc["distinct_paths"] == pytest.approx(np.exp(0.5) / (np.exp(0.5) + 3), abs=0.03)
     assert acc["draws"] > acc["distinct_paths"] + 0.25
+
+
+def test_a_pool_where_no_path_repeats_has_no_mode():
+    """Eight different paths, one correct: nothing is frequent, so the problem is hard (correct only off a mode),
+    as the path table calls it (a 1/8 correct path is rare). Mutation caught: every tied singleton counted modal."""
+    from harness.select.claim import pool_modes
+
+    pp = _pool_problem("p", [f"{i} + {i} = {2 * i}" for i in range(1, 9)], [True] + [False] * 7,
+                       [str(2 * i) for i in range(1, 9)])
+    m = pool_modes([pp])["p"]
+    assert m["modal"] == set() and m["hard"] and not m["easy"]

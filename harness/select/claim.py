@@ -58,13 +58,17 @@ def path_keys(rows: list[dict], pool, scheme: str = "auto") -> tuple[str, dict, 
 
 
 def pool_modes(pool, pool_keys: dict | None = None) -> dict[str, dict]:
-    """problem id -> {"modal": set of modal path keys, "hard": bool, "easy": bool} (answer keys by default)."""
+    """problem id -> {"modal": set of modal path keys, "hard": bool, "easy": bool} (answer keys by default).
+
+    modal = the most frequent path keys of the pool (ties all modal), none when no key repeats; easy = a modal
+    path is correct; hard = some candidate correct and none on a modal path."""
     out = {}
     for pp in pool:
         keys = pool_keys[pp.ctx.problem_id] if pool_keys is not None else [answer_key(a) for a in pp.answers]
         cnt = Counter(k for k in keys if k is not None)
         top = max(cnt.values()) if cnt else 0
-        modal = {k for k, c in cnt.items() if c == top}
+        # no path repeats (every candidate its own path): nothing is identifiably frequent, so there is no mode
+        modal = {k for k, c in cnt.items() if c == top} if top > 1 or len(cnt) == 1 else set()
         ok_keys = {k for k, ok in zip(keys, pp.correct) if ok and k is not None}
         any_ok = any(pp.correct)
         out[pp.ctx.problem_id] = {"modal": modal, "easy": bool(modal & ok_keys),
