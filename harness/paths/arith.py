@@ -84,6 +84,8 @@ _INF = float("inf")
 _UNIT_FACT = re.compile(
     r"(?:\.0+)? ?(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|centimeters|"
     r"millimeters|meters|pennies|quarts|cups|pints|eggs|items) +(?:in|per|make|makes|=) +(?:a|an|one|each|1(?:\.0+)?) ")
+# '60 minutes in an hour': after a number and a space, _UNIT_FACT needs one of these letters (a set lookup first)
+_UNIT_FACT_FIRST = frozenset("cdefghimopqsw")  # first letters of its unit words (a test checks them)
 _MARKER_WORDS = ("step ", "part ", "case ", "step #", "method ", "option ", "day ", "week ", "month ", "round ",
                  "question ", "problem ", "line ", "level ", "year ")
 _OPS = "+-*/^?"
@@ -172,6 +174,11 @@ def _sum(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, st
 
 def _single(seg: list[str]) -> float | None:
     """The value of a segment that is one (possibly negated, parenthesised) number, else None."""
+    if len(seg) == 1:  # the common cases first, same result: one token; several operators and operands
+        x = seg[0]
+        return None if x in _OPS or x == "(" or x == ")" else _num(x)
+    if len(seg) > 2 and "(" not in seg and ")" not in seg:
+        return None
     core = [x for x in seg if x != "(" and x != ")"]
     if len(core) == 1 and core[0] not in _OPS:
         return _num(core[0])
@@ -319,7 +326,7 @@ def _is_marker(text: str, start: int, end: int) -> bool:
         return True  # '2. ' / '2) ' list marker
     if text[max(0, start - 10):start].endswith(_MARKER_WORDS):
         return True
-    return after[:1] == " " and _UNIT_FACT.match(text, end) is not None  # '60 minutes in an hour'
+    return after[:1] == " " and after[1:2] in _UNIT_FACT_FIRST and _UNIT_FACT.match(text, end) is not None
 
 
 
