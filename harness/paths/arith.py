@@ -88,6 +88,7 @@ _UNIT_FACT = re.compile(
 _UNIT_FACT_FIRST = frozenset("cdefghimopqsw")  # first letters of its unit words (a test checks them)
 _MARKER_WORDS = ("step ", "part ", "case ", "step #", "method ", "option ", "day ", "week ", "month ", "round ",
                  "question ", "problem ", "line ", "level ", "year ")
+_MARKER_ENDS = frozenset(w[-2:] for w in _MARKER_WORDS)
 _OPS = "+-*/^?"
 
 
@@ -312,6 +313,13 @@ def _run_values_memo(run: str, found: list[float], computed: list[float]) -> Non
         computed.extend(hit[1])
 
 
+def _after_marker_word(text: str, start: int) -> bool:
+    """``text[start - 10:start]`` ends with one of ``_MARKER_WORDS`` ('step ', 'day ' ...): the last two characters
+    are checked first against the words' last two (a set lookup; most numbers follow other words)."""
+    return (start >= 4 and text[start - 2:start] in _MARKER_ENDS
+            and text.endswith(_MARKER_WORDS, max(0, start - 10), start))
+
+
 def _is_marker(text: str, start: int, end: int) -> bool:
     """A number that is not a quantity: ordinal, list marker, 'step 2', glued to a letter (module docstring)."""
     after = text[end:end + 2]
@@ -324,7 +332,7 @@ def _is_marker(text: str, start: int, end: int) -> bool:
         return True  # x2, h2o
     if before == "\n" and after[:1] in (".", ")") and after[1:2] in (" ", "\n", ""):
         return True  # '2. ' / '2) ' list marker
-    if text[max(0, start - 10):start].endswith(_MARKER_WORDS):
+    if _after_marker_word(text, start):
         return True
     return after[:1] == " " and after[1:2] in _UNIT_FACT_FIRST and _UNIT_FACT.match(text, end) is not None
 
@@ -346,7 +354,7 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
             continue
         if rest:
             run = m.group(0)
-            if first[:1].isdigit() and text[max(0, m.start() - 10):m.start()].endswith(_MARKER_WORDS):
+            if first[:1].isdigit() and _after_marker_word(text, m.start()):
                 run = _LEADING_OP.sub("", rest)  # 'after day 1 = 136 - 9 = 127': the marker is not an operand
             if run:
                 hit = _RUN_MEMO.get(run)  # _run_values_memo, inlined: one call fewer per run
