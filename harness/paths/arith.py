@@ -222,7 +222,7 @@ def _run_values(run: str, found: list[float], computed: list[float]) -> None:
     if chain:
         computed.append(_num(chain.group(1) or chain.group(2)))
         return
-    binary = _BIN.fullmatch(run)
+    binary = _BIN.fullmatch(run) if "=" not in run else None  # no part of _BIN matches '='
     if binary:
         a, op, b = binary.groups()
         op = _OP_SYMBOL.get(op, op)
@@ -365,8 +365,11 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
                 if hit[1]:
                     computed += hit[1]
             continue
-        nm = _NUM_RE.search(first)
-        tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
+        if first[0].isdigit() and (first[-1].isdigit() or first[-1] == "%"):
+            tok, t0, t1 = first, m.start(), m.end()  # only a number ('1,200', '25%', '2.5'): _NUM_RE would find it all
+        else:
+            nm = _NUM_RE.search(first)
+            tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
         v = _num(tok)
         if first[0] != "(" and first[0] != "-":
             if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
