@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         results = {"command": " ".join(["python", "scripts/bench_paths_ab.py"] + (argv or sys.argv[1:])),
                    "before": args.before, "machine": bench_paths.calibration(), "corpora": {}}
         sides = {"before": before.cluster_paths, "after": cluster_paths}
-        print(f"{'corpus':10s} {'mode':5s} {'n':>6s} {'before/s':>9s} {'after/s':>9s} {'ratio':>6s} {'pair-ratio':>10s} "
+        print(f"{'corpus':10s} {'mode':5s} {'n':>6s} {'before/s':>9s} {'after/s':>9s} {'ratio':>6s} "
+              f"{'pair-ratio':>10s} "
               f"{'best-ratio':>10s}")
         for name, groups in corpora.items():
             same = all(before.cluster_paths(g["question"], g["completions"]) ==
@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 pair = statistics.median(x / y for x, y in zip(cpu["before"], cpu["after"]))
                 best = min(cpu["before"]) / min(cpu["after"])
                 results["corpora"][name][mode] = {"before_per_s": n / b, "after_per_s": n / a, "ratio": b / a,
-                                                  "pair_ratio_median": pair, "best_ratio": best, "cpu_s_before": cpu["before"],
-                                                  "cpu_s_after": cpu["after"]}
+                                                  "pair_ratio_median": pair, "best_ratio": best,
+                                                  "cpu_s_before": cpu["before"], "cpu_s_after": cpu["after"]}
                 print(f"{name:10s} {mode:5s} {n:6d} {n / b:9,.0f} {n / a:9,.0f} {b / a:6.2f} {pair:10.2f} {best:10.2f}"
                       + ("" if same else "  CLUSTERS DIFFER"))
     results["machine_after"] = bench_paths.calibration()
