@@ -204,17 +204,20 @@ def _dispatch_before_prefilters(run: str) -> tuple[list, list] | None:
 
 def test_run_prefilters_agree_with_the_full_patterns():
     """_PLAIN matches only where _SIMPLE matches, with the same groups; _SIMPLE and _CHAIN need '=', 'is' or
-    'equals'; _BIN never matches a run with '='."""
+    'equals', _CHAIN two operators of one class; _BIN never matches a run with '='; and the guarded dispatch of
+    _run_values gives what _SIMPLE, _CHAIN, _BIN tried in order without guards give."""
     import random
 
-    from harness.paths.arith import _BIN, _CHAIN, _PLAIN, _SIMPLE, _run_values
+    from harness.paths.arith import _BIN, _CHAIN, _PLAIN, _SIMPLE, _run_values, _two_ops
     rng = random.Random(5)
     nums, sps = ["48", "2.5", "1,200", ".5", "3%", "2dollars", "x"], ["", " ", "  ", " dollars "]
     ops, eqs = ["+", "-", "*", "/", "x", "times", "plus", "minus", "divided by", "multiplied by", "by", "^"], \
         ["=", "is", "equals", "+"]
     shaped = ["".join(rng.choice(part) for part in (nums, sps, ops, sps, nums, sps, eqs, sps, nums))
               for _ in range(30000)]  # 'a op b = c' with odd parts: near _PLAIN's edges
-    plain = dispatched = 0
+    shaped += ["".join(rng.choice(part) for part in (nums, sps, ops, sps, nums, ops, sps, nums, eqs, sps, nums))
+               for _ in range(20000)]  # 'a op b op c = d': near _CHAIN's
+    plain = dispatched = chains = 0
     for run in _random_texts(_RUN_TOKENS, 40000, seed=2, max_len=9) + shaped + ["2minus2is2", "2 + 2is2"]:
         if not run:
             continue
@@ -229,11 +232,14 @@ def test_run_prefilters_agree_with_the_full_patterns():
             plain += 1
             s = _SIMPLE.fullmatch(run)
             assert s is not None and s.groups() == p.groups(), run
+        if _CHAIN.fullmatch(run):
+            chains += 1
+            assert _two_ops(run), run
         if not ("=" in run or "is" in run or "equals" in run):
             assert _SIMPLE.fullmatch(run) is None and _CHAIN.fullmatch(run) is None, run
         if "=" in run:
             assert _BIN.fullmatch(run) is None, run
-    assert plain > 50 and dispatched > 1000  # (82 and 1,975 with these seeds)
+    assert plain > 50 and dispatched > 1000 and chains > 200
 
 
 def test_marker_word_shortcut_equals_the_suffix_test():
@@ -265,3 +271,25 @@ def test_number_only_operand_is_what_num_re_finds():
                 assert (nm.group(0), nm.start()) == (first, 0), first
                 n += 1
     assert n > 1000
+
+
+def test_pair_runs_read_as_the_general_path_reads_them():
+    """'a = b' / 'a is b' / 'a by b' runs (_PAIR) give what the tokenizer and parser give them (_general)."""
+    import random
+
+    from harness.paths.arith import _PAIR, _general, _run_values
+    rng = random.Random(7)
+    parts = (["48", "2.5", "1,200", ".5", "3%", "12,34", "1,2345", "0", "2.", "007"], ["", " ", "  "],
+             ["=", "is", "equals", "by", "is ", "by ", "x", "+"], ["", " ", "  "],
+             ["48", "2.5", "1,200", ".5", "3%", "12,34", "0", "007"], ["", "", " dollars", "%"])
+    n = 0
+    for _ in range(30000):
+        run = "".join(rng.choice(p) for p in parts)
+        if _PAIR.fullmatch(run):
+            fast: tuple[list, list] = ([], [])
+            slow: tuple[list, list] = ([], [])
+            _run_values(run, *fast)
+            _general(run, *slow)
+            assert fast == slow, run
+            n += 1
+    assert n > 5000

@@ -66,7 +66,11 @@ _SIMPLE = _compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multiplie
 # (a word operator is followed by a space: '2minus2' would read 'minus' as _SIMPLE's unit word, and not match)
 _PLAIN = _compile(r"\d+(?:\.\d+)? *([-+*/x]|(?:times|plus|minus|divided by|multiplied by)(?= )) *\d+(?:\.\d+)? *"
                   r"(?:=|(?:is|equals)(?= )) *(\d+(?:\.\d+)?)")
+# two numbers joined by '=', 'is', 'equals' or 'by' and nothing else ('24 = 4', '160,000 is 16', '220 by 60'): the
+# general path's result without tokens (a word is followed by a space, as in _PLAIN; tests compare with _general)
+_PAIR = _compile(rf"({_NUM}) *(=|(?:is|equals|by)(?= )) *({_NUM})")
 _ADD_OP = r" *(?:[-+]|plus|minus) *"
+_ADD_WORDS, _MUL_WORDS = ("+", "-", "plus", "minus"), ("*", "/", "x", "times", "divided by", "multiplied by")
 _MUL_OP = r" *(?:[*/x]|times|divided by|multiplied by) *"
 _EQ = r" *(?:=|is|equals) *"
 # 'a + b + c = d' / 'a * b / 100 = d': one precedence class, three or more operands, a stated result (flattened:
@@ -209,16 +213,28 @@ def _first_value(seg: list[str]) -> float | None:
     return None
 
 
+def _two_ops(run: str) -> bool:
+    """Whether ``run`` holds two operators of one class, as _CHAIN needs (a count of substrings: never too few)."""
+    return sum(map(run.count, _ADD_WORDS)) >= 2 or sum(map(run.count, _MUL_WORDS)) >= 2
+
+
 def _run_values(run: str, found: list[float], computed: list[float]) -> None:
     """Append one equation run's derived values (module docstring, rule 1): restated-or-stated values to ``found``,
     values obtained by computation (exempt from the question-number filter) to ``computed``."""
+    pair = _PAIR.fullmatch(run)
+    if pair:  # 'a = b', 'a is b': two stated numbers; 'a by b': operands of an unnamed operator, nothing derived
+        a, op, b = pair.groups()
+        if op != "by":
+            found.append(_num(a))
+            found.append(_num(b))
+        return
     eq = "=" in run or "is" in run or "equals" in run  # _SIMPLE and _CHAIN need one: else skip both
     simple = (_PLAIN.fullmatch(run) or _SIMPLE.fullmatch(run)) if eq else None
     if simple:  # the common 'a op b = c' run, without tokens or parser
         op, c = simple.groups()
         (found if op == "/" or op == "divided by" else computed).append(_num(c))
         return
-    chain = _CHAIN.fullmatch(run) if eq else None
+    chain = _CHAIN.fullmatch(run) if eq and _two_ops(run) else None
     if chain:
         computed.append(_num(chain.group(1) or chain.group(2)))
         return
@@ -232,6 +248,11 @@ def _run_values(run: str, found: list[float], computed: list[float]) -> None:
             return
         (found if op == "/" else computed).append(v)
         return
+    _general(run, found, computed)
+
+
+def _general(run: str, found: list[float], computed: list[float]) -> None:
+    """:func:`_run_values` of a run that no shortcut pattern matches: tokens, segments at ``=``, the parser."""
     if run[0] == "-" and run[1:2] == " ":
         run = run[2:]  # a '- ' list bullet, not a unary minus
     if run.lower() != run.upper():  # letters: unit words ('15 dollars + 23 dollars = 38') go, word operators stay
