@@ -159,7 +159,8 @@ def test_fold_fast_path_equals_nfkc():
 
     ops = [chr(k) for k in _UNICODE_OPS]
     assert all(unicodedata.normalize("NFKC", u) == u and not unicodedata.combining(u) for u in ops)
-    alphabet = ops + list("ab 12.?x*") + ["\u00bd", "\u2153", "\uff11", "e\u0301", "\u00e9", "\u2014"]
+    alphabet = ops + list("ab 12.?x*-/=<") + ["\u00bd", "\u2153", "\uff11", "e\u0301", "\u00e9", "\u2014",
+                                             "\u207b", "\u208b", "\u0338", "\u0301", "\u2260", "\ufe63", "\uff0d"]
     texts = _random_texts(alphabet, 20000, seed=0) + ["48 \u00d7 2 = 96?", "\u00bd of 48", "caf\u00e9 \u00f7 2"]
     assert sum(t != t.encode("ascii", "ignore").decode() for t in texts) > 15000
     for t in texts:

@@ -49,20 +49,20 @@ def _fold(text: str) -> str:
     """Non-ASCII text to ASCII: NFKC, the Unicode operators to ASCII ones, every other non-ASCII character (and,
     as ever, ``?``) to a space.
 
-    Fast path, same result: when the only non-ASCII characters are the operators of ``_UNICODE_OPS`` (``×``, ``÷``,
-    ``−`` ...: the common case in model text), NFKC is the identity on the text (each of them is its own NFKC form
-    and none is or takes a combining mark; ``tests/test_paths_speed_equivalence.py`` checks it), so the operators
-    are replaced without NFKC and the ASCII round trip."""
-    folded = text
-    for u, a in _UNICODE_PAIRS:  # str.replace per operator: far faster than str.translate on non-ASCII text
-        if u in folded:
-            folded = folded.replace(u, a)
-    if folded.isascii():
-        return folded.replace("?", " ")
-    text = unicodedata.normalize("NFKC", text)
-    for u, a in _UNICODE_PAIRS:
-        if u in text:
-            text = text.replace(u, a)
+    Fast path, same result: the operators are mapped first, and when that leaves ASCII (the only non-ASCII characters
+    were the operators of ``_UNICODE_OPS``, ``×``, ``÷``, ``−`` ...: the common case in model text) NFKC and the
+    ASCII round trip are skipped -- NFKC is the identity on such text (each operator is its own NFKC form and none is
+    or takes a combining mark). Otherwise NFKC runs on the mapped text and the operators are mapped again (NFKC makes
+    some: superscript minus to ``−``); mapping an operator to ``*``, ``/``, ``-`` before NFKC changes nothing NFKC
+    does (no composition starts from either). ``tests/test_paths_speed_equivalence.py`` checks both paths."""
+    for nfkc in (False, True):
+        if nfkc:
+            text = unicodedata.normalize("NFKC", text)
+        for u, a in _UNICODE_PAIRS:  # str.replace per operator: far faster than str.translate on non-ASCII text
+            if u in text:
+                text = text.replace(u, a)
+        if text.isascii():
+            return text.replace("?", " ")
     return text.encode("ascii", "replace").decode("ascii").replace("?", " ")
 
 
