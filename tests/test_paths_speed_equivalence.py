@@ -209,7 +209,7 @@ def test_run_prefilters_agree_with_the_full_patterns():
     _run_values gives what _SIMPLE, _CHAIN, _BIN tried in order without guards give."""
     import random
 
-    from harness.paths.arith import _BIN, _CHAIN, _PLAIN, _SIMPLE, _run_values, _two_ops
+    from harness.paths.arith import _BIN, _CHAIN, _PAIR, _PLAIN, _SIMPLE, _run_values, _two_ops
     rng = random.Random(5)
     nums, sps = ["48", "2.5", "1,200", ".5", "3%", "2dollars", "x"], ["", " ", "  ", " dollars "]
     ops, eqs = ["+", "-", "*", "/", "x", "times", "plus", "minus", "divided by", "multiplied by", "by", "^"], \
@@ -233,6 +233,8 @@ def test_run_prefilters_agree_with_the_full_patterns():
             plain += 1
             s = _SIMPLE.fullmatch(run)
             assert s is not None and s.groups() == p.groups(), run
+        if run[-1] not in "0123456789%":
+            assert not any(p.fullmatch(run) for p in (_PLAIN, _SIMPLE, _CHAIN, _BIN, _PAIR)), run
         if _CHAIN.fullmatch(run):
             chains += 1
             assert _two_ops(run), run

@@ -221,6 +221,9 @@ def _two_ops(run: str) -> bool:
 def _run_values(run: str, found: list[float], computed: list[float]) -> None:
     """Append one equation run's derived values (module docstring, rule 1): restated-or-stated values to ``found``,
     values obtained by computation (exempt from the question-number filter) to ``computed``."""
+    if run[-1] not in "0123456789%":  # every shortcut pattern ends with a number: '16 * 17 = 220 eggs', '(2 x 2)'
+        _general(run, found, computed)
+        return
     pair = _PAIR.fullmatch(run)
     if pair:  # 'a = b', 'a is b': two stated numbers; 'a by b': operands of an unnamed operator, nothing derived
         a, op, b = pair.groups()
