@@ -1,6 +1,6 @@
 """Throughput of harness.paths.cluster_paths on one core (target >= 10,000 completions/s).
 
-    python scripts/bench_paths.py [--repeats 5] [--run RUN_DIR] [--json OUT.json]
+    python scripts/bench_paths.py [--repeats 5] [--run RUN_DIR [--run-inner 20]] [--json OUT.json]
 
 Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call per problem, as a path table does):
 
@@ -13,7 +13,8 @@ Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call p
 * ``long``      -- the gold corpus with each completion padded to ~1,000 characters by restating the question and
                    filler sentences (about a 256-token SmolLM2 completion);
 * ``run``       -- with ``--run``: the completions of a sample store (``prompt`` as the question), e.g. SmolLM2
-                   samples from ``tmc sample``.
+                   samples from ``tmc sample``. A small store is timed ``--run-inner`` times per repeat (cold: the
+                   memos emptied before each pass, outside the clock), so the rate is not one clock tick's worth.
 
 Time is ``time.process_time()`` of this single-threaded process (CPU seconds: what one core spends, insensitive to
 other processes on a shared machine) and wall time beside it. Two figures per corpus:
@@ -81,25 +82,66 @@ def _clear_all() -> None:
         clear_cache()
 
 
-def bench(groups: list[dict], repeats: int, cold: bool = True) -> dict:
+def time_pass(groups: list[dict], cold: bool, inner: int = 1, cluster=None, clear=None) -> tuple[float, float]:
+    """(CPU s, wall s) of ``inner`` passes of ``cluster`` (default ``cluster_paths``) over ``groups``, one call per
+    group; cold, ``clear`` (default: every memo and sympy's cache) runs before each pass, outside the clock."""
+    cluster = cluster or cluster_paths
+    c_s = w_s = 0.0
+    for _ in range(inner):
+        if cold:
+            (clear or _clear_all)()
+        t0, w0 = time.process_time(), time.perf_counter()
+        for g in groups:
+            cluster(g["question"], g["completions"])
+        c_s += time.process_time() - t0
+        w_s += time.perf_counter() - w0
+    return c_s, w_s
+
+
+def bench(groups: list[dict], repeats: int, cold: bool = True, inner: int = 1) -> dict:
+    """Completions per CPU-second over ``groups`` (:func:`time_pass`): ``repeats`` timed repeats after one warm-up."""
     n = sum(len(g["completions"]) for g in groups)
     distinct = sum(len(set(g["completions"])) for g in groups)
     chars = sum(len(c) for g in groups for c in g["completions"]) / max(n, 1)
-    cpu, wall = [], []
     _clear_all()
-    for r in range(repeats + 1):
-        if cold:
-            _clear_all()
-        t0, w0 = time.process_time(), time.perf_counter()
-        for g in groups:
-            cluster_paths(g["question"], g["completions"])
-        if r:  # repeat 0 is the warm-up
-            cpu.append(time.process_time() - t0)
-            wall.append(time.perf_counter() - w0)
+    times = [time_pass(groups, cold, inner) for _ in range(repeats + 1)][1:]  # repeat 0 is the warm-up
+    cpu, wall = [t[0] for t in times], [t[1] for t in times]
+    n_all = n * inner
     best_cpu, med_cpu = min(cpu), sorted(cpu)[len(cpu) // 2]
-    return {"problems": len(groups), "completions": n, "distinct_share": distinct / max(n, 1),
-            "mean_chars": chars, "per_s_cpu_median": n / med_cpu, "per_s_cpu_best": n / best_cpu,
-            "per_s_wall_median": n / sorted(wall)[len(wall) // 2]}
+    return {"problems": len(groups), "completions": n, "inner_passes": inner, "distinct_share": distinct / max(n, 1),
+            "mean_chars": chars, "per_s_cpu_median": n_all / med_cpu, "per_s_cpu_best": n_all / best_cpu,
+            "per_s_wall_median": n_all / sorted(wall)[len(wall) // 2]}
+
+
+def load_corpora(data: str = str(DATA), run: str | None = None) -> dict[str, list[dict]]:
+    """The benchmark corpora (module docstring), each a list of ``{question, completions}`` groups."""
+    corpora = {}
+    if Path(data).exists():
+        gold = gold_groups(data, n_problems=300, copies=3, seed=0)
+        corpora["gold"] = gold
+        corpora["long"] = _pad(gold)
+    else:
+        print(f"note: {data} not found: gold and long corpora skipped", file=sys.stderr)
+    corpora["synthetic"] = synthetic_groups(60, 5, seed=0)
+    corpora["hand"] = handlabelled_groups()
+    if MATH.exists():
+        with open(MATH, encoding="utf-8") as fh:
+            recs = [json.loads(line) for _, line in zip(range(300), fh)]
+        corpora["math"] = [{"question": r["problem"], "completions": [r["solution"]]} for r in recs]
+    if run:
+        corpora["run"] = _run_groups(run)
+    return corpora
+
+
+def calibration() -> dict:
+    """CPU seconds of ``sum(range(10**7))`` and the 1-minute load average: how far a rate sits below an idle core's."""
+    t0 = time.process_time()
+    sum(range(10**7))
+    calib = time.process_time() - t0
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: CPU seconds for sum(range(10**7)) = {calib:.3f} (an idle recent x86 core: ~0.12-0.15); "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs")
+    return {"calibration_sum_range_1e7_cpu_s": calib, "load_average_1min": load, "cpus": os.cpu_count()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,34 +149,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="timed repeats per corpus (after one warm-up)")
     ap.add_argument("--data", default=str(DATA), help="GSM8K train.jsonl (default: ../shared/data/gsm8k/train.jsonl)")
     ap.add_argument("--run", default=None, help="optional sample-store run folder to bench on its completions")
+    ap.add_argument("--run-inner", type=int, default=20, help="passes over the --run corpus per timed repeat")
+    ap.add_argument("--corpora", default=None, help="comma-separated subset of the corpora (default: all)")
     ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     args = ap.parse_args(argv)
-    corpora = {}
-    if Path(args.data).exists():
-        gold = gold_groups(args.data, n_problems=300, copies=3, seed=0)
-        corpora["gold"] = gold
-        corpora["long"] = _pad(gold)
-    else:
-        print(f"note: {args.data} not found: gold and long corpora skipped", file=sys.stderr)
-    corpora["synthetic"] = synthetic_groups(60, 5, seed=0)
-    corpora["hand"] = handlabelled_groups()
-    if MATH.exists():
-        with open(MATH, encoding="utf-8") as fh:
-            recs = [json.loads(line) for _, line in zip(range(300), fh)]
-        corpora["math"] = [{"question": r["problem"], "completions": [r["solution"]]} for r in recs]
-    if args.run:
-        corpora["run"] = _run_groups(args.run)
-    t0 = time.process_time()
-    sum(range(10**7))
-    calib = time.process_time() - t0
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: CPU seconds for sum(range(10**7)) = {calib:.3f} (an idle recent x86 core: ~0.12-0.15); "
-          f"load average {load:.1f} on {os.cpu_count()} CPUs")
-    results = {"calibration_sum_range_1e7_cpu_s": calib, "load_average_1min": load, "cpus": os.cpu_count()}
+    corpora = load_corpora(args.data, args.run)
+    if args.corpora:
+        corpora = {k: v for k, v in corpora.items() if k in args.corpora.split(",")}
+    results = calibration()
     print(f"{'corpus':10s} {'problems':>8s} {'compl.':>7s} {'distinct':>8s} {'chars':>6s} "
           f"{'cold compl/s (CPU, median)':>27s} {'(best)':>7s} {'warm (CPU, median)':>19s} {'(best)':>7s}")
     for name, groups in corpora.items():
-        r = {"cold": bench(groups, args.repeats, cold=True), "warm": bench(groups, args.repeats, cold=False)}
+        inner = args.run_inner if name == "run" else 1
+        r = {"cold": bench(groups, args.repeats, True, inner), "warm": bench(groups, args.repeats, False, inner)}
         results[name] = r
         c, w = r["cold"], r["warm"]
         print(f"{name:10s} {c['problems']:8d} {c['completions']:7d} {c['distinct_share']:8.2f} {c['mean_chars']:6.0f} "

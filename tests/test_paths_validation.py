@@ -106,3 +106,22 @@ def test_bench_reads_a_sample_store(tmp_path):
     groups = _script("bench_paths")._run_groups(str(tmp_path / "run"))
     assert len(groups) == 4 and all(len(g["completions"]) == 3 and g["question"] == q for g in groups)
     assert all(g["completions"][1] == "" for g in groups)  # a missing completion is read as empty text
+
+
+def test_bench_ab_script_times_a_revision_against_the_tree(tmp_path):
+    """The in-process A/B loads harness/paths at a git revision beside the working tree and times both."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or subprocess.run(["git", "rev-parse", "HEAD"], cwd=root,
+                                                     capture_output=True).returncode:
+        pytest.skip("no git checkout")
+    out = tmp_path / "ab.json"
+    ab = _script("bench_paths_ab")
+    assert ab.main(["--before", "HEAD", "--repeats", "1", "--corpora", "hand", "--modes", "cold",
+                    "--json", str(out)]) == 0
+    r = json.loads(out.read_text())["corpora"]["hand"]
+    assert r["same_clusters"] and r["completions_per_pass"] == 76
+    assert r["cold"]["before_per_s"] > 0 and r["cold"]["after_per_s"] > 0 and len(r["cold"]["cpu_s_after"]) == 1

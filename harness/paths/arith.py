@@ -61,7 +61,16 @@ _SN = r"(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
 _SU = r"(?: ?/?(?!(?:times|plus|minus|divided|multiplied|is|equals)\b)[a-z]{2,}+)*+"
 _SIMPLE = _compile(rf"{_SN}{_SU} *([-+*/x]|times|plus|minus|divided by|multiplied by) *{_SN}{_SU} *(?:=|is|equals) *"
                      rf"({_SN})")
+# _SIMPLE's commonest runs ('48 / 2 = 24', '48 plus 24 equals 72': plain numbers, no units) by a cheaper pattern
+# with the same two groups: where it matches, _SIMPLE matches with the same groups (one parse only)
+# (a word operator is followed by a space: '2minus2' would read 'minus' as _SIMPLE's unit word, and not match)
+_PLAIN = _compile(r"\d+(?:\.\d+)? *([-+*/x]|(?:times|plus|minus|divided by|multiplied by)(?= )) *\d+(?:\.\d+)? *"
+                  r"(?:=|(?:is|equals)(?= )) *(\d+(?:\.\d+)?)")
+# two numbers joined by '=', 'is', 'equals' or 'by' and nothing else ('24 = 4', '160,000 is 16', '220 by 60'): the
+# general path's result without tokens (a word is followed by a space, as in _PLAIN; tests compare with _general)
+_PAIR = _compile(rf"({_NUM}) *(=|(?:is|equals|by)(?= )) *({_NUM})")
 _ADD_OP = r" *(?:[-+]|plus|minus) *"
+_ADD_WORDS, _MUL_WORDS = ("+", "-", "plus", "minus"), ("*", "/", "x", "times", "divided by", "multiplied by")
 _MUL_OP = r" *(?:[*/x]|times|divided by|multiplied by) *"
 _EQ = r" *(?:=|is|equals) *"
 # 'a + b + c = d' / 'a * b / 100 = d': one precedence class, three or more operands, a stated result (flattened:
@@ -79,8 +88,11 @@ _INF = float("inf")
 _UNIT_FACT = re.compile(
     r"(?:\.0+)? ?(?:minutes?|seconds?|hours?|days?|weeks?|months?|cents?|inches|feet|ounces|grams|centimeters|"
     r"millimeters|meters|pennies|quarts|cups|pints|eggs|items) +(?:in|per|make|makes|=) +(?:a|an|one|each|1(?:\.0+)?) ")
+# '60 minutes in an hour': after a number and a space, _UNIT_FACT needs one of these letters (a set lookup first)
+_UNIT_FACT_FIRST = frozenset("cdefghimopqsw")  # first letters of its unit words (a test checks them)
 _MARKER_WORDS = ("step ", "part ", "case ", "step #", "method ", "option ", "day ", "week ", "month ", "round ",
                  "question ", "problem ", "line ", "level ", "year ")
+_MARKER_ENDS = frozenset(w[-2:] for w in _MARKER_WORDS)
 _OPS = "+-*/^?"
 
 
@@ -167,6 +179,11 @@ def _sum(t: list[str], i: int, out: list[tuple[float, bool]]) -> tuple[float, st
 
 def _single(seg: list[str]) -> float | None:
     """The value of a segment that is one (possibly negated, parenthesised) number, else None."""
+    if len(seg) == 1:  # the common cases first, same result: one token; several operators and operands
+        x = seg[0]
+        return None if x in _OPS or x == "(" or x == ")" else _num(x)
+    if len(seg) > 2 and "(" not in seg and ")" not in seg:
+        return None
     core = [x for x in seg if x != "(" and x != ")"]
     if len(core) == 1 and core[0] not in _OPS:
         return _num(core[0])
@@ -196,19 +213,35 @@ def _first_value(seg: list[str]) -> float | None:
     return None
 
 
+def _two_ops(run: str) -> bool:
+    """Whether ``run`` holds two operators of one class, as _CHAIN needs (a count of substrings: never too few)."""
+    return sum(map(run.count, _ADD_WORDS)) >= 2 or sum(map(run.count, _MUL_WORDS)) >= 2
+
+
 def _run_values(run: str, found: list[float], computed: list[float]) -> None:
     """Append one equation run's derived values (module docstring, rule 1): restated-or-stated values to ``found``,
     values obtained by computation (exempt from the question-number filter) to ``computed``."""
-    simple = _SIMPLE.fullmatch(run)
+    if run[-1] not in "0123456789%":  # every shortcut pattern ends with a number: '16 * 17 = 220 eggs', '(2 x 2)'
+        _general(run, found, computed)
+        return
+    pair = _PAIR.fullmatch(run)
+    if pair:  # 'a = b', 'a is b': two stated numbers; 'a by b': operands of an unnamed operator, nothing derived
+        a, op, b = pair.groups()
+        if op != "by":
+            found.append(_num(a))
+            found.append(_num(b))
+        return
+    eq = "=" in run or "is" in run or "equals" in run  # _SIMPLE and _CHAIN need one: else skip both
+    simple = (_PLAIN.fullmatch(run) or _SIMPLE.fullmatch(run)) if eq else None
     if simple:  # the common 'a op b = c' run, without tokens or parser
         op, c = simple.groups()
         (found if op == "/" or op == "divided by" else computed).append(_num(c))
         return
-    chain = _CHAIN.fullmatch(run)
+    chain = _CHAIN.fullmatch(run) if eq and _two_ops(run) else None
     if chain:
         computed.append(_num(chain.group(1) or chain.group(2)))
         return
-    binary = _BIN.fullmatch(run)
+    binary = _BIN.fullmatch(run) if "=" not in run else None  # no part of _BIN matches '='
     if binary:
         a, op, b = binary.groups()
         op = _OP_SYMBOL.get(op, op)
@@ -218,6 +251,11 @@ def _run_values(run: str, found: list[float], computed: list[float]) -> None:
             return
         (found if op == "/" else computed).append(v)
         return
+    _general(run, found, computed)
+
+
+def _general(run: str, found: list[float], computed: list[float]) -> None:
+    """:func:`_run_values` of a run that no shortcut pattern matches: tokens, segments at ``=``, the parser."""
     if run[0] == "-" and run[1:2] == " ":
         run = run[2:]  # a '- ' list bullet, not a unary minus
     if run.lower() != run.upper():  # letters: unit words ('15 dollars + 23 dollars = 38') go, word operators stay
@@ -277,20 +315,33 @@ RUN_MEMO_SIZE = 1 << 16
 """Equation runs memoised (a pure function of the run's text; emptied when full and by ``clear_caches``)."""
 
 
+def _run_memo_fill(run: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(found, computed) of one equation run (:func:`_run_values`), stored in the memo."""
+    f: list[float] = []
+    c: list[float] = []
+    _run_values(run, f, c)
+    if len(_RUN_MEMO) >= RUN_MEMO_SIZE:
+        _RUN_MEMO.clear()
+    hit = _RUN_MEMO[run] = (tuple(f), tuple(c))
+    return hit
+
+
 def _run_values_memo(run: str, found: list[float], computed: list[float]) -> None:
     """:func:`_run_values` through a memo: one problem's samples repeat their equations (``48/2 = 24``)."""
     hit = _RUN_MEMO.get(run)
     if hit is None:
-        f: list[float] = []
-        c: list[float] = []
-        _run_values(run, f, c)
-        if len(_RUN_MEMO) >= RUN_MEMO_SIZE:
-            _RUN_MEMO.clear()
-        hit = _RUN_MEMO[run] = (tuple(f), tuple(c))
+        hit = _run_memo_fill(run)
     if hit[0]:
         found.extend(hit[0])
     if hit[1]:
         computed.extend(hit[1])
+
+
+def _after_marker_word(text: str, start: int) -> bool:
+    """``text[start - 10:start]`` ends with one of ``_MARKER_WORDS`` ('step ', 'day ' ...): the last two characters
+    are checked first against the words' last two (a set lookup; most numbers follow other words)."""
+    return (start >= 4 and text[start - 2:start] in _MARKER_ENDS
+            and text.endswith(_MARKER_WORDS, max(0, start - 10), start))
 
 
 def _is_marker(text: str, start: int, end: int) -> bool:
@@ -305,9 +356,9 @@ def _is_marker(text: str, start: int, end: int) -> bool:
         return True  # x2, h2o
     if before == "\n" and after[:1] in (".", ")") and after[1:2] in (" ", "\n", ""):
         return True  # '2. ' / '2) ' list marker
-    if text[max(0, start - 10):start].endswith(_MARKER_WORDS):
+    if _after_marker_word(text, start):
         return True
-    return after[:1] == " " and _UNIT_FACT.match(text, end) is not None  # '60 minutes in an hour'
+    return after[:1] == " " and after[1:2] in _UNIT_FACT_FIRST and _UNIT_FACT.match(text, end) is not None
 
 
 
@@ -327,13 +378,22 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
             continue
         if rest:
             run = m.group(0)
-            if first[:1].isdigit() and text[max(0, m.start() - 10):m.start()].endswith(_MARKER_WORDS):
+            if first[:1].isdigit() and _after_marker_word(text, m.start()):
                 run = _LEADING_OP.sub("", rest)  # 'after day 1 = 136 - 9 = 127': the marker is not an operand
             if run:
-                _run_values_memo(run, found, computed)
+                hit = _RUN_MEMO.get(run)  # _run_values_memo, inlined: one call fewer per run
+                if hit is None:
+                    hit = _run_memo_fill(run)
+                if hit[0]:
+                    found += hit[0]
+                if hit[1]:
+                    computed += hit[1]
             continue
-        nm = _NUM_RE.search(first)
-        tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
+        if first[0].isdigit() and (first[-1].isdigit() or first[-1] == "%"):
+            tok, t0, t1 = first, m.start(), m.end()  # only a number ('1,200', '25%', '2.5'): _NUM_RE would find it all
+        else:
+            nm = _NUM_RE.search(first)
+            tok, t0, t1 = nm.group(0), m.start() + nm.start(), m.start() + nm.end()
         v = _num(tok)
         if first[0] != "(" and first[0] != "-":
             if v == 0.0 or v == 1.0 or (v.is_integer() and v in question_values):
@@ -347,7 +407,7 @@ def derived_values(text: str, question_values: frozenset[float]) -> frozenset[fl
         if not _is_marker(text, t0, t1):
             found.append(v)
     out = set()
-    for vals, exempt in ((found, False), (computed, True)):
+    for vals, exempt in ((set(found), False), (set(computed), True)):  # each distinct value once
         for v in vals:
             if v.is_integer():
                 c = v + 0.0
