@@ -22,3 +22,8 @@ $TMC theory-fit runs/ms/base_test --out $OUT/theory_fit_bon --bon $OUT/bon_outco
 # the same without the unseen-branch prior (alpha 0): the fitted law is then the pool's own path shares
 $TMC theory-fit runs/ms/base_test --out $OUT/theory_fit_bon_alpha0 --alpha 0 --selector-n 4 \
   --bon $OUT/bon_outcome $OUT/bon_outcome_distinct $OUT/bon_outcome_prm
+# the ORM again with its L2 chosen by cross-validation over training problems (as the PRM's), then outcome BoN with it
+[[ -f runs/ms/orm_cv/rm.json ]] || $TMC rm train --config configs/rm_multistrategy.yaml \
+  --set "l2_grid=[0.01, 0.1, 1.0, 10.0, 100.0]" --set out=runs/ms/orm_cv --threads "${THREADS:-2}"
+$TMC bon --config configs/bon_multistrategy.yaml --set orm=runs/ms/orm_cv --out $OUT/bon_outcome_orm_cv \
+  --threads "${THREADS:-2}"
