@@ -27,3 +27,5 @@ $TMC theory-fit runs/ms/base_test --out $OUT/theory_fit_bon_alpha0 --alpha 0 --s
   --set "l2_grid=[0.01, 0.1, 1.0, 10.0, 100.0]" --set out=runs/ms/orm_cv --threads "${THREADS:-2}"
 $TMC bon --config configs/bon_multistrategy.yaml --set orm=runs/ms/orm_cv --out $OUT/bon_outcome_orm_cv \
   --threads "${THREADS:-2}"
+# the full matrix once: every selector x every reward source on 2 problems
+$TMC bon --config configs/bon_multistrategy_all.yaml --out $OUT/bon_all --threads "${THREADS:-2}"
