@@ -1,8 +1,11 @@
 """``soft_bon`` (Soft-BoN): choose one of N candidates with probability exp(lam R(o_i)) / sum_j exp(lam R(o_j)).
 
 Paper (docs/tmc_model.md §5): N = 15 DISTINCT base paths, resampled prop. to exp(lam R_out), lam = 0.5. Here: N
-completions sampled from the policy; ``distinct`` merges identical texts first (the paper's set of distinct
-paths; with long CoTs duplicates are rare, so N i.i.d. samples and N distinct ones nearly coincide). R is the
+completions sampled from the policy; ``distinct`` merges identical texts first. Identical texts are rare, but
+repeated reasoning PATHS are not: a frequent path holds several of the N seats, which the paper's set of N distinct
+paths does not allow (measured: 0.451 against 0.398 on the multi-strategy base). The config field
+``soft_bon_candidates: distinct_paths`` (harness.select.runner.first_distinct) gives the paper's set: pool draws
+until N distinct reasoning-path clusters. R is the
 configured reward source (the paper: the population ORM R_out; ``oracle`` gives the instance-reward version).
 lam -> 0 is a uniform choice (plain sampling); lam -> inf is ORM-BoN.
 """
