@@ -139,3 +139,19 @@ def test_rm_train_reuses_its_examples_and_chooses_l2_by_grouped_cv(bon_run, caps
     assert meta["l2"] in (0.1, 10.0) and len(meta["l2_cv"]["cv_log_loss"]) == 2
     assert meta["n_examples"] == first["n_examples"] and meta["rollout_generated_tokens"] == first[
         "rollout_generated_tokens"]
+
+
+def test_bon_writes_its_figures_and_the_bars_are_the_path_shares(bon_run):
+    from harness.select.plots import share_bars
+
+    d, _ = bon_run
+    res = json.loads((d / "out" / "results.json").read_text())
+    assert res["plots"] == ["pass_at_k.png", "path_shares.png"]
+    for name in res["plots"]:
+        assert (d / "out" / name).stat().st_size > 1000
+    bars = {label: (segs, tok) for label, segs, tok in share_bars(res)}
+    e = res["selectors"]["orm_bon"]["oracle"]
+    segs, tok = bars["orm_bon:oracle"]
+    assert sum(segs.values()) == pytest.approx(1.0)
+    assert segs["wrong"] == pytest.approx(e["path_shares"]["wrong"])
+    assert tok == round(e["generated_tokens_per_run"]) and "majority" in bars

@@ -70,6 +70,9 @@ def run(args) -> int:
     from .claim import claim_markdown, claim_table
 
     res["claim"] = claim_table(rows, pool, n_boot=cfg.n_boot, seed=cfg.seed)
+    from .plots import plot_bon
+
+    res["plots"] = plot_bon(res, out)
     (out / "results.json").write_text(json.dumps(res, indent=2, allow_nan=False) + "\n")
     md = markdown(res) + "\n## Population vs instance rewards (harness.select.claim)\n\n" + claim_markdown(res["claim"])
     (out / "results.md").write_text(md)
