@@ -11,20 +11,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SEGMENTS = {"clusters": (("easy", "C2"), ("rare_correct", "C1"), ("wrong", "C7")),
-            "grader_outcome": (("correct", "C2"), ("wrong", "C7"))}
+COLORS = {"easy": "C2", "rare_correct": "C1", "correct": "C2", "wrong": "C7"}
+SEGMENTS = {"clusters": ("easy", "rare_correct", "wrong"), "grader_outcome": ("correct", "wrong")}
+
+
+def _entries(res: dict):
+    """(label ``selector:reward`` -- the selector alone for reward-free ones --, entry) in results order."""
+    for key, by_rw in res["selectors"].items():
+        for rw, e in by_rw.items():
+            yield (f"{key}:{rw}" if rw != "none" else key), e
 
 
 def share_bars(res: dict) -> list[tuple[str, dict[str, float], int]]:
     """(label ``selector:reward``, {segment: share}, generated tokens per run) of every entry, in results order."""
     bars = []
-    for key, by_rw in res["selectors"].items():
-        for rw, e in by_rw.items():
-            ps = e["path_shares"]
-            segs = SEGMENTS.get(ps.get("scheme"), SEGMENTS["grader_outcome"])
-            bars.append((f"{key}:{rw}" if rw != "none" else key,
-                         {name: float(ps.get(name) or 0.0) for name, _ in segs},
-                         int(round(e.get("generated_tokens_per_run") or 0))))
+    for label, e in _entries(res):
+        ps = e["path_shares"]
+        segs = SEGMENTS.get(ps.get("scheme"), SEGMENTS["grader_outcome"])
+        bars.append((label, {name: float(ps.get(name) or 0.0) for name in segs},
+                     int(round(e.get("generated_tokens_per_run") or 0))))
     return bars
 
 
@@ -39,22 +44,19 @@ def plot_bon(res: dict, out: str | Path) -> list[str]:
 
     out = Path(out)
     curves = []
-    for key, by_rw in res["selectors"].items():
-        for rw, e in by_rw.items():
-            ks = sorted(int(k) for k in e["pass_at_k"])
-            p = [e["pass_at_k"][str(k)] for k in ks]
-            curves.append((f"{key}:{rw}" if rw != "none" else key,
-                           {"ks": ks, "mean": [x["mean"] for x in p], "lo": [x["lo"] for x in p],
-                            "hi": [x["hi"] for x in p]}))
+    for label, e in _entries(res):
+        ks = sorted(int(k) for k in e["pass_at_k"])
+        p = [e["pass_at_k"][str(k)] for k in ks]
+        curves.append((label, {"ks": ks, "mean": [x["mean"] for x in p], "lo": [x["lo"] for x in p],
+                               "hi": [x["hi"] for x in p]}))
     plot_pass_at_k(curves, out / "pass_at_k.png", title="Best-of-N: pass@k over independent selector runs")
     bars = share_bars(res)
     fig, ax = plt.subplots(figsize=(7.0, 0.32 * len(bars) + 1.8))
-    scheme = next(iter(next(iter(res["selectors"].values())).values()))["path_shares"].get("scheme")
-    for i, (label, segs, _) in enumerate(bars):
+    for i, (_, segs, _) in enumerate(bars):
         left = 0.0
-        for name, color in SEGMENTS.get(scheme, SEGMENTS["grader_outcome"]):
-            ax.barh(i, segs[name], left=left, color=color, label=name.replace("_", " ") if i == 0 else None)
-            left += segs[name]
+        for name, share in segs.items():
+            ax.barh(i, share, left=left, color=COLORS[name], label=name.replace("_", " ") if i == 0 else None)
+            left += share
     ax.set_yticks(range(len(bars)), [f"{lab}  ({tok} tok/run)" for lab, _, tok in bars], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)

@@ -190,7 +190,8 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
                                 labels[ctx.problem_id] = path_labels(ctx, pp)
                             # the run's N draws first, then further pool draws (random order) until N distinct paths
                             more = _rng(cfg.seed, ctx.problem_id, "more candidates", r).permutation(len(pp.cands))
-                            order = np.concatenate([idx, [i for i in more if i not in set(idx.tolist())]]).astype(int)
+                            first = set(idx.tolist())
+                            order = np.concatenate([idx, [i for i in more if i not in first]]).astype(int)
                             idx, drawn = first_distinct(order, labels[ctx.problem_id], cfg.n_candidates)
                         if rw is not None and pool_r[rw] is None:
                             pool_r[rw] = rewards[rw].outcome(ctx, pp.cands)
