@@ -12,8 +12,10 @@ Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call p
                    symbolic piece is new -- the worst case for the LaTeX reader);
 * ``long``      -- the gold corpus with each completion padded to ~1,000 characters by restating the question and
                    filler sentences (about a 256-token SmolLM2 completion);
-* ``run``       -- with ``--run``: the completions of a sample store (``prompt`` as the question), e.g. SmolLM2
-                   samples from ``tmc sample``. A small store is timed ``--run-inner`` times per repeat (cold: the
+* ``run``       -- with ``--run``: the completions of a sample store, e.g. SmolLM2 samples from ``tmc sample``,
+                   with the question read from the stored prompt as ``tmc paths`` reads it
+                   (``harness.paths.table.question_of``: the problem text inside the template; ``--run-prompt`` uses
+                   the whole chat-templated prompt instead, as this benchmark did before 2026-12-07's third session). A small store is timed ``--run-inner`` times per repeat (cold: the
                    memos emptied before each pass, outside the clock), so the rate is not one clock tick's worth.
 
 Time is ``time.process_time()`` of this single-threaded process (CPU seconds: what one core spends, insensitive to
@@ -67,10 +69,13 @@ def _pad(groups: list[dict], target: int = 1000, seed: int = 0) -> list[dict]:
     return out
 
 
-def _run_groups(run_dir: str) -> list[dict]:
+def _run_groups(run_dir: str, whole_prompt: bool = False) -> list[dict]:
+    """One group per (step, problem) of a sample store; the question as ``tmc paths`` reads it from the prompt."""
+    from harness.paths.table import question_of
     from harness.store import SampleStore
     df = SampleStore(run_dir).read(columns=["problem_id", "prompt", "completion", "step"])
-    return [{"question": str(sub["prompt"].iloc[0]), "completions": sub["completion"].fillna("").tolist()}
+    read = (lambda p: str(p)) if whole_prompt else question_of
+    return [{"question": read(sub["prompt"].iloc[0]), "completions": sub["completion"].fillna("").tolist()}
             for _, sub in df.groupby(["step", "problem_id"], sort=False)]
 
 
@@ -113,7 +118,7 @@ def bench(groups: list[dict], repeats: int, cold: bool = True, inner: int = 1) -
             "per_s_wall_median": n_all / sorted(wall)[len(wall) // 2]}
 
 
-def load_corpora(data: str = str(DATA), run: str | None = None) -> dict[str, list[dict]]:
+def load_corpora(data: str = str(DATA), run: str | None = None, whole_prompt: bool = False) -> dict[str, list[dict]]:
     """The benchmark corpora (module docstring), each a list of ``{question, completions}`` groups."""
     corpora = {}
     if Path(data).exists():
@@ -129,7 +134,7 @@ def load_corpora(data: str = str(DATA), run: str | None = None) -> dict[str, lis
             recs = [json.loads(line) for _, line in zip(range(300), fh)]
         corpora["math"] = [{"question": r["problem"], "completions": [r["solution"]]} for r in recs]
     if run:
-        corpora["run"] = _run_groups(run)
+        corpora["run"] = _run_groups(run, whole_prompt)
     return corpora
 
 
@@ -150,10 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(DATA), help="GSM8K train.jsonl (default: ../shared/data/gsm8k/train.jsonl)")
     ap.add_argument("--run", default=None, help="optional sample-store run folder to bench on its completions")
     ap.add_argument("--run-inner", type=int, default=20, help="passes over the --run corpus per timed repeat")
+    ap.add_argument("--run-prompt", action="store_true",
+                    help="read the --run corpus with the whole stored prompt as the question (default: the problem "
+                         "text inside it, as tmc paths does)")
     ap.add_argument("--corpora", default=None, help="comma-separated subset of the corpora (default: all)")
     ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     args = ap.parse_args(argv)
-    corpora = load_corpora(args.data, args.run)
+    corpora = load_corpora(args.data, args.run, args.run_prompt)
     if args.corpora:
         corpora = {k: v for k, v in corpora.items() if k in args.corpora.split(",")}
     results = calibration()

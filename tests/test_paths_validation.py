@@ -106,6 +106,13 @@ def test_bench_reads_a_sample_store(tmp_path):
     groups = _script("bench_paths")._run_groups(str(tmp_path / "run"))
     assert len(groups) == 4 and all(len(g["completions"]) == 3 and g["question"] == q for g in groups)
     assert all(g["completions"][1] == "" for g in groups)  # a missing completion is read as empty text
+    # a templated prompt: the question is read from it as `tmc paths` reads it (--run-prompt: the whole prompt)
+    from harness.data.prompts import TEMPLATES
+    prompt = "<|im_start|>user\n" + TEMPLATES["chat"]["gsm8k"].format(question=q) + "<|im_end|>\n"
+    store = SampleStore.open(tmp_path / "chat", {"model": "test"}, "h1")
+    store.write_batch([{"problem_id": "a", "sample_idx": 0, "prompt": prompt, "completion": "48/2 = 24", "step": 0}])
+    assert _script("bench_paths")._run_groups(str(tmp_path / "chat"))[0]["question"] == q
+    assert _script("bench_paths")._run_groups(str(tmp_path / "chat"), whole_prompt=True)[0]["question"] == prompt
 
 
 def test_bench_ab_script_times_a_revision_against_the_tree(tmp_path):

@@ -91,3 +91,23 @@ def test_l2_chosen_by_folds_of_problems_not_of_rows():
     assert l2 == 100.0 and cv["folds"] == 4 and len(cv["cv_log_loss"]) == 4
     l2_rows, _ = choose_l2(x, y, np.arange(len(y)), grid, 4, 0)
     assert l2_rows < 1.0
+
+
+def test_examples_cache_key_follows_the_rows_contents():
+    """OUT/examples.npz is reused only for the same rows: a store re-sampled in place with as many rows (one
+    completion or grade changed) gets another key; the same rows, in another DataFrame object, the same key."""
+    pd = pytest.importorskip("pandas")
+    from harness.select.rm_train import RMTrainConfig, examples_key
+
+    cfg = RMTrainConfig(runs=["runs/a"], kind="orm")
+    rows = {"problem_id": ["p1", "p1", "p2"], "sample_idx": [0, 1, 0], "prompt": ["q1", "q1", "q2"],
+            "completion": ["2+2=4", "2+2=5", "3*3=9"], "correct": [True, False, True]}
+    df = pd.DataFrame(rows)
+    key = examples_key(cfg, df, "m")
+    assert examples_key(cfg, pd.DataFrame({k: list(v) for k, v in rows.items()}), "m") == key
+    changed = df.copy()
+    changed.loc[1, "completion"] = "2+2=6"
+    regraded = df.copy()
+    regraded.loc[1, "correct"] = True
+    assert len({key, examples_key(cfg, changed, "m"), examples_key(cfg, regraded, "m"),
+                examples_key(cfg, df, "other-model")}) == 4

@@ -136,14 +136,34 @@ def _prm_examples(cfg, df, rc, progress: bool = False) -> tuple[list, list, list
     return P, T, Y, G, sampler.generated_tokens
 
 
+ROW_COLUMNS = ("problem_id", "sample_idx", "prompt", "completion", "correct")
+"""The columns of a training row that the examples depend on (their fingerprint is part of the cache key)."""
+
+
+def rows_fingerprint(df) -> str:
+    """sha1 of the training rows' contents (``ROW_COLUMNS`` that ``df`` has, in row order): a store re-sampled in
+    place with as many rows gives another fingerprint, so its cached examples are not reused."""
+    h = hashlib.sha1()
+    cols = [c for c in ROW_COLUMNS if c in df.columns]
+    for row in df[cols].itertuples(index=False, name=None):
+        h.update(repr(row).encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def examples_key(cfg, df, model: str) -> str:
+    """The cache key of ``OUT/examples.npz``: the labelling settings, the model and the rows' contents."""
+    return config_hash({"kind": cfg.kind, "runs": [str(Path(r).resolve()) for r in cfg.runs], "model": model,
+                        "max_rows": cfg.max_rows, "sep": cfg.sep, "n_mc": cfg.n_mc, "max_prefixes": cfg.max_prefixes,
+                        "dtype": cfg.dtype, "seed": cfg.seed, "rows": len(df), "rows_sha1": rows_fingerprint(df)})
+
+
 def _examples(cfg, df, rc, feats, model, progress):
     """(features, labels, problem ids, sha1 of every prompt, rollout tokens) of the training examples.
 
     Rollouts (the PRM's soft labels) and features are the expensive part: they are kept in ``OUT/examples.npz``
     under a key of everything they depend on, and reused when the key matches (e.g. refitting with another L2)."""
-    key = config_hash({"kind": cfg.kind, "runs": [str(Path(r).resolve()) for r in cfg.runs], "model": model,
-                       "max_rows": cfg.max_rows, "sep": cfg.sep, "n_mc": cfg.n_mc, "max_prefixes": cfg.max_prefixes,
-                       "dtype": cfg.dtype, "seed": cfg.seed, "rows": len(df)})
+    key = examples_key(cfg, df, model)
     cache = Path(cfg.out) / "examples.npz"
     if cache.exists():
         z = np.load(cache, allow_pickle=False)
