@@ -153,3 +153,20 @@ def test_majority_votes_numbers_by_value():
                                 [5])[0, 0] == 1.0  # 3 votes for 18 against 2 for 17; by string it would tie 1:1:2
     assert vote_key("1,234") == vote_key("1234.") and vote_key("x+1") == "x+1" and vote_key("  ") is None
     assert vote_key("nan") == "nan" and vote_key("\\frac{1}{2}") != vote_key("0.5")
+
+
+def test_plot_with_many_curves_puts_the_legend_beside_the_axes(tmp_path):
+    """45 curves (a selector x reward grid): the legend goes beside the axes in columns, the figure widens, and
+    matplotlib warns nothing (it used to warn that the tight layout could not be applied)."""
+    import warnings
+
+    from PIL import Image
+
+    ks = [1, 2, 4, 8]
+    curves = [(f"selector{i} x reward{i % 5}", {"ks": ks, "mean": [0.1 + 0.01 * i] * 4}) for i in range(45)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        many = plot_pass_at_k(curves, tmp_path / "many.png")
+        few = plot_pass_at_k(curves[:3], tmp_path / "few.png")
+    w_many, w_few = Image.open(many).size[0], Image.open(few).size[0]
+    assert w_many > 1.8 * w_few  # two legend columns beside the axes

@@ -6,6 +6,12 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 
+LEGEND_INSIDE_MAX = 12
+"""At most this many legend entries are drawn inside the axes; more go beside them, in columns."""
+LEGEND_ROWS_MAX = 30
+"""Legend entries per column when the legend is beside the axes."""
+
+
 def plot_pass_at_k(
     curves: Mapping[str, Mapping[str, Sequence[float]]] | Sequence[tuple[str, Mapping[str, Sequence[float]]]],
     path: str | Path,
@@ -16,7 +22,8 @@ def plot_pass_at_k(
 
     ``curves``: label -> {"ks": [...], "mean": [...], optional "lo"/"hi": [...]} (a shaded CI band) -
     or a list of (label, curve) pairs to fix the order. ``maj``: optional label -> {"ks", "mean"} drawn
-    dashed in the same colour (maj@k). The x axis is log2(k); y is pass@k in [0, 1].
+    dashed in the same colour (maj@k). The x axis is log2(k); y is pass@k in [0, 1]. With more than
+    ``LEGEND_INSIDE_MAX`` legend entries the legend is drawn beside the axes (the figure widens), not over the curves.
     """
     import matplotlib
 
@@ -26,7 +33,11 @@ def plot_pass_at_k(
     items = list(curves.items()) if isinstance(curves, Mapping) else list(curves)
     if not items:
         raise ValueError("plot_pass_at_k: no curves to plot")
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    entries = len(items) + sum(1 for label, _ in items if maj and label in maj)
+    outside = entries > LEGEND_INSIDE_MAX  # many curves: the legend goes beside the axes, never over them
+    ncol = 1 + (entries - 1) // LEGEND_ROWS_MAX if outside else 1
+    fig, ax = plt.subplots(figsize=(6.4 + (2.8 * ncol if outside else 0.0),
+                                    max(4.4, 0.16 * min(entries, LEGEND_ROWS_MAX) if outside else 0.0)))
     for i, (label, cur) in enumerate(items):
         ks, mean = list(cur["ks"]), list(cur["mean"])
         if len(ks) != len(mean) or not ks:
@@ -46,12 +57,14 @@ def plot_pass_at_k(
     ax.set_ylabel("pass@k")
     ax.set_ylim(0, 1.02)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    if outside:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=ncol, borderaxespad=0.0)
+    else:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")  # the box includes an outside legend (no tight_layout warning)
     plt.close(fig)
     return path
