@@ -256,3 +256,18 @@ def test_a_pool_where_no_path_repeats_has_no_mode():
                        [str(2 * i) for i in range(1, 9)])
     m = pool_modes([pp])["p"]
     assert m["modal"] == set() and m["hard"] and not m["easy"]
+
+
+def test_outcome_level_folders_from_before_step_decoding_still_resume():
+    """A folder written before `step_decoding` existed holds a hash without it: an outcome-level config accepts it
+    (the field cannot change such a run), a config with a step-level selector does not, and the current hash is
+    accepted by both."""
+    from harness.select.config import BonConfig
+    from tmc_core.config import config_hash
+
+    outcome = BonConfig(selectors=["soft_bon", "orm_bon", "majority"])
+    steps = BonConfig(selectors=["soft_bon", "beam_search"])
+    legacy = [config_hash(c, exclude=("n_boot", "step_decoding", "problems", "soft_bon_candidates"))
+              for c in (outcome, steps)]
+    assert outcome.accepted_hashes() == {outcome.hash(), legacy[0]}
+    assert steps.accepted_hashes() == {steps.hash()} and legacy[1] not in steps.accepted_hashes()

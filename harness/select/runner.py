@@ -132,7 +132,7 @@ def run_bon(cfg, out: str | Path, progress: bool = True, backend=None) -> list[d
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     meta = out / "bon_config.json"
-    if meta.exists() and json.loads(meta.read_text()).get("hash") != cfg.hash():
+    if meta.exists() and json.loads(meta.read_text()).get("hash") not in cfg.accepted_hashes():
         raise ConfigError(f"{out}: holds results of a different config (bon_config.json); use a new --out")
     meta.write_text(json.dumps({"hash": cfg.hash(), "config": to_dict(cfg)}, indent=2) + "\n")
     s = cfg.sample
