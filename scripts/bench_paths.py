@@ -15,8 +15,9 @@ Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call p
 * ``run``       -- with ``--run``: the completions of a sample store, e.g. SmolLM2 samples from ``tmc sample``,
                    with the question read from the stored prompt as ``tmc paths`` reads it
                    (``harness.paths.table.question_of``: the problem text inside the template; ``--run-prompt`` uses
-                   the whole chat-templated prompt instead, as this benchmark did before 2026-12-07's third session). A small store is timed ``--run-inner`` times per repeat (cold: the
-                   memos emptied before each pass, outside the clock), so the rate is not one clock tick's worth.
+                   the whole chat-templated prompt instead, as this benchmark did before 2026-12-07's third
+                   session). A small store is timed ``--run-inner`` times per repeat (cold: the memos emptied
+                   before each pass, outside the clock), so the rate is not one clock tick's worth.
 
 Time is ``time.process_time()`` of this single-threaded process (CPU seconds: what one core spends, insensitive to
 other processes on a shared machine) and wall time beside it. Two figures per corpus:

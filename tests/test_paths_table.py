@@ -174,7 +174,9 @@ def test_tmc_paths_command(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
     _store(run, _df())
     assert main(["paths", str(run), "--out", str(tmp_path / "out")]) == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
+    assert "paths: 100%" in captured.err and "2/2" in captured.err  # the progress bar over problems, on stderr
     assert "| 2 | 1 | 1 | 0 | 0 |" in text and "## Hard problems (1" in text and "nums ['1', '10', '7']" in text
     t = pd.read_parquet(tmp_path / "out" / "paths.parquet")
     assert len(t) == 7 and set(t["run_id"]) == {"run"} and set(t["step"]) == {0}
@@ -184,7 +186,8 @@ def test_tmc_paths_command(tmp_path, monkeypatch, capsys):
     assert s["mean_mass"]["wrong"] == pytest.approx((2 / 8 + 6 / 8) / 2) and s["config"]["ci"] == "wilson"
     assert (tmp_path / "out" / "paths_summary.md").read_text().startswith("# Path table: run, step 0")
     # the threshold and rule are options; default out folder is RUN/paths
-    assert main(["paths", str(run), "--rare-threshold", "0.1", "--ci", "clopper_pearson"]) == 0
+    assert main(["paths", str(run), "--rare-threshold", "0.1", "--ci", "clopper_pearson", "--no-progress"]) == 0
+    assert "paths:" not in capsys.readouterr().err
     s = json.loads((run / "paths" / "paths_summary.json").read_text())
     assert s["hard_problems"] == [] and s["config"] == {"rare_threshold": 0.1, "ci": "clopper_pearson",
                                                          "confidence": 0.95, "correct_rule": "majority"}

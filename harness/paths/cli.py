@@ -28,6 +28,7 @@ def build_parser(prog: str = "tmc paths") -> argparse.ArgumentParser:
     p.add_argument("--confidence", type=float, default=d.confidence, help=f"CI level (default {d.confidence})")
     p.add_argument("--correct-rule", default=d.correct_rule, choices=("majority", "any", "all"),
                    help=f"when a path counts as correct (default {d.correct_rule})")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (stderr) over the problems")
     p.add_argument("--describe", action="store_true", help="print the labelling fields with defaults and exit")
     return p
 
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = PathTableConfig(rare_threshold=args.rare_threshold, ci=args.ci, confidence=args.confidence,
                           correct_rule=args.correct_rule)
     try:
-        summary = write_path_table(args.run, out=args.out, step=args.step, cfg=cfg)
+        summary = write_path_table(args.run, out=args.out, step=args.step, cfg=cfg,
+                                   progress=not getattr(args, "no_progress", False))
     except (StoreError, ImportError) as e:
         print(f"tmc paths: {e}", file=sys.stderr)
         return 2

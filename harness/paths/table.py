@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
@@ -213,11 +214,12 @@ def problem_paths(problem_id: str, labels: Sequence[int], correct: Sequence[bool
 
 
 def path_table(df, cfg: PathTableConfig | None = None, cluster_fn: ClusterFn | None = None,
-               describe_fn: DescribeFn | None = None):
+               describe_fn: DescribeFn | None = None, progress: bool = False):
     """The path table (pandas DataFrame, one row per problem x path) of one step's samples ``df`` (store columns
     ``problem_id, sample_idx, prompt, completion, correct``; an optional ``question`` column is used as is).
     ``cluster_fn`` None = :func:`harness.paths.cluster_paths` (and then ``describe_fn`` None = the core's
-    ``describe_path``; with a custom ``cluster_fn`` the description column is left empty unless ``describe_fn``)."""
+    ``describe_path``; with a custom ``cluster_fn`` the description column is left empty unless ``describe_fn``).
+    ``progress``: a bar on stderr over problems (completions/s beside it) from the first problem on."""
     import pandas as pd
 
     cfg = cfg or PathTableConfig()
@@ -226,7 +228,12 @@ def path_table(df, cfg: PathTableConfig | None = None, cluster_fn: ClusterFn | N
         describe_fn = describe_fn or default_describe_fn()
     rows: list[dict] = []
     d = df.sort_values(["problem_id", "sample_idx"])
-    for pid, g in d.groupby("problem_id", sort=True):
+    groups = d.groupby("problem_id", sort=True)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=groups.ngroups, unit="problem", desc="paths", file=sys.stderr, mininterval=0.5)
+    for pid, g in groups:
         question = _question(g)
         comps = ["" if c is None or (isinstance(c, float) and math.isnan(c)) else str(c) for c in g["completion"]]
         ok = g["correct"].fillna(False).astype(bool).tolist()
@@ -239,6 +246,11 @@ def path_table(df, cfg: PathTableConfig | None = None, cluster_fn: ClusterFn | N
             for r in prow:
                 r["description"] = str(describe_fn(question, first[r["path_id"]]))
         rows += prow
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"{len(comps)} completions", refresh=False)
+    if bar is not None:
+        bar.close()
     cols = ["problem_id", "path_id", "n", "count", "share", "share_lo", "share_hi", "n_correct", "correct_frac",
             "correct", "role", "modal_correct", "status", "description", "example"]
     out = pd.DataFrame(rows)
@@ -337,13 +349,13 @@ def read_step(run_dir: str | Path, step: int | None = None):
 
 def write_path_table(run_dir: str | Path, out: str | Path | None = None, step: int | None = None,
                      cfg: PathTableConfig | None = None, cluster_fn: ClusterFn | None = None,
-                     describe_fn: DescribeFn | None = None) -> dict[str, Any]:
+                     describe_fn: DescribeFn | None = None, progress: bool = False) -> dict[str, Any]:
     """Build the path table of one step of a sample run and write ``paths.parquet``, ``paths_summary.json`` and
     ``paths_summary.md`` into ``out`` (default ``<run>/paths``); returns the summary (with ``out`` and the file
-    paths)."""
+    paths). ``progress``: a bar over problems on stderr (:func:`path_table`)."""
     cfg = cfg or PathTableConfig()
     store, step, df = read_step(run_dir, step)
-    table = path_table(df, cfg, cluster_fn=cluster_fn, describe_fn=describe_fn)
+    table = path_table(df, cfg, cluster_fn=cluster_fn, describe_fn=describe_fn, progress=progress)
     table.insert(0, "step", step)
     table.insert(0, "run_id", store.run_id)
     summary = {"run_dir": str(run_dir), "run_id": store.run_id, "step": step, **summarize(table, cfg)}
