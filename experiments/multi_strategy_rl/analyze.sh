@@ -6,7 +6,9 @@ TMC=${TMC:-.venv/bin/tmc}
 export HF_HUB_OFFLINE=1
 R=runs/ms
 OUT=results/multi_strategy_rl
-RUNS=${RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1"}
+RUNS=${RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1 rej:2"}
+# the seed table pairs each rule with GRPO of the same seed: rej seed 2 (added later, no GRPO seed 2) stays out of it
+PAIRED_RUNS=${PAIRED_RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1"}
 dirs=(); for rs in $RUNS; do dirs+=("$R/${rs%%:*}_s${rs##*:}"); done
 # pass@k and path mass vs step, every run
 $TMC eval-checkpoints "${dirs[0]}" --table "${dirs[@]:1}" > $OUT/steps_table.md
@@ -19,7 +21,7 @@ done
 $TMC analyze strategy_mass "${dirs[@]}" --base $R/base_test --data data/multi_strategy/test.jsonl \
   --warmstart $R/warmstart_mix75/warmstart.json --out $OUT/strategy_mass
 # rules x seeds at step 16, each rule paired with GRPO of the same seed
-args=(); for rs in $RUNS; do args+=(--run "${rs%%:*}" "${rs##*:}" "$R/${rs%%:*}_s${rs##*:}/eval_report"); done
+args=(); for rs in $PAIRED_RUNS; do args+=(--run "${rs%%:*}" "${rs##*:}" "$R/${rs%%:*}_s${rs##*:}/eval_report"); done
 $TMC analyze seed_table "${args[@]}" --step 16 --ref grpo --json $OUT/seed_table_step16.json > $OUT/seed_table_step16.md
 # theory beside the runs: trees fitted to the base's paths, each run's path mass vs the prediction at equal movement
 rargs=(); for d in "${dirs[@]}"; do rargs+=("$d/eval_report/checkpoints_metrics.json=$d"); done

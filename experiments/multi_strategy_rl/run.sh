@@ -33,8 +33,9 @@ if [[ $stage == base || $stage == all ]]; then
   $TMC sample --config configs/sample_multistrategy_base.yaml --threads 2
   $TMC paths $R/base_test --out $OUT/base_paths
 fi
-# name:seed pairs, trained two at a time in this order (one torch thread each; TRAIN_THREADS=2 for a lone run)
-RUNS=${RUNS:-"grpo:0 grpo_kl:0 rej:0 grpo:1 rej:1 grpo_kl:1"}
+# name:seed pairs, trained two at a time in this order (one torch thread each; TRAIN_THREADS=2 for a lone run);
+# rej:2 was added later, alone (TRAIN_THREADS=2), to check rejection's rare-strategy loss (log/2026-12-07.md)
+RUNS=${RUNS:-"grpo:0 grpo_kl:0 rej:0 grpo:1 rej:1 grpo_kl:1 rej:2"}
 train_one() {  # name:seed
   local name=${1%%:*} seed=${1##*:}
   local dir=$R/${name}_s$seed
