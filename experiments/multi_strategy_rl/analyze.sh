@@ -6,9 +6,9 @@ TMC=${TMC:-.venv/bin/tmc}
 export HF_HUB_OFFLINE=1
 R=runs/ms
 OUT=results/multi_strategy_rl
-RUNS=${RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1 rej:2"}
-# the seed table pairs each rule with GRPO of the same seed: rej seed 2 (added later, no GRPO seed 2) stays out of it
-PAIRED_RUNS=${PAIRED_RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1"}
+RUNS=${RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1 rej:2 grpo:2 grpo_kl:2"}
+# the seed table pairs each rule with GRPO of the same seed (every run in it needs its GRPO partner)
+PAIRED_RUNS=${PAIRED_RUNS:-$RUNS}
 dirs=(); for rs in $RUNS; do dirs+=("$R/${rs%%:*}_s${rs##*:}"); done
 # pass@k and path mass vs step, every run
 $TMC eval-checkpoints "${dirs[0]}" --table "${dirs[@]:1}" > $OUT/steps_table.md
