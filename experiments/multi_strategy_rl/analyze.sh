@@ -6,7 +6,7 @@ TMC=${TMC:-.venv/bin/tmc}
 export HF_HUB_OFFLINE=1
 R=runs/ms
 OUT=results/multi_strategy_rl
-RUNS=${RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1 rej:2 grpo:2 grpo_kl:2"}
+RUNS=${RUNS:-"grpo:0 rej:0 grpo_kl:0 grpo:1 rej:1 grpo_kl:1 rej:2 grpo:2 grpo_kl:2 grpo:3 rej:3 grpo_kl:3"}
 # the seed table pairs each rule with GRPO of the same seed (every run in it needs its GRPO partner)
 PAIRED_RUNS=${PAIRED_RUNS:-$RUNS}
 dirs=(); for rs in $RUNS; do dirs+=("$R/${rs%%:*}_s${rs##*:}"); done
