@@ -3,7 +3,7 @@
 # is already there, so re-running after a kill continues. Run from the repository root:
 #   bash experiments/multi_strategy_rl/run.sh [warmstart|base|train|eval|tables|all]
 # Stages: warm start (SFT on a 75/25 strategy mix) -> base samples on 64 test problems x 8 -> GRPO, GRPO-KL and
-# GRPO + easy-group rejection x seeds 0, 1, 2 (two runs side by side, one torch thread each) -> eval-checkpoints of every
+# GRPO + easy-group rejection x seeds 0-3 (two runs side by side, one torch thread each) -> eval-checkpoints of every
 # run (steps 8, 16; step 0 from the base samples) with path mass -> tables into results/multi_strategy_rl/.
 set -euo pipefail
 # On a shared machine, AUTOGROUP_NICE=-10 (root) gives these runs priority: with the kernel's autogroup scheduling,
@@ -34,8 +34,8 @@ if [[ $stage == base || $stage == all ]]; then
   $TMC paths $R/base_test --out $OUT/base_paths
 fi
 # name:seed pairs, trained two at a time in this order (one torch thread each; TRAIN_THREADS=2 for a lone run);
-# seed 2 was added later (rej:2 alone, then grpo:2 and grpo_kl:2 side by side; log/2026-12-07.md)
-RUNS=${RUNS:-"grpo:0 grpo_kl:0 rej:0 grpo:1 rej:1 grpo_kl:1 rej:2 grpo:2 grpo_kl:2"}
+# seeds 2-3 were added later (rej:2 alone, grpo:2 + grpo_kl:2, grpo:3 + rej:3, grpo_kl:3 alone; log/2026-12-07.md)
+RUNS=${RUNS:-"grpo:0 grpo_kl:0 rej:0 grpo:1 rej:1 grpo_kl:1 rej:2 grpo:2 grpo_kl:2 grpo:3 rej:3 grpo_kl:3"}
 train_one() {  # name:seed
   local name=${1%%:*} seed=${1##*:}
   local dir=$R/${name}_s$seed
