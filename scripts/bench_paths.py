@@ -15,7 +15,7 @@ Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call p
 * ``run``       -- with ``--run``: the completions of a sample store, e.g. SmolLM2 samples from ``tmc sample``,
                    with the question read from the stored prompt as ``tmc paths`` reads it
                    (``harness.paths.table.question_of``: the problem text inside the template; ``--run-prompt`` uses
-                   the whole chat-templated prompt instead, as this benchmark did before 2026-12-07's third
+                   the whole chat-templated prompt instead, as this benchmark did before 2026-12-07's fourth
                    session). A small store is timed ``--run-inner`` times per repeat (cold: the memos emptied
                    before each pass, outside the clock), so the rate is not one clock tick's worth.
 
@@ -75,7 +75,7 @@ def _run_groups(run_dir: str, whole_prompt: bool = False) -> list[dict]:
     from harness.paths.table import question_of
     from harness.store import SampleStore
     df = SampleStore(run_dir).read(columns=["problem_id", "prompt", "completion", "step"])
-    read = (lambda p: str(p)) if whole_prompt else question_of
+    read = str if whole_prompt else question_of
     return [{"question": read(sub["prompt"].iloc[0]), "completions": sub["completion"].fillna("").tolist()}
             for _, sub in df.groupby(["step", "problem_id"], sort=False)]
 

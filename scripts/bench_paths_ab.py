@@ -78,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                    "before": args.before, "machine": bench_paths.calibration(), "corpora": {}}
         sides = {"before": before.cluster_paths, "after": cluster_paths}
         print(f"{'corpus':10s} {'mode':5s} {'n':>6s} {'before/s':>9s} {'after/s':>9s} {'ratio':>6s} "
-              f"{'pair-ratio':>10s} "
-              f"{'best-ratio':>10s}")
+              f"{'pair-ratio':>10s} {'best-ratio':>10s}")
         for name, groups in corpora.items():
             same = all(before.cluster_paths(g["question"], g["completions"]) ==
                        cluster_paths(g["question"], g["completions"]) for g in groups)

@@ -36,8 +36,9 @@ def plot_pass_at_k(
     entries = len(items) + sum(1 for label, _ in items if maj and label in maj)
     outside = entries > LEGEND_INSIDE_MAX  # many curves: the legend goes beside the axes, never over them
     ncol = 1 + (entries - 1) // LEGEND_ROWS_MAX if outside else 1
-    fig, ax = plt.subplots(figsize=(6.4 + (2.8 * ncol if outside else 0.0),
-                                    max(4.4, 0.16 * min(entries, LEGEND_ROWS_MAX) if outside else 0.0)))
+    width = 6.4 + 2.8 * ncol if outside else 6.4
+    height = max(4.4, 0.16 * min(entries, LEGEND_ROWS_MAX)) if outside else 4.4
+    fig, ax = plt.subplots(figsize=(width, height))
     for i, (label, cur) in enumerate(items):
         ks, mean = list(cur["ks"]), list(cur["mean"])
         if len(ks) != len(mean) or not ks:

@@ -219,7 +219,7 @@ def path_table(df, cfg: PathTableConfig | None = None, cluster_fn: ClusterFn | N
     ``problem_id, sample_idx, prompt, completion, correct``; an optional ``question`` column is used as is).
     ``cluster_fn`` None = :func:`harness.paths.cluster_paths` (and then ``describe_fn`` None = the core's
     ``describe_path``; with a custom ``cluster_fn`` the description column is left empty unless ``describe_fn``).
-    ``progress``: a bar on stderr over problems (completions/s beside it) from the first problem on."""
+    ``progress``: a bar on stderr over problems, from the first problem on."""
     import pandas as pd
 
     cfg = cfg or PathTableConfig()
@@ -248,7 +248,6 @@ def path_table(df, cfg: PathTableConfig | None = None, cluster_fn: ClusterFn | N
         rows += prow
         if bar is not None:
             bar.update(1)
-            bar.set_postfix_str(f"{len(comps)} completions", refresh=False)
     if bar is not None:
         bar.close()
     cols = ["problem_id", "path_id", "n", "count", "share", "share_lo", "share_hi", "n_correct", "correct_frac",

@@ -84,10 +84,11 @@ class BonConfig:
         if self.sample.backend not in ("hf", "vllm"):
             raise ConfigError(f"sample.backend: {self.sample.backend!r}; allowed: hf, vllm")
 
-    def hash(self) -> str:
+    def hash(self, also_exclude: tuple[str, ...] = ()) -> str:
         # fields that joined the config later are left out at their defaults so older output folders still resume
         late = (("problems", "all"), ("soft_bon_candidates", "draws"))
-        return config_hash(self, exclude=("n_boot",) + tuple(k for k, d in late if getattr(self, k) == d))
+        return config_hash(self, exclude=("n_boot",) + also_exclude + tuple(
+            k for k, d in late if getattr(self, k) == d))
 
     def accepted_hashes(self) -> set[str]:
         """The stored hashes an output folder may hold to resume with this config: :meth:`hash`, and for a config
@@ -95,9 +96,6 @@ class BonConfig:
         existed: it cannot change an outcome-level run; e.g. results/bon/easy_arith_smollm2)."""
         from .registry import SELECTORS
 
-        hashes = {self.hash()}
-        if all(SELECTORS[k].level != "step" for k in self.selectors):
-            late = (("problems", "all"), ("soft_bon_candidates", "draws"))
-            hashes.add(config_hash(self, exclude=("n_boot", "step_decoding") + tuple(
-                k for k, d in late if getattr(self, k) == d)))
-        return hashes
+        if any(SELECTORS[k].level == "step" for k in self.selectors):
+            return {self.hash()}
+        return {self.hash(), self.hash(also_exclude=("step_decoding",))}
