@@ -1,6 +1,6 @@
 """Throughput of harness.paths.cluster_paths on one core (target >= 10,000 completions/s).
 
-    python scripts/bench_paths.py [--repeats 5] [--run RUN_DIR [--run-inner 20]] [--json OUT.json]
+    python scripts/bench_paths.py [--repeats 5] [--run RUN_DIR [--run-inner 20]] [--ceiling] [--json OUT.json]
 
 Corpora (grouped by problem; one ``cluster_paths(question, completions)`` call per problem, as a path table does):
 
@@ -29,6 +29,11 @@ other processes on a shared machine) and wall time beside it. Two figures per co
   found in the memo filled by that call);
 * **warm** -- the memos are kept from the previous repeat (a path table that sees the same problems again, or
   one problem's many samples repeating the same expressions across calls).
+
+* **ceiling** (``--ceiling``) -- cold, except that the memo of sympy-built forms (``latex._sympy_piece``, filled
+  by the warm-up) is kept: the cold rate if symbolic normalisation cost nothing, i.e. the bound on what any faster
+  symbolic backend could reach with the rest of the reader as it is (``clear_caches(keep_symbolic=True)``; sympy's
+  own cache is emptied, so a piece the warm-up did not see is built cold). Equal to *cold* on text without LaTeX.
 
 The first repeat of each mode is a warm-up (imports sympy; for *warm* it fills the memos) and is not counted. A
 calibration figure (CPU seconds of ``sum(range(10**7))``) and the load average are printed beside the rates: on a
@@ -80,9 +85,10 @@ def _run_groups(run_dir: str, whole_prompt: bool = False) -> list[dict]:
             for _, sub in df.groupby(["step", "problem_id"], sort=False)]
 
 
-def _clear_all() -> None:
-    """The cold state: the readers' memos and sympy's own cache (which else keeps the last repeat's expressions)."""
-    clear_caches()
+def _clear_all(keep_symbolic: bool = False) -> None:
+    """The cold state: the readers' memos and sympy's own cache (which else keeps the last repeat's expressions);
+    ``keep_symbolic``: the sympy-built forms kept (the *ceiling* mode)."""
+    clear_caches(keep_symbolic=keep_symbolic)
     if "sympy" in sys.modules:
         from sympy.core.cache import clear_cache
         clear_cache()
@@ -104,13 +110,16 @@ def time_pass(groups: list[dict], cold: bool, inner: int = 1, cluster=None, clea
     return c_s, w_s
 
 
-def bench(groups: list[dict], repeats: int, cold: bool = True, inner: int = 1) -> dict:
-    """Completions per CPU-second over ``groups`` (:func:`time_pass`): ``repeats`` timed repeats after one warm-up."""
+def bench(groups: list[dict], repeats: int, cold: bool = True, inner: int = 1, keep_symbolic: bool = False) -> dict:
+    """Completions per CPU-second over ``groups`` (:func:`time_pass`): ``repeats`` timed repeats after one warm-up;
+    ``keep_symbolic`` (with ``cold``): the *ceiling* mode, the warm-up's sympy-built forms kept."""
     n = sum(len(g["completions"]) for g in groups)
     distinct = sum(len(set(g["completions"])) for g in groups)
     chars = sum(len(c) for g in groups for c in g["completions"]) / max(n, 1)
     _clear_all()
-    times = [time_pass(groups, cold, inner) for _ in range(repeats + 1)][1:]  # repeat 0 is the warm-up
+    clear = (lambda: _clear_all(keep_symbolic=True)) if keep_symbolic else None
+    times = [time_pass(groups, cold, inner, clear=clear if i else None)  # repeat 0 is the warm-up (fills the forms)
+             for i in range(repeats + 1)][1:]
     cpu, wall = [t[0] for t in times], [t[1] for t in times]
     n_all = n * inner
     best_cpu, med_cpu = min(cpu), sorted(cpu)[len(cpu) // 2]
@@ -160,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="read the --run corpus with the whole stored prompt as the question (default: the problem "
                          "text inside it, as tmc paths does)")
     ap.add_argument("--corpora", default=None, help="comma-separated subset of the corpora (default: all)")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also time the sympy-free ceiling (cold with the sympy-built forms kept; module docstring)")
     ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     args = ap.parse_args(argv)
     corpora = load_corpora(args.data, args.run, args.run_prompt)
@@ -167,15 +178,20 @@ def main(argv: list[str] | None = None) -> int:
         corpora = {k: v for k, v in corpora.items() if k in args.corpora.split(",")}
     results = calibration()
     print(f"{'corpus':10s} {'problems':>8s} {'compl.':>7s} {'distinct':>8s} {'chars':>6s} "
-          f"{'cold compl/s (CPU, median)':>27s} {'(best)':>7s} {'warm (CPU, median)':>19s} {'(best)':>7s}")
+          f"{'cold compl/s (CPU, median)':>27s} {'(best)':>7s} {'warm (CPU, median)':>19s} {'(best)':>7s}"
+          + (f" {'ceiling (CPU, median)':>22s} {'(best)':>7s}" if args.ceiling else ""))
     for name, groups in corpora.items():
         inner = args.run_inner if name == "run" else 1
         r = {"cold": bench(groups, args.repeats, True, inner), "warm": bench(groups, args.repeats, False, inner)}
+        if args.ceiling:
+            r["ceiling"] = bench(groups, args.repeats, True, inner, keep_symbolic=True)
         results[name] = r
         c, w = r["cold"], r["warm"]
+        ceil = (f" {r['ceiling']['per_s_cpu_median']:22,.0f} {r['ceiling']['per_s_cpu_best']:7,.0f}"
+                if args.ceiling else "")
         print(f"{name:10s} {c['problems']:8d} {c['completions']:7d} {c['distinct_share']:8.2f} {c['mean_chars']:6.0f} "
               f"{c['per_s_cpu_median']:27,.0f} {c['per_s_cpu_best']:7,.0f} {w['per_s_cpu_median']:19,.0f} "
-              f"{w['per_s_cpu_best']:7,.0f}")
+              f"{w['per_s_cpu_best']:7,.0f}{ceil}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"command": " ".join(["python", "scripts/bench_paths.py"] +

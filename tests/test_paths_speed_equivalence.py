@@ -136,6 +136,22 @@ def test_clear_caches_empties_every_memo():
     assert not arith._RUN_MEMO and not any(m.cache_info().currsize for m in memos)
 
 
+def test_clear_caches_can_keep_only_the_sympy_forms():
+    """The benchmark's sympy-free ceiling: every memo emptied except the sympy-built forms, which then answer alone."""
+    from harness.paths import _question_items, arith, clear_caches, cluster_paths, latex, numbers
+    args = ("Find $x$ if $2x = 6$.", ["$x^2 + 3x = 18$ and $\\sqrt{2} y$", "48/2 = 24"])
+    first = cluster_paths(*args)
+    kept = latex._sympy_piece.cache_info().currsize
+    assert kept >= 2
+    clear_caches(keep_symbolic=True)
+    memos = [numbers.question_numbers, latex.canonical_piece, latex._segment, _question_items]
+    assert not arith._RUN_MEMO and not any(m.cache_info().currsize for m in memos)
+    assert latex._sympy_piece.cache_info().currsize == kept
+    misses = latex._sympy_piece.cache_info().misses
+    assert cluster_paths(*args) == first
+    assert latex._sympy_piece.cache_info().misses == misses  # sympy not called again
+
+
 # --- the exact shortcuts of the cold-speed work (docs/paths.md, *Speed*): each equals the code it short-cuts ------
 
 

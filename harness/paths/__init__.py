@@ -132,13 +132,18 @@ def cluster_paths(question: str, completions: list[str]) -> list[int]:
     return labels
 
 
-def clear_caches() -> None:
-    """Empty every memo of the readers (question numbers, LaTeX pieces): for cold-cache benchmarks and tests."""
+def clear_caches(keep_symbolic: bool = False) -> None:
+    """Empty every memo of the readers (question numbers, LaTeX pieces): for cold-cache benchmarks and tests.
+
+    ``keep_symbolic=True`` keeps the memo of sympy-built forms (``latex._sympy_piece``) and empties the rest: the
+    benchmark's *sympy-free ceiling* (``scripts/bench_paths.py --ceiling``), the cold rate if symbolic normalisation
+    cost nothing."""
     from harness.paths import arith, latex, numbers
     numbers.question_numbers.cache_clear()
     arith._RUN_MEMO.clear()
     latex.canonical_piece.cache_clear()
-    latex._sympy_piece.cache_clear()
+    if not keep_symbolic:
+        latex._sympy_piece.cache_clear()
     latex._segment.cache_clear()
     _question_items.cache_clear()
 
