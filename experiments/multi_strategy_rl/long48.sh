@@ -39,4 +39,8 @@ if [[ $stage == tables || $stage == all ]]; then
   done
   $TMC analyze strategy_mass "${dirs[@]}" --base $BASE --data data/multi_strategy/test.jsonl \
     --warmstart runs/ms/warmstart_mix75/warmstart.json --out $OUT/strategy_mass
+  # theory beside the runs (as analyze.sh): trees fitted to the base's paths, path mass vs prediction at equal movement
+  rargs=(); for d in "${dirs[@]}"; do rargs+=("$d/eval_report/checkpoints_metrics.json=$d"); done
+  $TMC theory-fit $BASE --out $OUT/theory_fit_runs --methods grpo --group-size 8 --beta 0.1 --selector-n \
+    --runs "${rargs[@]}"
 fi
