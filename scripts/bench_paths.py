@@ -193,11 +193,15 @@ def main(argv: list[str] | None = None) -> int:
               f"{c['per_s_cpu_median']:27,.0f} {c['per_s_cpu_best']:7,.0f} {w['per_s_cpu_median']:19,.0f} "
               f"{w['per_s_cpu_best']:7,.0f}{ceil}")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"command": " ".join(["python", "scripts/bench_paths.py"] +
-                                                                   (argv or sys.argv[1:])),
-                                               "results": results}, indent=2) + "\n")
+        write_json(args.json, "scripts/bench_paths.py", argv, results)
     return 0
+
+
+def write_json(path: str, script: str, argv: list[str] | None, results: dict) -> None:
+    """A benchmark's figures with the command that made them (``{"command": ..., "results": ...}``)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python", script] + (argv or sys.argv[1:]))
+    Path(path).write_text(json.dumps({"command": command, "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -136,10 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         results["partition"] = _disagreements(printed["sympy"], printed["symengine"])
         print(f"symengine vs sympy printed forms: {results['partition']}")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"command": " ".join(["python", "scripts/bench_symbolic_pieces.py"] +
-                                                                   (argv or sys.argv[1:])),
-                                               "results": results}, indent=2) + "\n")
+        from bench_paths import write_json  # scripts/ is this script's own folder, on sys.path when run
+        write_json(args.json, "scripts/bench_symbolic_pieces.py", argv, results)
     return 0
 
 
